@@ -1,0 +1,144 @@
+"""The object an application holds: engine, store, clock, worker threads, housekeeping."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+import os
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from .config import SessionConfig
+from .engine.sessions import SessionEngine
+from .errors import StorageError
+from .storage import open_store
+from .storage.base import SessionStore
+
+if TYPE_CHECKING:
+    from .asyncio import AsyncSessions
+    from .syncio import SyncSessions
+
+__all__ = ["DEFAULT_DATABASE", "Tessera", "wall_clock_ms"]
+
+T = TypeVar("T")
+log = logging.getLogger("tessera")
+
+#: Used when no database is given: a SQLite file in the working directory.
+DEFAULT_DATABASE = "sqlite:///tessera.db"
+
+
+def wall_clock_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+class Tessera:
+    """Sessions for one application.
+
+    ``Tessera(database="postgresql://…", access_token_validity=900)`` builds everything:
+    the store (tables are created or migrated), the signing keys, a thread pool for
+    async callers and the job that purges expired sessions. ``.syncio`` and ``.asyncio``
+    offer the session functions for each kind of caller; ``tessera.init()`` makes one
+    of these the default behind the module-level functions.
+    """
+
+    def __init__(
+        self,
+        database: str | None = None,
+        *,
+        store: SessionStore | None = None,
+        clock: Callable[[], int] = wall_clock_ms,
+        **settings: Any,
+    ) -> None:
+        self.config = SessionConfig.from_settings(settings)
+        if store is not None and database is not None:
+            raise ValueError("give either database or store, not both")
+        self.store: SessionStore = store or open_store(
+            database or DEFAULT_DATABASE,
+            table_name_prefix=self.config.table_name_prefix,
+            pool_size=self.config.database_pool_size,
+        )
+        self.engine = SessionEngine(self.config, self.store)
+        self.clock = clock
+        self._executor = ThreadPoolExecutor(
+            max_workers=self.config.database_pool_size, thread_name_prefix="tessera"
+        )
+        self._purger = _ExpiredSessionPurger(self)
+
+        from .asyncio import AsyncSessions
+        from .syncio import SyncSessions
+
+        self.syncio: SyncSessions = SyncSessions(self)
+        self.asyncio: AsyncSessions = AsyncSessions(self)
+
+    def now(self) -> int:
+        """The current time in milliseconds, from this object's clock."""
+        return self.clock()
+
+    async def in_thread(self, work: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """Run blocking store work on this object's threads, off the event loop."""
+        self._purger.ensure_running()
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._executor, functools.partial(work, *args, **kwargs))
+
+    def touch(self) -> None:
+        """Called by store-using operations: starts housekeeping in this process."""
+        self._purger.ensure_running()
+
+    def close(self) -> None:
+        """Stop the background job and close the database connections."""
+        self._purger.stop()
+        self._executor.shutdown(wait=True)
+        self.store.close()
+
+    def __enter__(self) -> Tessera:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+
+class _ExpiredSessionPurger:
+    """A daemon thread that deletes expired sessions every ``expired_session_purge_interval``.
+
+    It starts with the first store operation in each process (so a pre-forking server
+    gets one per worker, not one stranded in the parent), deletes in bounded batches,
+    and logs a database failure instead of dying.
+    """
+
+    def __init__(self, owner: Tessera) -> None:
+        self._owner = owner
+        self._interval = owner.config.expired_session_purge_interval
+        self._stop = threading.Event()
+        self._pid: int | None = None
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+
+    def ensure_running(self) -> None:
+        if self._interval <= 0 or self._pid == os.getpid():
+            return
+        with self._lock:
+            if self._pid == os.getpid() or self._stop.is_set():
+                return
+            self._pid = os.getpid()
+            self._thread = threading.Thread(target=self._loop, name="tessera-purge", daemon=True)
+            self._thread.start()
+
+    def _loop(self) -> None:
+        while not self._stop.wait(self._interval):
+            try:
+                deleted = self._owner.engine.purge_expired(now=self._owner.now())
+            except StorageError as exc:
+                log.warning("expired-session purge failed, will retry: %s", exc)
+                continue
+            if deleted:
+                log.info("purged %d expired sessions", deleted)
+
+    def stop(self) -> None:
+        self._stop.set()
+        thread = self._thread
+        if thread is not None and thread.is_alive() and self._pid == os.getpid():
+            thread.join(timeout=5)

@@ -1,0 +1,172 @@
+"""Session settings: one frozen object, validated when it is built.
+
+The setting names follow the SuperTokens core's configuration keys, so a user who
+arrives from its docs finds the same words with the same units (seconds for the access
+token, minutes for the refresh token, hours for key rotation).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, fields
+from typing import Any, Literal
+
+__all__ = ["AntiCsrf", "SessionConfig", "SigningAlgorithm"]
+
+SigningAlgorithm = Literal["RS256", "ES256", "EdDSA"]
+AntiCsrf = Literal["VIA_TOKEN", "VIA_CUSTOM_HEADER", "NONE"]
+
+_ALGORITHMS = ("RS256", "ES256", "EdDSA")
+_ANTI_CSRF = ("VIA_TOKEN", "VIA_CUSTOM_HEADER", "NONE")
+_PREFIX = re.compile(r"^[a-z][a-z0-9_]{0,30}$")
+
+
+@dataclass(frozen=True, kw_only=True)
+class SessionConfig:
+    """Everything that decides how sessions behave.
+
+    Build it with keyword arguments; a value out of range raises ``ValueError`` naming
+    the setting. ``SessionConfig.from_settings`` also accepts strings, as they come from
+    environment variables or per-app configuration.
+    """
+
+    #: Lifetime of an access token, in seconds.
+    access_token_validity: int = 3600
+    #: Lifetime of a refresh token (and so of an idle session), in minutes.
+    refresh_token_validity: float = 144000
+    #: Check the database on every verification, so revocation takes effect at once.
+    access_token_blacklisting: bool = False
+    #: How often the dynamic signing key is replaced, in hours.
+    access_token_dynamic_signing_key_update_interval: float = 168
+    #: Sign with rotating keys (``True``) or with one static key per app (``False``).
+    use_dynamic_access_token_signing_key: bool = True
+    #: ``RS256`` works with every SuperTokens SDK; ``ES256`` and ``EdDSA`` sign ~10x faster.
+    access_token_signing_algorithm: SigningAlgorithm = "RS256"
+    #: Anti-CSRF protection. ``None`` lets the web framework layer choose from its
+    #: SameSite setting; the engine then mints no anti-CSRF token.
+    anti_csrf: AntiCsrf | None = None
+    #: Seconds during which a refresh token that was just replaced may be presented again
+    #: (parallel tabs, a retry after a lost response) and gets the same successor
+    #: instead of being judged theft. ``0`` turns the grace off.
+    refresh_token_grace_period: float = 30
+    #: Absolute limit on a session's life in seconds, from its creation; refreshing
+    #: cannot extend it. ``None`` means no limit.
+    session_max_lifetime: int | None = None
+    #: Prefix for every table tessera creates, to share a database with other software.
+    table_name_prefix: str = "tessera_"
+    #: Connections kept open to the database.
+    database_pool_size: int = 10
+    #: Seconds between runs of the background job that deletes expired sessions;
+    #: ``0`` turns it off (call ``purge_expired()`` yourself).
+    expired_session_purge_interval: float = 3600
+
+    def __post_init__(self) -> None:
+        _check_types(self)
+        if not 1 <= self.access_token_validity <= 86_400_000:
+            _bad("access_token_validity", "must be between 1 and 86400000 seconds")
+        if self.refresh_token_validity * 60 <= self.access_token_validity:
+            _bad(
+                "refresh_token_validity",
+                "(minutes) must be longer than access_token_validity (seconds)",
+            )
+        if not self.access_token_dynamic_signing_key_update_interval > 0:
+            _bad("access_token_dynamic_signing_key_update_interval", "must be > 0 hours")
+        if self.access_token_signing_algorithm not in _ALGORITHMS:
+            _bad("access_token_signing_algorithm", f"must be one of {', '.join(_ALGORITHMS)}")
+        if self.anti_csrf is not None and self.anti_csrf not in _ANTI_CSRF:
+            _bad("anti_csrf", f"must be one of {', '.join(_ANTI_CSRF)} or None")
+        if not 0 <= self.refresh_token_grace_period <= 300:
+            _bad("refresh_token_grace_period", "must be between 0 and 300 seconds")
+        if self.session_max_lifetime is not None and self.session_max_lifetime <= 0:
+            _bad("session_max_lifetime", "must be a positive number of seconds, or None")
+        if not _PREFIX.match(self.table_name_prefix):
+            _bad(
+                "table_name_prefix",
+                "must start with a lower-case letter and use only a-z, 0-9 and _ (max 31)",
+            )
+        if not 1 <= self.database_pool_size <= 1000:
+            _bad("database_pool_size", "must be between 1 and 1000")
+        if self.expired_session_purge_interval < 0:
+            _bad("expired_session_purge_interval", "must be >= 0 seconds")
+
+    # Derived values, in the engine's unit (milliseconds).
+    @property
+    def access_token_validity_ms(self) -> int:
+        return self.access_token_validity * 1000
+
+    @property
+    def refresh_token_validity_ms(self) -> int:
+        return int(self.refresh_token_validity * 60_000)
+
+    @property
+    def key_update_interval_ms(self) -> int:
+        return int(self.access_token_dynamic_signing_key_update_interval * 3_600_000)
+
+    @property
+    def refresh_token_grace_period_ms(self) -> int:
+        return int(self.refresh_token_grace_period * 1000)
+
+    @property
+    def session_max_lifetime_ms(self) -> int | None:
+        return None if self.session_max_lifetime is None else self.session_max_lifetime * 1000
+
+    @property
+    def mints_anti_csrf_tokens(self) -> bool:
+        return self.anti_csrf == "VIA_TOKEN"
+
+    @classmethod
+    def setting_names(cls) -> frozenset[str]:
+        return frozenset(f.name for f in fields(cls))
+
+    @classmethod
+    def from_settings(cls, settings: dict[str, Any]) -> SessionConfig:
+        """Build a config from a mapping whose values may be strings ("true", "3600").
+
+        Unknown names raise ``ValueError`` listing them, so a typo never goes unnoticed.
+        """
+        unknown = sorted(set(settings) - cls.setting_names())
+        if unknown:
+            raise ValueError(f"unknown session setting(s): {', '.join(unknown)}")
+        types = {f.name: f.type for f in fields(cls)}
+        return cls(**{name: _coerce(name, types[name], value) for name, value in settings.items()})
+
+
+def _bad(name: str, what: str) -> None:
+    raise ValueError(f"invalid setting {name}: {what}")
+
+
+def _check_types(config: SessionConfig) -> None:
+    for f in fields(config):
+        value = getattr(config, f.name)
+        kind = str(f.type)
+        if value is None and "None" in kind:
+            continue
+        if "bool" in kind and not isinstance(value, bool):
+            raise TypeError(f"setting {f.name} must be True or False, not {value!r}")
+        if kind.startswith(("int", "float")) and (
+            isinstance(value, bool) or not isinstance(value, int | float)
+        ):
+            raise TypeError(f"setting {f.name} must be a number, not {value!r}")
+        if kind == "int" and not isinstance(value, int):
+            raise TypeError(f"setting {f.name} must be a whole number, not {value!r}")
+
+
+def _coerce(name: str, kind: Any, value: Any) -> Any:
+    if not isinstance(value, str):
+        return value
+    text = value.strip()
+    kind = str(kind)
+    if text.lower() in ("null", "none", "") and "None" in kind:
+        return None
+    try:
+        if "bool" in kind:
+            if text.lower() not in ("true", "false"):
+                raise ValueError(text)
+            return text.lower() == "true"
+        if kind.startswith("int"):
+            return int(text)
+        if kind.startswith("float"):
+            return float(text)
+    except ValueError:
+        raise ValueError(f"invalid setting {name}: {value!r} is not a {kind.split()[0]}") from None
+    return text

@@ -1,0 +1,151 @@
+"""Access tokens: signed JWTs shaped as SuperTokens version-5 tokens.
+
+Header ``{"alg", "kid", "typ": "JWT", "version": "5"}``; claims ``sub``, ``rsub``,
+``tId``, ``exp``/``iat`` (whole seconds, rounded down), ``sessionHandle``,
+``refreshTokenHash1``, ``parentRefreshTokenHash1`` and ``antiCsrfToken`` (both may be
+null), then the app's own claims. Any JWT library can verify them with our JWKS.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from ..errors import TryRefreshTokenError, UnauthorisedError
+from . import jws
+from .keys import SigningKey
+
+__all__ = [
+    "PROTECTED_CLAIMS",
+    "AccessToken",
+    "check_custom_claims",
+    "sign_access_token",
+    "verify_access_token",
+]
+
+#: Claims the session system owns; an app's payload may not set them.
+PROTECTED_CLAIMS = frozenset(
+    {
+        "sub",
+        "rsub",
+        "tId",
+        "exp",
+        "iat",
+        "sessionHandle",
+        "refreshTokenHash1",
+        "parentRefreshTokenHash1",
+        "antiCsrfToken",
+        "stt",
+    }
+)
+
+_STRING_CLAIMS = ("sub", "rsub", "tId", "sessionHandle", "refreshTokenHash1")
+_NULLABLE_STRING_CLAIMS = ("parentRefreshTokenHash1", "antiCsrfToken")
+
+
+@dataclass(frozen=True)
+class AccessToken:
+    token: str
+    payload: dict[str, Any]
+    #: Milliseconds, always whole seconds (they are the ``exp``/``iat`` claims * 1000).
+    expiry: int
+    created_at: int
+
+
+def check_custom_claims(payload: Mapping[str, Any]) -> None:
+    """Reject an app payload that would overwrite a claim the session system owns."""
+    if not isinstance(payload, Mapping):
+        raise TypeError("the access token payload must be a dict")
+    clash = PROTECTED_CLAIMS.intersection(payload)
+    if clash:
+        raise ValueError(
+            f"the access token payload may not set {', '.join(sorted(clash))}: "
+            "these claims belong to the session"
+        )
+
+
+def sign_access_token(
+    *,
+    key: SigningKey,
+    user_id: str,
+    tenant_id: str,
+    session_handle: str,
+    refresh_token_hash1: str,
+    parent_refresh_token_hash1: str | None,
+    anti_csrf_token: str | None,
+    custom_claims: Mapping[str, Any],
+    now: int,
+    expiry: int,
+) -> AccessToken:
+    iat, exp = now // 1000, expiry // 1000
+    payload = dict(custom_claims)
+    payload.update(
+        sub=user_id,
+        exp=exp,
+        iat=iat,
+        tId=tenant_id,
+        rsub=user_id,
+        sessionHandle=session_handle,
+        refreshTokenHash1=refresh_token_hash1,
+        parentRefreshTokenHash1=parent_refresh_token_hash1,
+        antiCsrfToken=anti_csrf_token,
+    )
+    header = {"alg": key.algorithm, "kid": key.kid, "typ": "JWT", "version": "5"}
+    return AccessToken(jws.sign(header, payload, key.private_key), payload, exp * 1000, iat * 1000)
+
+
+def verify_access_token(
+    token: str,
+    find_key: Callable[[str, int], SigningKey | None],
+    now: int,
+    *,
+    check_expiry: bool = True,
+) -> dict[str, Any]:
+    """Check signature, structure and expiry; return the payload.
+
+    A token that is not even shaped like ours is ``UnauthorisedError``; one that is
+    shaped right but not currently trusted (expired, unknown or retired key, wrong
+    algorithm, bad signature) is ``TryRefreshTokenError``.
+    """
+    try:
+        parsed = jws.parse(token)
+    except jws.MalformedToken as exc:
+        raise UnauthorisedError("invalid access token", reason=f"malformed: {exc}") from None
+    header, payload = parsed.header, parsed.payload
+    kid, alg = header.get("kid"), header.get("alg")
+    if (
+        header.get("typ") != "JWT"
+        or header.get("version") != "5"
+        or not isinstance(kid, str)
+        or not isinstance(alg, str)
+        or not _well_formed_claims(payload)
+    ):
+        raise UnauthorisedError("invalid access token", reason="malformed: claims or header")
+    key = find_key(kid, now)
+    if key is None:
+        raise TryRefreshTokenError(reason="unknown or retired signing key")
+    # The key decides the algorithm; the header only has to agree with it. This is
+    # what defeats "alg": "none" and the RSA-public-key-as-HMAC-secret trick.
+    if alg != key.algorithm:
+        raise TryRefreshTokenError(reason="algorithm does not match the key")
+    if not jws.verify_signature(parsed, key.public_key):
+        raise TryRefreshTokenError(reason="bad signature")
+    if check_expiry and payload["exp"] * 1000 < now:
+        raise TryRefreshTokenError(reason="access token expired")
+    return payload
+
+
+def _well_formed_claims(payload: dict[str, Any]) -> bool:
+    for name in _STRING_CLAIMS:
+        if not isinstance(payload.get(name), str):
+            return False
+    for name in _NULLABLE_STRING_CLAIMS:
+        value = payload.get(name)
+        if value is not None and not isinstance(value, str):
+            return False
+    for name in ("exp", "iat"):
+        value = payload.get(name)
+        if not isinstance(value, int) or isinstance(value, bool):
+            return False
+    return payload.get("stt", 0) == 0

@@ -1,0 +1,145 @@
+"""The app's signing keys, cached in memory and kept in step with the store.
+
+Every process of an app reads its keys from the shared store, so all of them sign and
+verify with the same set. The cache is refreshed when the rotation rules say a new key
+is due, and when a token names a key the cache does not know (at most once per
+``UNKNOWN_KID_RELOAD_MS``, so a flood of forged ``kid`` values costs one query per
+interval, not one per request).
+"""
+
+from __future__ import annotations
+
+import threading
+
+from ..config import SessionConfig
+from ..storage.base import KeyRecord, SessionStore
+from .keys import (
+    SigningKey,
+    generate_key,
+    key_from_record,
+    needs_new_dynamic_key,
+    overlap_ms,
+    signing_key_for,
+    still_verifying,
+)
+
+__all__ = ["KeyRing", "KeysNeedLoading"]
+
+UNKNOWN_KID_RELOAD_MS = 1000
+
+
+class KeysNeedLoading(Exception):
+    """Raised instead of reading the store when the caller must not block."""
+
+
+class KeyRing:
+    def __init__(self, config: SessionConfig, store: SessionStore) -> None:
+        self._config = config
+        self._store = store
+        self._lock = threading.Lock()
+        self._keys: dict[str, SigningKey] = {}
+        self._loaded_at: int | None = None
+
+    # -- reading -----------------------------------------------------------------
+
+    def verification_key(self, kid: str, now: int, *, may_load: bool = True) -> SigningKey | None:
+        """The key named ``kid`` if it may verify now. With ``may_load=False`` an unknown
+        key that would call for a reload raises ``KeysNeedLoading`` instead, so callers
+        on an event loop can move the work to a thread."""
+        key = self._keys.get(kid)
+        if key is None:
+            if self._loaded_at is not None and now - self._loaded_at < UNKNOWN_KID_RELOAD_MS:
+                return None
+            if not may_load:
+                raise KeysNeedLoading
+            self._reload(now)
+            key = self._keys.get(kid)
+            if key is None:
+                return None
+        config = self._config
+        if not still_verifying(key, now, config.key_update_interval_ms, config.access_token_validity_ms):
+            return None
+        return key
+
+    def signing_key(self, now: int, *, dynamic: bool) -> SigningKey:
+        algorithm = self._config.access_token_signing_algorithm
+        if dynamic:
+            interval = self._config.key_update_interval_ms
+            keys = self._dynamic(algorithm)
+            if needs_new_dynamic_key(keys, now, interval):
+                with self._lock:
+                    self._reload_locked(now)
+                    keys = self._dynamic(algorithm)
+                    if needs_new_dynamic_key(keys, now, interval):
+                        self._add(generate_key(algorithm, dynamic=True, now=now))
+                        keys = self._dynamic(algorithm)
+            return signing_key_for(keys, now, interval)
+        static = self._static(algorithm)
+        if static is None:
+            with self._lock:
+                self._reload_locked(now)
+                static = self._static(algorithm)
+                if static is None:
+                    self._add(generate_key(algorithm, dynamic=False, now=now))
+                    static = self._static(algorithm)
+        assert static is not None
+        return static
+
+    def jwks(self, now: int) -> dict[str, list[dict[str, str]]]:
+        """Every key that may verify a live token: what clients need to verify locally."""
+        # Make sure the key that will sign next is already published.
+        self.signing_key(now, dynamic=True)
+        if not self._config.use_dynamic_access_token_signing_key:
+            self.signing_key(now, dynamic=False)
+        config = self._config
+        keys = [
+            k
+            for k in self._keys.values()
+            if still_verifying(k, now, config.key_update_interval_ms, config.access_token_validity_ms)
+        ]
+        keys.sort(key=lambda k: k.created_at, reverse=True)
+        return {"keys": [k.public_jwk() for k in keys]}
+
+    def jwks_max_age(self, now: int) -> int:
+        """Seconds a client may cache the JWKS before the next key is published."""
+        interval = self._config.key_update_interval_ms
+        newest = max((k.created_at for k in self._keys.values() if k.is_dynamic), default=now)
+        return max(1, (newest + interval - overlap_ms(interval) - now) // 1000)
+
+    # -- loading -----------------------------------------------------------------
+
+    def _dynamic(self, algorithm: str) -> list[SigningKey]:
+        return [k for k in self._keys.values() if k.is_dynamic and k.algorithm == algorithm]
+
+    def _static(self, algorithm: str) -> SigningKey | None:
+        statics = [k for k in self._keys.values() if not k.is_dynamic and k.algorithm == algorithm]
+        return min(statics, key=lambda k: (k.created_at, k.kid)) if statics else None
+
+    def _reload(self, now: int) -> None:
+        with self._lock:
+            self._reload_locked(now)
+
+    def _reload_locked(self, now: int) -> None:
+        config = self._config
+        keys: dict[str, SigningKey] = {}
+        expired: list[str] = []
+        for record in self._store.list_signing_keys():
+            known = self._keys.get(record.kid)
+            key = known or key_from_record(
+                record.kid, record.algorithm, record.created_at, record.private_key
+            )
+            if still_verifying(key, now, config.key_update_interval_ms, config.access_token_validity_ms):
+                keys[key.kid] = key
+            else:
+                expired.append(key.kid)
+        if expired:
+            self._store.delete_signing_keys(expired)
+        # Swap the whole dict: readers on other threads never see it half-built.
+        self._keys = keys
+        self._loaded_at = now
+
+    def _add(self, key: SigningKey) -> None:
+        public, private = key.to_record()
+        self._store.add_signing_key(KeyRecord(key.kid, key.algorithm, key.created_at, public, private))
+        # Another process may have added its own key meanwhile: read back what is stored.
+        self._reload_locked(key.created_at)

@@ -1,0 +1,460 @@
+"""The session engine: every session operation, over a store, at a given time.
+
+No clock, no HTTP, no driver: callers pass ``now`` (milliseconds) and the engine talks
+to the store through its narrow interface. The facades in ``tessera.syncio`` and
+``tessera.asyncio`` read the clock and choose the thread.
+"""
+
+from __future__ import annotations
+
+import base64
+import hmac
+import logging
+import re
+import secrets
+import threading
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from ..config import SessionConfig
+from ..errors import StorageError, TokenTheftError, TryRefreshTokenError, UnauthorisedError
+from ..storage.base import SessionRecord, SessionStore
+from . import jws
+from .access_token import PROTECTED_CLAIMS, AccessToken, check_custom_claims, sign_access_token, verify_access_token
+from .keyring import KeyRing
+from .keys import SigningKey
+from .refresh_token import RefreshTokenCodec, hash_once, hash_twice
+from .rotation import RefreshOutcome, decide_refresh
+
+__all__ = ["SessionEngine", "SessionInformation", "SessionState", "check_tenant_id", "merge_payload"]
+
+security_log = logging.getLogger("tessera.security")
+
+_TENANT = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
+_MAX_USER_ID = 128
+#: How many times a refresh re-reads and re-decides after losing a compare-and-swap.
+_ROTATION_ATTEMPTS = 4
+
+
+@dataclass(frozen=True, kw_only=True)
+class SessionState:
+    """What a session operation hands back: who, which session, and its tokens."""
+
+    session_handle: str
+    user_id: str
+    tenant_id: str
+    access_token: AccessToken
+    #: Only after create and refresh: the client's new refresh token.
+    refresh_token: str | None = None
+    anti_csrf_token: str | None = None
+    #: True when the access token in this state is new and must reach the client.
+    access_token_updated: bool = False
+
+    @property
+    def access_token_payload(self) -> dict[str, Any]:
+        return self.access_token.payload
+
+
+@dataclass(frozen=True, kw_only=True)
+class SessionInformation:
+    session_handle: str
+    user_id: str
+    tenant_id: str
+    session_data_in_database: dict[str, Any]
+    custom_claims_in_access_token_payload: dict[str, Any]
+    #: Milliseconds since the epoch.
+    expiry: int
+    time_created: int
+    last_refreshed: int
+    ip: str | None
+    user_agent: str | None
+
+
+class SessionEngine:
+    """Sessions of one app, kept in ``store``, under ``config``."""
+
+    def __init__(self, config: SessionConfig, store: SessionStore) -> None:
+        self.config = config
+        self.store = store
+        self.keys = KeyRing(config, store)
+        self._codec: RefreshTokenCodec | None = None
+        self._codec_lock = threading.Lock()
+
+    # -- creating ----------------------------------------------------------------
+
+    def create_new_session(
+        self,
+        user_id: str,
+        access_token_payload: Mapping[str, Any] | None,
+        session_data_in_database: Mapping[str, Any] | None,
+        tenant_id: str,
+        *,
+        now: int,
+        ip: str | None = None,
+        user_agent: str | None = None,
+        disable_anti_csrf: bool = False,
+    ) -> SessionState:
+        _check_user_id(user_id)
+        check_tenant_id(tenant_id)
+        payload = dict(access_token_payload or {})
+        check_custom_claims(payload)
+        data = dict(session_data_in_database or {})
+        config = self.config
+        handle = str(uuid.uuid4()) + ("" if tenant_id == "public" else f"_{tenant_id}")
+        codec = self._refresh_codec(now)
+        refresh = codec.mint(handle, anti_csrf=config.mints_anti_csrf_tokens and not disable_anti_csrf)
+        session_end = self._session_end(now)
+        expires_at = _cap(now + config.refresh_token_validity_ms, session_end)
+        self.store.create_session(
+            SessionRecord(
+                session_handle=handle,
+                tenant_id=tenant_id,
+                user_id=user_id,
+                refresh_token_hash=hash_twice(refresh.text),
+                previous_refresh_token_hash=None,
+                refresh_token_rotated_at=None,
+                session_data=data,
+                access_token_payload=payload,
+                created_at=now,
+                expires_at=expires_at,
+                last_refreshed_at=now,
+                ip=ip,
+                user_agent=user_agent,
+                use_static_key=not config.use_dynamic_access_token_signing_key,
+            )
+        )
+        anti_csrf = codec.anti_csrf_token(refresh)
+        access = self._sign(
+            user_id=user_id,
+            tenant_id=tenant_id,
+            session_handle=handle,
+            refresh_token_hash1=hash_once(refresh.text),
+            parent_refresh_token_hash1=None,
+            anti_csrf_token=anti_csrf,
+            custom_claims=payload,
+            static=not config.use_dynamic_access_token_signing_key,
+            now=now,
+            expiry=_cap(now + config.access_token_validity_ms, session_end),
+        )
+        return SessionState(
+            session_handle=handle,
+            user_id=user_id,
+            tenant_id=tenant_id,
+            access_token=access,
+            refresh_token=refresh.text,
+            anti_csrf_token=anti_csrf,
+            access_token_updated=True,
+        )
+
+    # -- verifying ---------------------------------------------------------------
+
+    def get_session(
+        self,
+        access_token: str,
+        anti_csrf_token: str | None,
+        *,
+        now: int,
+        anti_csrf_check: bool | None = None,
+        check_database: bool = False,
+        may_block: bool = True,
+    ) -> SessionState:
+        """Verify an access token. Local and read-only unless the database is asked.
+
+        With ``may_block=False`` (callers on an event loop) anything that would touch the
+        store raises ``KeysNeedLoading`` instead; check ``needs_store`` first."""
+        def find_key(kid: str, at: int) -> SigningKey | None:
+            return self.keys.verification_key(kid, at, may_load=may_block)
+
+        try:
+            payload = verify_access_token(access_token, find_key, now)
+        except (UnauthorisedError, TryRefreshTokenError) as exc:
+            security_log.debug("access token rejected: %s", exc.reason)
+            raise
+        if self.config.mints_anti_csrf_tokens and anti_csrf_check is not False:
+            expected = payload["antiCsrfToken"]
+            if (
+                expected is None
+                or not isinstance(anti_csrf_token, str)
+                or not hmac.compare_digest(expected.encode(), anti_csrf_token.encode())
+            ):
+                security_log.debug("anti-CSRF token missing or wrong")
+                raise TryRefreshTokenError(reason="anti-CSRF token missing or wrong")
+        handle = payload["sessionHandle"]
+        if self.verification_needs_store(check_database):
+            record = self.store.get_session(handle)
+            if record is None or not self._alive(record, now):
+                raise UnauthorisedError("session revoked or expired", reason="not in database")
+        access = AccessToken(access_token, payload, payload["exp"] * 1000, payload["iat"] * 1000)
+        return SessionState(
+            session_handle=handle,
+            user_id=payload["sub"],
+            tenant_id=payload["tId"],
+            access_token=access,
+            anti_csrf_token=payload["antiCsrfToken"],
+        )
+
+    def verification_needs_store(self, check_database: bool) -> bool:
+        return check_database or self.config.access_token_blacklisting
+
+    # -- refreshing --------------------------------------------------------------
+
+    def refresh_session(
+        self,
+        refresh_token: str,
+        anti_csrf_token: str | None,
+        *,
+        now: int,
+        disable_anti_csrf: bool = False,
+        ip: str | None = None,
+        user_agent: str | None = None,
+    ) -> SessionState:
+        codec = self._refresh_codec(now)
+        try:
+            presented = codec.parse(refresh_token)
+        except jws.MalformedToken as exc:
+            security_log.debug("refresh token rejected: %s", exc)
+            raise UnauthorisedError("invalid refresh token", reason=f"malformed: {exc}") from None
+        if presented.anti_csrf and self.config.mints_anti_csrf_tokens and not disable_anti_csrf:
+            expected = codec.anti_csrf_token(presented) or ""
+            if not isinstance(anti_csrf_token, str) or not hmac.compare_digest(
+                expected.encode(), anti_csrf_token.encode()
+            ):
+                raise UnauthorisedError("anti-CSRF token missing or wrong", reason="anti-csrf")
+        successor = codec.successor(presented)
+        presented_hash, successor_hash = hash_twice(presented.text), hash_twice(successor.text)
+        handle = presented.session_handle
+        for _ in range(_ROTATION_ATTEMPTS):
+            record = self.store.get_session(handle)
+            session_end = self._session_end(record.created_at) if record else None
+            outcome = decide_refresh(
+                record,
+                presented_hash=presented_hash,
+                successor_hash=successor_hash,
+                now=now,
+                grace_period_ms=self.config.refresh_token_grace_period_ms,
+                session_end=session_end,
+            )
+            if outcome is RefreshOutcome.UNAUTHORISED or record is None:
+                raise UnauthorisedError("session revoked or expired", reason="refresh: no live session")
+            if outcome is RefreshOutcome.THEFT:
+                # Revoke first: if the store fails here the caller sees StorageError, and
+                # the client keeps its tokens to try again; nothing is called theft twice.
+                self.store.delete_sessions([handle])
+                security_log.warning(
+                    "refresh token reuse: session %s of user %s revoked", handle, record.user_id
+                )
+                raise TokenTheftError(session_handle=handle, user_id=record.user_id)
+            static = record.use_static_key
+            if outcome is RefreshOutcome.ROTATE:
+                static = not self.config.use_dynamic_access_token_signing_key
+                swapped = self.store.rotate_refresh_token(
+                    handle,
+                    expected_hash=presented_hash,
+                    new_hash=successor_hash,
+                    rotated_at=now,
+                    expires_at=_cap(now + self.config.refresh_token_validity_ms, session_end),
+                    ip=ip,
+                    user_agent=user_agent,
+                    use_static_key=static,
+                )
+                if not swapped:
+                    continue  # someone rotated or revoked it meanwhile: look again
+            anti_csrf = codec.anti_csrf_token(successor)
+            access = self._sign(
+                user_id=record.user_id,
+                tenant_id=record.tenant_id,
+                session_handle=handle,
+                refresh_token_hash1=hash_once(successor.text),
+                parent_refresh_token_hash1=hash_once(presented.text),
+                anti_csrf_token=anti_csrf,
+                custom_claims=record.access_token_payload,
+                static=static,
+                now=now,
+                expiry=_cap(now + self.config.access_token_validity_ms, session_end),
+            )
+            return SessionState(
+                session_handle=handle,
+                user_id=record.user_id,
+                tenant_id=record.tenant_id,
+                access_token=access,
+                refresh_token=successor.text,
+                anti_csrf_token=anti_csrf,
+                access_token_updated=True,
+            )
+        raise StorageError("refresh could not complete: the session kept changing under it")
+
+    # -- revoking and listing ----------------------------------------------------
+
+    def revoke_session(self, session_handle: str) -> bool:
+        return bool(self.store.delete_sessions([session_handle]))
+
+    def revoke_multiple_sessions(self, session_handles: Sequence[str]) -> list[str]:
+        if isinstance(session_handles, str):
+            raise TypeError("revoke_multiple_sessions takes a list of session handles")
+        return self.store.delete_sessions(list(session_handles))
+
+    def revoke_all_sessions_for_user(
+        self, user_id: str, tenant_id: str | None, revoke_across_all_tenants: bool | None, *, now: int
+    ) -> list[str]:
+        scope = _tenant_scope(tenant_id, revoke_across_all_tenants)
+        return self.store.delete_sessions_for_user(user_id, scope, now)
+
+    def get_all_session_handles_for_user(
+        self, user_id: str, tenant_id: str | None, fetch_across_all_tenants: bool | None, *, now: int
+    ) -> list[str]:
+        scope = _tenant_scope(tenant_id, fetch_across_all_tenants)
+        return self.store.list_session_handles_for_user(user_id, scope, now)
+
+    # -- reading and changing a session ------------------------------------------
+
+    def get_session_information(self, session_handle: str, *, now: int) -> SessionInformation | None:
+        record = self.store.get_session(session_handle)
+        if record is None or not self._alive(record, now):
+            return None
+        return SessionInformation(
+            session_handle=record.session_handle,
+            user_id=record.user_id,
+            tenant_id=record.tenant_id,
+            session_data_in_database=record.session_data,
+            custom_claims_in_access_token_payload=record.access_token_payload,
+            expiry=record.expires_at,
+            time_created=record.created_at,
+            last_refreshed=record.last_refreshed_at,
+            ip=record.ip,
+            user_agent=record.user_agent,
+        )
+
+    def update_session_data_in_database(
+        self, session_handle: str, data: Mapping[str, Any], *, now: int
+    ) -> bool:
+        if not isinstance(data, Mapping):
+            raise TypeError("session data must be a dict")
+        return self.store.update_session_data(session_handle, dict(data), now)
+
+    def merge_into_access_token_payload(
+        self, session_handle: str, update: Mapping[str, Any], *, now: int
+    ) -> bool:
+        """Merge ``update`` into the stored payload (a ``None`` value removes a key). The
+        change reaches the client with its next access token."""
+        check_custom_claims(update)
+        record = self.store.get_session(session_handle)
+        if record is None or not self._alive(record, now):
+            return False
+        merged = merge_payload(record.access_token_payload, update)
+        return self.store.update_access_token_payload(session_handle, merged, now)
+
+    def regenerate_access_token(
+        self, access_token: str, new_payload: Mapping[str, Any] | None, *, now: int
+    ) -> SessionState | None:
+        """Sign a new access token for the same session and expiry, with ``new_payload``
+        (stored for future tokens too) or the stored payload. ``None`` when the session
+        is gone. An expired token gets its payload stored but no new token."""
+        payload = verify_access_token(access_token, self.keys.verification_key, now, check_expiry=False)
+        handle = payload["sessionHandle"]
+        record = self.store.get_session(handle)
+        if record is None or not self._alive(record, now):
+            return None
+        custom = record.access_token_payload
+        if new_payload is not None:
+            check_custom_claims(new_payload)
+            custom = dict(new_payload)
+            if not self.store.update_access_token_payload(handle, custom, now):
+                return None
+        old = AccessToken(access_token, payload, payload["exp"] * 1000, payload["iat"] * 1000)
+        if old.expiry < now:
+            return SessionState(
+                session_handle=handle, user_id=record.user_id, tenant_id=record.tenant_id, access_token=old
+            )
+        access = self._sign(
+            user_id=record.user_id,
+            tenant_id=record.tenant_id,
+            session_handle=handle,
+            refresh_token_hash1=payload["refreshTokenHash1"],
+            parent_refresh_token_hash1=payload["parentRefreshTokenHash1"],
+            anti_csrf_token=payload["antiCsrfToken"],
+            custom_claims=custom,
+            static=record.use_static_key,
+            now=now,
+            expiry=old.expiry,
+        )
+        return SessionState(
+            session_handle=handle,
+            user_id=record.user_id,
+            tenant_id=record.tenant_id,
+            access_token=access,
+            anti_csrf_token=payload["antiCsrfToken"],
+            access_token_updated=True,
+        )
+
+    def get_jwks(self, *, now: int) -> dict[str, list[dict[str, str]]]:
+        return self.keys.jwks(now)
+
+    def purge_expired(self, *, now: int, batch: int = 1000, max_batches: int = 100) -> int:
+        """Delete expired sessions in bounded batches; return how many."""
+        total = 0
+        for _ in range(max_batches):
+            deleted = self.store.purge_expired(now, batch)
+            total += deleted
+            if deleted < batch:
+                break
+        return total
+
+    # -- internals ---------------------------------------------------------------
+
+    def _refresh_codec(self, now: int) -> RefreshTokenCodec:
+        if self._codec is None:
+            with self._codec_lock:
+                if self._codec is None:
+                    fresh = base64.b64encode(secrets.token_bytes(32)).decode()
+                    stored = self.store.get_or_create_secret("refresh_token_key", fresh, now)
+                    self._codec = RefreshTokenCodec(base64.b64decode(stored))
+        return self._codec
+
+    def _session_end(self, created_at: int) -> int | None:
+        lifetime = self.config.session_max_lifetime_ms
+        return None if lifetime is None else created_at + lifetime
+
+    def _alive(self, record: SessionRecord, now: int) -> bool:
+        end = self._session_end(record.created_at)
+        return record.expires_at >= now and (end is None or end > now)
+
+    def _sign(self, *, static: bool, now: int, **claims: Any) -> AccessToken:
+        key = self.keys.signing_key(now, dynamic=not static)
+        return sign_access_token(key=key, now=now, **claims)
+
+
+def check_tenant_id(tenant_id: str) -> None:
+    if not isinstance(tenant_id, str) or not _TENANT.match(tenant_id):
+        raise ValueError(
+            f"invalid tenant id {tenant_id!r}: use 1-64 characters from a-z, 0-9 and '-'"
+        )
+
+
+def _check_user_id(user_id: str) -> None:
+    if not isinstance(user_id, str) or not user_id or len(user_id) > _MAX_USER_ID:
+        raise ValueError(f"user_id must be a non-empty string of at most {_MAX_USER_ID} characters")
+
+
+def _tenant_scope(tenant_id: str | None, across_all_tenants: bool | None) -> str | None:
+    """The SuperTokens rule: all tenants unless a tenant is named and 'across' is not set."""
+    if across_all_tenants or tenant_id is None:
+        return None
+    check_tenant_id(tenant_id)
+    return tenant_id
+
+
+def _cap(value: int, limit: int | None) -> int:
+    return value if limit is None else min(value, limit)
+
+
+def merge_payload(current: Mapping[str, Any], update: Mapping[str, Any]) -> dict[str, Any]:
+    """The custom claims of ``current`` with ``update`` applied; ``None`` removes a key."""
+    merged = {k: v for k, v in current.items() if k not in PROTECTED_CLAIMS}
+    for key, value in update.items():
+        if value is None:
+            merged.pop(key, None)
+        else:
+            merged[key] = value
+    return merged

@@ -1,0 +1,395 @@
+"""The session store for SQL databases, written once for every dialect.
+
+Statements are written with ``?`` placeholders and standard SQL; a ``Dialect`` supplies
+what differs between SQLite, PostgreSQL and MySQL/MariaDB: the driver, the DDL, the
+placeholder style, how to delete a bounded batch, and whether ``DELETE … RETURNING``
+exists.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any, TypeVar
+
+from .base import KeyRecord, SessionRecord
+from ._pool import ConnectionPool
+
+__all__ = ["Dialect", "SqlStore"]
+
+T = TypeVar("T")
+
+_SESSION_COLUMNS = (
+    "session_handle, tenant_id, user_id, refresh_token_hash, previous_refresh_token_hash, "
+    "refresh_token_rotated_at, session_data, access_token_payload, created_at, expires_at, "
+    "last_refreshed_at, ip, user_agent, use_static_key"
+)
+_BATCH = 500
+SCHEMA_VERSION = 1
+
+
+class Dialect:
+    """What one database family needs that the others do not."""
+
+    name: str
+    uses_format_placeholders: bool = True
+    has_delete_returning: bool = True
+    begin_statement = "BEGIN"
+
+    def connect(self) -> Any:
+        raise NotImplementedError
+
+    @property
+    def driver_errors(self) -> tuple[type[BaseException], ...]:
+        raise NotImplementedError
+
+    @property
+    def retryable_errors(self) -> tuple[type[BaseException], ...]:
+        raise NotImplementedError
+
+    def schema(self, prefix: str) -> list[str]:
+        """CREATE statements for the current schema, each idempotent."""
+        raise NotImplementedError
+
+    @contextmanager
+    def schema_lock(self, cursor: Any) -> Iterator[None]:
+        """Held while creating or migrating tables, so processes starting together take
+        turns."""
+        yield
+
+    def insert_ignoring_duplicates(self, table: str, columns: str, count: int) -> str:
+        marks = ", ".join("?" * count)
+        return f"INSERT INTO {table} ({columns}) VALUES ({marks}) ON CONFLICT DO NOTHING"
+
+    def purge_statement(self, table: str) -> str:
+        raise NotImplementedError
+
+
+class SqlStore:
+    """A ``SessionStore`` over any ``Dialect``. Build it with ``tessera.storage.open_store``."""
+
+    def __init__(
+        self,
+        dialect: Dialect,
+        *,
+        prefix: str,
+        pool_size: int,
+        app_id: str = "public",
+        _pool: ConnectionPool | None = None,
+    ) -> None:
+        self.app_id = app_id
+        self.dialect = dialect
+        self.prefix = prefix
+        self._sessions = f"{prefix}sessions"
+        self._keys = f"{prefix}signing_keys"
+        self._secrets = f"{prefix}secrets"
+        self._schema_table = f"{prefix}schema"
+        self._pool = _pool or ConnectionPool(
+            dialect.connect,
+            size=pool_size,
+            driver_errors=dialect.driver_errors,
+            retryable_errors=dialect.retryable_errors,
+            backend=dialect.name,
+        )
+        if _pool is None:
+            self._pool.run(self._create_schema)
+
+    def for_app(self, app_id: str) -> SqlStore:
+        return SqlStore(self.dialect, prefix=self.prefix, pool_size=1, app_id=app_id, _pool=self._pool)
+
+    # -- plumbing ----------------------------------------------------------------
+
+    def _sql(self, statement: str) -> str:
+        return statement.replace("?", "%s") if self.dialect.uses_format_placeholders else statement
+
+    def _run(self, work: Callable[[Any], T]) -> T:
+        def with_cursor(connection: Any) -> T:
+            cursor = connection.cursor()
+            try:
+                return work(cursor)
+            finally:
+                cursor.close()
+
+        return self._pool.run(with_cursor)
+
+    def _execute(self, statement: str, params: Sequence[Any] = ()) -> int:
+        def work(cursor: Any) -> int:
+            cursor.execute(self._sql(statement), tuple(params))
+            return int(cursor.rowcount)
+
+        return self._run(work)
+
+    def _fetch(self, statement: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        def work(cursor: Any) -> list[tuple[Any, ...]]:
+            cursor.execute(self._sql(statement), tuple(params))
+            return list(cursor.fetchall())
+
+        return self._run(work)
+
+    @contextmanager
+    def _transaction(self, cursor: Any) -> Iterator[None]:
+        cursor.execute(self.dialect.begin_statement)
+        try:
+            yield
+        except BaseException:
+            cursor.execute("ROLLBACK")
+            raise
+        cursor.execute("COMMIT")
+
+    def _create_schema(self, connection: Any) -> None:
+        cursor = connection.cursor()
+        try:
+            with self.dialect.schema_lock(cursor):
+                for statement in self.dialect.schema(self.prefix):
+                    cursor.execute(statement)
+                cursor.execute(f"SELECT version FROM {self._schema_table}")
+                row = cursor.fetchone()
+                if row is None:
+                    cursor.execute(
+                        self._sql(f"INSERT INTO {self._schema_table} (version) VALUES (?)"),
+                        (SCHEMA_VERSION,),
+                    )
+                elif int(row[0]) > SCHEMA_VERSION:
+                    raise RuntimeError(
+                        f"the database schema (version {row[0]}) is newer than this tessera "
+                        f"understands ({SCHEMA_VERSION}); upgrade tessera"
+                    )
+        finally:
+            cursor.close()
+
+    def drop_tables(self) -> None:
+        """Remove every table this store created (tests and ``tessera uninstall``)."""
+
+        def work(cursor: Any) -> None:
+            for table in (self._sessions, self._keys, self._secrets, self._schema_table):
+                cursor.execute(f"DROP TABLE IF EXISTS {table}")
+
+        self._run(work)
+
+    def close(self) -> None:
+        self._pool.close()
+
+    # -- sessions ----------------------------------------------------------------
+
+    def create_session(self, record: SessionRecord) -> None:
+        row = _session_row(record)
+        marks = ", ".join("?" * (len(row) + 1))
+        self._execute(
+            f"INSERT INTO {self._sessions} (app_id, {_SESSION_COLUMNS}) VALUES ({marks})",
+            (self.app_id, *row),
+        )
+
+    def get_session(self, session_handle: str) -> SessionRecord | None:
+        rows = self._fetch(
+            f"SELECT {_SESSION_COLUMNS} FROM {self._sessions} WHERE app_id = ? AND session_handle = ?",
+            (self.app_id, session_handle),
+        )
+        return _session_record(rows[0]) if rows else None
+
+    def rotate_refresh_token(
+        self,
+        session_handle: str,
+        *,
+        expected_hash: str,
+        new_hash: str,
+        rotated_at: int,
+        expires_at: int,
+        ip: str | None,
+        user_agent: str | None,
+        use_static_key: bool,
+    ) -> bool:
+        changed = self._execute(
+            f"UPDATE {self._sessions} SET refresh_token_hash = ?, previous_refresh_token_hash = ?, "
+            "refresh_token_rotated_at = ?, last_refreshed_at = ?, expires_at = ?, "
+            "ip = COALESCE(?, ip), user_agent = COALESCE(?, user_agent), use_static_key = ? "
+            "WHERE app_id = ? AND session_handle = ? AND refresh_token_hash = ?",
+            (
+                new_hash,
+                expected_hash,
+                rotated_at,
+                rotated_at,
+                expires_at,
+                ip,
+                user_agent,
+                int(use_static_key),
+                self.app_id,
+                session_handle,
+                expected_hash,
+            ),
+        )
+        return changed == 1
+
+    def update_session_data(self, session_handle: str, data: dict[str, Any], now: int) -> bool:
+        return self._update_json("session_data", session_handle, data, now)
+
+    def update_access_token_payload(self, session_handle: str, payload: dict[str, Any], now: int) -> bool:
+        return self._update_json("access_token_payload", session_handle, payload, now)
+
+    def _update_json(self, column: str, session_handle: str, value: dict[str, Any], now: int) -> bool:
+        text = _dumps(value)
+        changed = self._execute(
+            f"UPDATE {self._sessions} SET {column} = ? "
+            "WHERE app_id = ? AND session_handle = ? AND expires_at >= ?",
+            (text, self.app_id, session_handle, now),
+        )
+        return changed == 1
+
+    def delete_sessions(self, session_handles: Sequence[str]) -> list[str]:
+        unique = list(dict.fromkeys(session_handles))
+        deleted: list[str] = []
+        for start in range(0, len(unique), _BATCH):
+            chunk = unique[start : start + _BATCH]
+            marks = ", ".join("?" * len(chunk))
+            deleted += self._delete_where(f"session_handle IN ({marks})", chunk)
+        return deleted
+
+    def delete_sessions_for_user(self, user_id: str, tenant_id: str | None, now: int) -> list[str]:
+        where, params = self._user_filter(user_id, tenant_id, now)
+        return self._delete_where(where, params)
+
+    def list_session_handles_for_user(self, user_id: str, tenant_id: str | None, now: int) -> list[str]:
+        where, params = self._user_filter(user_id, tenant_id, now)
+        rows = self._fetch(
+            f"SELECT session_handle FROM {self._sessions} WHERE app_id = ? AND {where} "
+            "ORDER BY created_at, session_handle",
+            (self.app_id, *params),
+        )
+        return [row[0] for row in rows]
+
+    def _user_filter(self, user_id: str, tenant_id: str | None, now: int) -> tuple[str, list[Any]]:
+        if tenant_id is None:
+            return "user_id = ? AND expires_at >= ?", [user_id, now]
+        return "user_id = ? AND tenant_id = ? AND expires_at >= ?", [user_id, tenant_id, now]
+
+    def _delete_where(self, where: str, params: Sequence[Any]) -> list[str]:
+        table = self._sessions
+        if self.dialect.has_delete_returning:
+            rows = self._fetch(
+                f"DELETE FROM {table} WHERE app_id = ? AND {where} RETURNING session_handle",
+                (self.app_id, *params),
+            )
+            return [row[0] for row in rows]
+
+        def work(cursor: Any) -> list[str]:
+            with self._transaction(cursor):
+                cursor.execute(
+                    self._sql(f"SELECT session_handle FROM {table} WHERE app_id = ? AND {where} FOR UPDATE"),
+                    (self.app_id, *params),
+                )
+                handles = [row[0] for row in cursor.fetchall()]
+                if handles:
+                    marks = ", ".join("?" * len(handles))
+                    cursor.execute(
+                        self._sql(f"DELETE FROM {table} WHERE app_id = ? AND session_handle IN ({marks})"),
+                        (self.app_id, *handles),
+                    )
+            return handles
+
+        return self._run(work)
+
+    def purge_expired(self, now: int, limit: int) -> int:
+        return self._execute(self.dialect.purge_statement(self._sessions), (now, limit))
+
+    # -- keys and secrets ----------------------------------------------------------
+
+    def list_signing_keys(self) -> list[KeyRecord]:
+        rows = self._fetch(
+            f"SELECT kid, algorithm, created_at, public_key, private_key FROM {self._keys} "
+            "WHERE app_id = ? ORDER BY created_at",
+            (self.app_id,),
+        )
+        return [KeyRecord(r[0], r[1], int(r[2]), r[3], r[4]) for r in rows]
+
+    def add_signing_key(self, record: KeyRecord) -> None:
+        statement = self.dialect.insert_ignoring_duplicates(
+            self._keys, "app_id, kid, algorithm, created_at, public_key, private_key", 6
+        )
+        self._execute(
+            statement,
+            (self.app_id, record.kid, record.algorithm, record.created_at, record.public_key, record.private_key),
+        )
+
+    def delete_signing_keys(self, kids: Sequence[str]) -> None:
+        for start in range(0, len(kids), _BATCH):
+            chunk = list(kids[start : start + _BATCH])
+            marks = ", ".join("?" * len(chunk))
+            self._execute(f"DELETE FROM {self._keys} WHERE app_id = ? AND kid IN ({marks})", (self.app_id, *chunk))
+
+    def get_or_create_secret(self, name: str, value: str, now: int) -> str:
+        statement = self.dialect.insert_ignoring_duplicates(self._secrets, "app_id, name, value, created_at", 4)
+        self._execute(statement, (self.app_id, name, value, now))
+        rows = self._fetch(
+            f"SELECT value FROM {self._secrets} WHERE app_id = ? AND name = ?", (self.app_id, name)
+        )
+        return str(rows[0][0])
+
+
+def _dumps(value: dict[str, Any]) -> str:
+    # Raises TypeError for values JSON cannot hold, before any database work.
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+def _session_row(r: SessionRecord) -> tuple[Any, ...]:
+    return (
+        r.session_handle,
+        r.tenant_id,
+        r.user_id,
+        r.refresh_token_hash,
+        r.previous_refresh_token_hash,
+        r.refresh_token_rotated_at,
+        _dumps(r.session_data),
+        _dumps(r.access_token_payload),
+        r.created_at,
+        r.expires_at,
+        r.last_refreshed_at,
+        r.ip,
+        r.user_agent,
+        int(r.use_static_key),
+    )
+
+
+def _session_record(row: Sequence[Any]) -> SessionRecord:
+    return SessionRecord(
+        session_handle=row[0],
+        tenant_id=row[1],
+        user_id=row[2],
+        refresh_token_hash=row[3],
+        previous_refresh_token_hash=row[4],
+        refresh_token_rotated_at=None if row[5] is None else int(row[5]),
+        session_data=json.loads(row[6]),
+        access_token_payload=json.loads(row[7]),
+        created_at=int(row[8]),
+        expires_at=int(row[9]),
+        last_refreshed_at=int(row[10]),
+        ip=row[11],
+        user_agent=row[12],
+        use_static_key=bool(row[13]),
+    )
+
+
+def session_table_ddl(prefix: str, *, text: str, big: str, small: str, tail: str = "") -> str:
+    """The sessions table, in a dialect's column types."""
+    return (
+        f"CREATE TABLE IF NOT EXISTS {prefix}sessions ("
+        "app_id VARCHAR(64) NOT NULL, session_handle VARCHAR(255) NOT NULL, "
+        "tenant_id VARCHAR(64) NOT NULL, user_id VARCHAR(128) NOT NULL, "
+        "refresh_token_hash VARCHAR(128) NOT NULL, previous_refresh_token_hash VARCHAR(128), "
+        f"refresh_token_rotated_at {big}, session_data {text} NOT NULL, "
+        f"access_token_payload {text} NOT NULL, created_at {big} NOT NULL, "
+        f"expires_at {big} NOT NULL, last_refreshed_at {big} NOT NULL, ip VARCHAR(64), "
+        f"user_agent {text}, use_static_key {small} NOT NULL, "
+        f"PRIMARY KEY (app_id, session_handle){tail})"
+    )
+
+
+def other_tables_ddl(prefix: str, *, text: str, big: str, suffix: str = "") -> list[str]:
+    return [
+        f"CREATE TABLE IF NOT EXISTS {prefix}signing_keys (app_id VARCHAR(64) NOT NULL, "
+        f"kid VARCHAR(255) NOT NULL, algorithm VARCHAR(16) NOT NULL, created_at {big} NOT NULL, "
+        f"public_key {text} NOT NULL, private_key {text} NOT NULL, PRIMARY KEY (app_id, kid)){suffix}",
+        f"CREATE TABLE IF NOT EXISTS {prefix}secrets (app_id VARCHAR(64) NOT NULL, "
+        f"name VARCHAR(128) NOT NULL, value {text} NOT NULL, created_at {big} NOT NULL, "
+        f"PRIMARY KEY (app_id, name)){suffix}",
+        f"CREATE TABLE IF NOT EXISTS {prefix}schema (version INTEGER NOT NULL){suffix}",
+    ]

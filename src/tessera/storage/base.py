@@ -1,0 +1,112 @@
+"""The one interface every session store implements, and the records it stores.
+
+A store is bound to one app (``store.for_app("other")`` gives the same database seen
+by another app). Every method is synchronous and safe to call from many threads at
+once; async callers reach it through a thread pool. Every driver failure surfaces as
+``tessera.StorageError``, never as a driver's own exception.
+
+The only write that races is the refresh-token rotation, so it is a compare-and-swap:
+``rotate_refresh_token`` changes the row only if it still holds the hash the caller
+read. Everything else is a single statement.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+__all__ = ["KeyRecord", "SessionRecord", "SessionStore"]
+
+
+@dataclass(frozen=True, kw_only=True)
+class SessionRecord:
+    session_handle: str
+    tenant_id: str
+    user_id: str
+    #: sha256 hex of the sha256 hex of the current refresh token.
+    refresh_token_hash: str
+    #: The hash it replaced at the last rotation, and when (ms): the grace-period memory.
+    previous_refresh_token_hash: str | None
+    refresh_token_rotated_at: int | None
+    session_data: dict[str, Any]
+    access_token_payload: dict[str, Any]
+    created_at: int
+    expires_at: int
+    last_refreshed_at: int
+    ip: str | None
+    user_agent: str | None
+    use_static_key: bool
+
+
+@dataclass(frozen=True)
+class KeyRecord:
+    kid: str
+    algorithm: str
+    created_at: int
+    public_key: str
+    private_key: str
+
+
+class SessionStore(Protocol):
+    """What the engine needs from a database. Times are milliseconds since the epoch."""
+
+    app_id: str
+
+    def for_app(self, app_id: str) -> SessionStore: ...
+
+    # sessions
+    def create_session(self, record: SessionRecord) -> None: ...
+
+    def get_session(self, session_handle: str) -> SessionRecord | None: ...
+
+    def rotate_refresh_token(
+        self,
+        session_handle: str,
+        *,
+        expected_hash: str,
+        new_hash: str,
+        rotated_at: int,
+        expires_at: int,
+        ip: str | None,
+        user_agent: str | None,
+        use_static_key: bool,
+    ) -> bool:
+        """Replace ``expected_hash`` by ``new_hash`` (keeping the old one as the previous
+        hash). False when the row is gone or no longer holds ``expected_hash``."""
+        ...
+
+    def update_session_data(self, session_handle: str, data: dict[str, Any], now: int) -> bool: ...
+
+    def update_access_token_payload(
+        self, session_handle: str, payload: dict[str, Any], now: int
+    ) -> bool: ...
+
+    def delete_sessions(self, session_handles: Sequence[str]) -> list[str]:
+        """Delete these sessions; return the handles that existed."""
+        ...
+
+    def delete_sessions_for_user(self, user_id: str, tenant_id: str | None, now: int) -> list[str]:
+        """Delete the user's live sessions in one tenant, or in all (``None``)."""
+        ...
+
+    def list_session_handles_for_user(
+        self, user_id: str, tenant_id: str | None, now: int
+    ) -> list[str]: ...
+
+    def purge_expired(self, now: int, limit: int) -> int:
+        """Delete up to ``limit`` expired sessions of every app; return how many."""
+        ...
+
+    # signing keys and secrets
+    def list_signing_keys(self) -> list[KeyRecord]: ...
+
+    def add_signing_key(self, record: KeyRecord) -> None: ...
+
+    def delete_signing_keys(self, kids: Sequence[str]) -> None: ...
+
+    def get_or_create_secret(self, name: str, value: str, now: int) -> str:
+        """Store ``value`` under ``name`` unless one exists; return the stored one."""
+        ...
+
+    def close(self) -> None: ...

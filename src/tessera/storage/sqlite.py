@@ -1,0 +1,73 @@
+"""SQLite: the default store, from the standard library. One file, WAL journal.
+
+WAL lets readers run while one writer commits; ``synchronous=NORMAL`` makes a commit
+durable against an application crash (a power cut may lose the last commits, which for
+sessions means a few users log in again). Writers wait up to ``busy_timeout`` for
+each other instead of failing.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from ._sql import Dialect, other_tables_ddl, session_table_ddl
+
+__all__ = ["SqliteDialect"]
+
+BUSY_TIMEOUT_MS = 10_000
+
+
+class SqliteDialect(Dialect):
+    name = "sqlite"
+    uses_format_placeholders = False
+    has_delete_returning = sqlite3.sqlite_version_info >= (3, 35)
+    begin_statement = "BEGIN IMMEDIATE"
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+
+    def connect(self) -> Any:
+        connection = sqlite3.connect(
+            self.path,
+            isolation_level=None,
+            check_same_thread=False,
+            timeout=BUSY_TIMEOUT_MS / 1000,
+        )
+        if self.path != ":memory:":
+            connection.execute("PRAGMA journal_mode=WAL")
+        connection.execute("PRAGMA synchronous=NORMAL")
+        connection.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        return connection
+
+    @property
+    def driver_errors(self) -> tuple[type[BaseException], ...]:
+        return (sqlite3.Error,)
+
+    @property
+    def retryable_errors(self) -> tuple[type[BaseException], ...]:
+        return ()
+
+    def schema(self, prefix: str) -> list[str]:
+        return [
+            session_table_ddl(prefix, text="TEXT", big="INTEGER", small="INTEGER"),
+            f"CREATE INDEX IF NOT EXISTS {prefix}sessions_user ON {prefix}sessions "
+            "(app_id, user_id, tenant_id)",
+            f"CREATE INDEX IF NOT EXISTS {prefix}sessions_expiry ON {prefix}sessions (expires_at)",
+            *other_tables_ddl(prefix, text="TEXT", big="INTEGER"),
+        ]
+
+    @contextmanager
+    def schema_lock(self, cursor: Any) -> Iterator[None]:
+        cursor.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            cursor.execute("ROLLBACK")
+            raise
+        cursor.execute("COMMIT")
+
+    def purge_statement(self, table: str) -> str:
+        return f"DELETE FROM {table} WHERE rowid IN (SELECT rowid FROM {table} WHERE expires_at < ? LIMIT ?)"
