@@ -24,7 +24,7 @@ def open_store(url: str, *, table_name_prefix: str = "tessera_", pool_size: int 
     if scheme == "sqlite":
         from .sqlite import SqliteDialect
 
-        path = url.split(":", 1)[1].removeprefix("///")
+        path = url[len("sqlite:///") :] if url.lower().startswith("sqlite:///") else ""
         if not path:
             raise ValueError("a sqlite URL needs a path: sqlite:///sessions.db")
         size = 1 if path == ":memory:" else pool_size

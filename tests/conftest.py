@@ -1,0 +1,117 @@
+"""Shared fixtures: the three real databases, a controllable clock, Tessera objects.
+
+Database tests run against real servers. Without one, its tests are skipped with the
+reason, except in CI (``CI=true``), where a missing server is a failure: CI must never
+pass by running fewer tests.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+from tessera import StorageError, Tessera
+from tessera.storage import SqlStore, open_store
+
+SERVER_URLS = {
+    "postgresql": os.environ.get(
+        "TESSERA_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
+    ),
+    "mysql": os.environ.get("TESSERA_TEST_MYSQL_URL", "mysql://root@127.0.0.1:3306/test"),
+}
+BACKENDS = ["sqlite", "postgresql", "mysql"]
+
+
+class FakeClock:
+    """Milliseconds that move only when a test says so."""
+
+    def __init__(self, start: int = 1_800_000_000_000) -> None:
+        self.now = start
+
+    def __call__(self) -> int:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += int(seconds * 1000)
+
+
+def _unavailable(backend: str, why: str) -> None:
+    message = f"{backend} server not reachable ({why}); set TESSERA_TEST_*_URL or start it"
+    if os.environ.get("CI"):
+        pytest.fail(f"CI needs every backend: {message}")
+    pytest.skip(message)
+
+
+def database_url(backend: str, tmp_path: Any) -> str:
+    if backend == "sqlite":
+        return f"sqlite:///{tmp_path}/sessions.db"
+    return SERVER_URLS[backend]
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+def table_prefix() -> str:
+    return f"t{uuid.uuid4().hex[:10]}_"
+
+
+@pytest.fixture
+def store_factory(
+    backend: str, tmp_path: Any, table_prefix: str
+) -> Iterator[Callable[..., SqlStore]]:
+    """Opens stores on the test's backend, each under this test's own table prefix."""
+    opened: list[SqlStore] = []
+
+    def open_one(pool_size: int = 10) -> SqlStore:
+        try:
+            store = open_store(
+                database_url(backend, tmp_path), table_name_prefix=table_prefix, pool_size=pool_size
+            )
+        except StorageError as exc:
+            _unavailable(backend, str(exc))
+        opened.append(store)
+        return store
+
+    yield open_one
+    if opened:
+        opened[0].drop_tables()
+    for store in opened:
+        store.close()
+
+
+@pytest.fixture
+def store(store_factory: Callable[..., SqlStore]) -> SqlStore:
+    return store_factory()
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def make_tessera(
+    store_factory: Callable[..., SqlStore], clock: FakeClock
+) -> Iterator[Callable[..., Tessera]]:
+    """Tessera objects over the test's backend, sharing its tables and its fake clock.
+    Two objects made here behave like two processes of one app."""
+    made: list[Tessera] = []
+
+    def make(**settings: Any) -> Tessera:
+        settings.setdefault("expired_session_purge_interval", 0)
+        pool = settings.get("database_pool_size", 10)
+        engine = Tessera(store=store_factory(pool_size=pool), clock=settings.pop("clock", clock), **settings)
+        made.append(engine)
+        return engine
+
+    yield make
+    for engine in made:
+        engine._executor.shutdown(wait=True)
+        engine._purger.stop()

@@ -1,0 +1,208 @@
+"""The storage contract: every backend must pass these tests unchanged."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import replace
+from typing import Any
+
+import pytest
+
+from tessera import StorageError
+from tessera.storage import KeyRecord, SessionRecord, SqlStore, open_store
+
+NOW = 1_800_000_000_000
+
+
+def record(handle: str = "h1", **changes: Any) -> SessionRecord:
+    base = SessionRecord(
+        session_handle=handle,
+        tenant_id="public",
+        user_id="user-1",
+        refresh_token_hash="hash-0",
+        previous_refresh_token_hash=None,
+        refresh_token_rotated_at=None,
+        session_data={"cart": [1, 2], "name": "Zoë"},
+        access_token_payload={"role": "admin"},
+        created_at=NOW,
+        expires_at=NOW + 60_000,
+        last_refreshed_at=NOW,
+        ip="203.0.113.9",
+        user_agent="Mozilla/5.0",
+        use_static_key=False,
+    )
+    return replace(base, **changes)
+
+
+def test_created_session_reads_back_exactly(store: SqlStore) -> None:
+    original = record()
+    store.create_session(original)
+    assert store.get_session("h1") == original
+    assert store.get_session("missing") is None
+
+
+def test_duplicate_handle_is_a_storage_error(store: SqlStore) -> None:
+    store.create_session(record())
+    with pytest.raises(StorageError):
+        store.create_session(record())
+
+
+def test_rotation_is_compare_and_swap(store: SqlStore) -> None:
+    store.create_session(record())
+    rotate = dict(rotated_at=NOW + 5, expires_at=NOW + 90_000, ip=None, user_agent="new agent", use_static_key=True)
+    assert store.rotate_refresh_token("h1", expected_hash="hash-0", new_hash="hash-1", **rotate)
+    # The same swap again finds the row changed: no second winner.
+    assert not store.rotate_refresh_token("h1", expected_hash="hash-0", new_hash="hash-X", **rotate)
+    after = store.get_session("h1")
+    assert after is not None
+    assert after.refresh_token_hash == "hash-1"
+    assert after.previous_refresh_token_hash == "hash-0"
+    assert after.refresh_token_rotated_at == NOW + 5
+    assert after.last_refreshed_at == NOW + 5
+    assert after.expires_at == NOW + 90_000
+    assert after.ip == "203.0.113.9"  # None keeps what was stored
+    assert after.user_agent == "new agent"
+    assert after.use_static_key is True
+    assert not store.rotate_refresh_token("gone", expected_hash="hash-1", new_hash="hash-2", **rotate)
+
+
+def test_concurrent_swaps_have_exactly_one_winner(store_factory: Callable[..., SqlStore]) -> None:
+    store = store_factory(pool_size=8)
+    store.create_session(record())
+    results: list[bool] = []
+    barrier = threading.Barrier(8)
+
+    def contend(i: int) -> None:
+        barrier.wait()
+        results.append(
+            store.rotate_refresh_token(
+                "h1",
+                expected_hash="hash-0",
+                new_hash=f"hash-{i}",
+                rotated_at=NOW,
+                expires_at=NOW + 1,
+                ip=None,
+                user_agent=None,
+                use_static_key=False,
+            )
+        )
+
+    threads = [threading.Thread(target=contend, args=(i,)) for i in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(results) == [False] * 7 + [True]
+
+
+def test_update_json_columns_replace_and_report_missing(store: SqlStore) -> None:
+    store.create_session(record())
+    assert store.update_session_data("h1", {"new": True}, NOW)
+    assert store.update_session_data("h1", {"new": True}, NOW)  # same value: still found
+    assert store.update_access_token_payload("h1", {"plan": "pro"}, NOW)
+    after = store.get_session("h1")
+    assert after is not None
+    assert after.session_data == {"new": True}
+    assert after.access_token_payload == {"plan": "pro"}
+    assert not store.update_session_data("missing", {}, NOW)
+    # An expired session is not updated.
+    assert not store.update_session_data("h1", {"late": 1}, NOW + 60_001)
+
+
+def test_values_json_cannot_hold_raise_type_error_not_storage_error(store: SqlStore) -> None:
+    with pytest.raises(TypeError):
+        store.create_session(record(session_data={"when": object()}))
+    assert store.get_session("h1") is None
+
+
+def test_delete_by_handles_returns_only_existing(store: SqlStore) -> None:
+    for handle in ("a", "b", "c"):
+        store.create_session(record(handle))
+    assert sorted(store.delete_sessions(["a", "c", "zzz", "a"])) == ["a", "c"]
+    assert store.get_session("a") is None
+    assert store.get_session("b") is not None
+    assert store.delete_sessions([]) == []
+
+
+def test_delete_many_handles_in_batches(store: SqlStore) -> None:
+    handles = [f"h{i}" for i in range(1203)]
+    for handle in handles:
+        store.create_session(record(handle))
+    assert sorted(store.delete_sessions(handles)) == sorted(handles)
+
+
+def test_user_scoped_listing_and_deletion_by_tenant(store: SqlStore) -> None:
+    store.create_session(record("p1"))
+    store.create_session(record("p2", created_at=NOW + 1))
+    store.create_session(record("t1", tenant_id="acme"))
+    store.create_session(record("other", user_id="user-2"))
+    store.create_session(record("case", user_id="USER-1"))
+    store.create_session(record("old", expires_at=NOW - 1))
+    # Oldest first; expired and other users' sessions are not listed.
+    assert store.list_session_handles_for_user("user-1", None, NOW) == ["p1", "t1", "p2"]
+    assert sorted(store.list_session_handles_for_user("user-1", "public", NOW)) == ["p1", "p2"]
+    assert store.list_session_handles_for_user("user-1", "acme", NOW) == ["t1"]
+    assert sorted(store.delete_sessions_for_user("user-1", "acme", NOW)) == ["t1"]
+    assert sorted(store.delete_sessions_for_user("user-1", None, NOW)) == ["p1", "p2"]
+    # User ids are case-sensitive, and other users are untouched.
+    assert store.get_session("case") is not None
+    assert store.get_session("other") is not None
+
+
+def test_stores_are_scoped_by_app(store: SqlStore) -> None:
+    other = store.for_app("shop")
+    store.create_session(record("h1"))
+    other.create_session(record("h1", user_id="shop-user"))
+    assert store.get_session("h1") is not None
+    shop_session = other.get_session("h1")
+    assert shop_session is not None
+    assert shop_session.user_id == "shop-user"
+    assert other.delete_sessions(["h1"]) == ["h1"]
+    assert store.get_session("h1") is not None
+
+
+def test_purge_deletes_expired_in_bounded_batches(store: SqlStore) -> None:
+    for i in range(5):
+        store.create_session(record(f"old{i}", expires_at=NOW - 1))
+    store.create_session(record("live"))
+    assert store.purge_expired(NOW, 3) == 3
+    assert store.purge_expired(NOW, 3) == 2
+    assert store.purge_expired(NOW, 3) == 0
+    assert store.get_session("live") is not None
+
+
+def test_signing_keys_round_trip_and_ignore_duplicates(store: SqlStore) -> None:
+    key = KeyRecord("d-1", "RS256", NOW, "pub", "priv")
+    store.add_signing_key(key)
+    store.add_signing_key(KeyRecord("d-1", "RS256", NOW, "other", "other"))
+    store.add_signing_key(KeyRecord("d-2", "ES256", NOW + 1, "pub2", "priv2"))
+    assert store.list_signing_keys() == [key, KeyRecord("d-2", "ES256", NOW + 1, "pub2", "priv2")]
+    assert store.for_app("other").list_signing_keys() == []
+    store.delete_signing_keys(["d-1"])
+    assert [k.kid for k in store.list_signing_keys()] == ["d-2"]
+
+
+def test_secret_is_created_once(store: SqlStore) -> None:
+    assert store.get_or_create_secret("k", "first", NOW) == "first"
+    assert store.get_or_create_secret("k", "second", NOW) == "first"
+    assert store.for_app("other").get_or_create_secret("k", "third", NOW) == "third"
+
+
+def test_schema_creation_is_idempotent(store_factory: Callable[..., SqlStore]) -> None:
+    first = store_factory()
+    first.create_session(record())
+    second = store_factory()
+    assert second.get_session("h1") == record()
+
+
+def test_unreachable_database_is_a_storage_error() -> None:
+    with pytest.raises(StorageError):
+        open_store("postgresql://nobody@127.0.0.1:1/none")
+
+
+def test_bad_urls_are_caller_errors() -> None:
+    with pytest.raises(ValueError, match="unsupported database URL scheme"):
+        open_store("redis://localhost")
+    with pytest.raises(ValueError, match="needs a path"):
+        open_store("sqlite://")
