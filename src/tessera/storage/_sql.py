@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
-from .base import KeyRecord, SessionRecord
+from .base import AppRecord, KeyRecord, SessionRecord
 from ._pool import ConnectionPool
 
 __all__ = ["Dialect", "SqlStore"]
@@ -85,6 +85,7 @@ class SqlStore:
         self._keys = f"{prefix}signing_keys"
         self._secrets = f"{prefix}secrets"
         self._schema_table = f"{prefix}schema"
+        self._tenants = f"{prefix}tenants"
         self._pool = _pool or ConnectionPool(
             dialect.connect,
             size=pool_size,
@@ -162,7 +163,8 @@ class SqlStore:
         """Remove every table this store created (tests and ``tessera uninstall``)."""
 
         def work(cursor: Any) -> None:
-            for table in (self._sessions, self._keys, self._secrets, self._schema_table):
+            tables = (self._sessions, self._keys, self._secrets, self._schema_table)
+            for table in (*tables, self._tenants):
                 cursor.execute(f"DROP TABLE IF EXISTS {table}")
 
         self._run(work)
@@ -325,6 +327,48 @@ class SqlStore:
         return str(rows[0][0])
 
 
+    # -- apps and tenants (the core service) ---------------------------------------
+
+    def put_tenant(self, app_id: str, tenant_id: str, config: dict[str, Any], now: int) -> bool:
+        statement = self.dialect.insert_ignoring_duplicates(
+            self._tenants, "app_id, tenant_id, config, created_at", 4
+        )
+        text = _dumps(config)
+        if self._execute(statement, (app_id, tenant_id, text, now)) == 1:
+            return True
+        self._execute(
+            f"UPDATE {self._tenants} SET config = ? WHERE app_id = ? AND tenant_id = ?",
+            (text, app_id, tenant_id),
+        )
+        return False
+
+    def get_tenant(self, app_id: str, tenant_id: str) -> AppRecord | None:
+        rows = self._fetch(
+            f"SELECT app_id, tenant_id, config, created_at FROM {self._tenants} "
+            "WHERE app_id = ? AND tenant_id = ?",
+            (app_id, tenant_id),
+        )
+        return _app_record(rows[0]) if rows else None
+
+    def list_tenants(self, app_id: str | None) -> list[AppRecord]:
+        columns = f"SELECT app_id, tenant_id, config, created_at FROM {self._tenants}"
+        if app_id is None:
+            rows = self._fetch(f"{columns} ORDER BY app_id, tenant_id")
+        else:
+            rows = self._fetch(f"{columns} WHERE app_id = ? ORDER BY tenant_id", (app_id,))
+        return [_app_record(row) for row in rows]
+
+    def delete_tenant(self, app_id: str, tenant_id: str | None) -> bool:
+        if tenant_id is None:
+            return self._execute(f"DELETE FROM {self._tenants} WHERE app_id = ?", (app_id,)) > 0
+        where = "app_id = ? AND tenant_id = ?"
+        return self._execute(f"DELETE FROM {self._tenants} WHERE {where}", (app_id, tenant_id)) > 0
+
+
+def _app_record(row: Sequence[Any]) -> AppRecord:
+    return AppRecord(row[0], row[1], json.loads(row[2]), int(row[3]))
+
+
 def _dumps(value: dict[str, Any]) -> str:
     # Raises TypeError for values JSON cannot hold, before any database work.
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
@@ -392,4 +436,13 @@ def other_tables_ddl(prefix: str, *, text: str, big: str, suffix: str = "") -> l
         f"name VARCHAR(128) NOT NULL, value {text} NOT NULL, created_at {big} NOT NULL, "
         f"PRIMARY KEY (app_id, name)){suffix}",
         f"CREATE TABLE IF NOT EXISTS {prefix}schema (version INTEGER NOT NULL){suffix}",
+    ]
+
+
+def app_tables_ddl(prefix: str, *, text: str, big: str, suffix: str = "") -> list[str]:
+    """Apps and tenants of the core service (``tenant_id = 'public'`` is the app itself)."""
+    return [
+        f"CREATE TABLE IF NOT EXISTS {prefix}tenants (app_id VARCHAR(64) NOT NULL, "
+        f"tenant_id VARCHAR(64) NOT NULL, config {text} NOT NULL, created_at {big} NOT NULL, "
+        f"PRIMARY KEY (app_id, tenant_id)){suffix}",
     ]

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-__all__ = ["KeyRecord", "SessionRecord", "SessionStore"]
+__all__ = ["AppRecord", "AppStore", "KeyRecord", "SessionRecord", "SessionStore"]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -110,3 +110,33 @@ class SessionStore(Protocol):
         ...
 
     def close(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class AppRecord:
+    """An app or a tenant of the core service, with its settings (names to strings)."""
+
+    app_id: str
+    tenant_id: str
+    config: dict[str, Any]
+    created_at: int
+
+
+class AppStore(Protocol):
+    """Apps and tenants of the core service, kept beside the sessions so every process
+    over one database sees the same ones. Separate from ``SessionStore``: only the core
+    service needs it. ``tenant_id`` is ``"public"`` for the app's own row."""
+
+    def put_tenant(self, app_id: str, tenant_id: str, config: dict[str, Any], now: int) -> bool:
+        """Create or replace; True when it did not exist before."""
+        ...
+
+    def get_tenant(self, app_id: str, tenant_id: str) -> AppRecord | None: ...
+
+    def list_tenants(self, app_id: str | None) -> list[AppRecord]:
+        """The tenants of one app, or (``None``) every app's and tenant's row."""
+        ...
+
+    def delete_tenant(self, app_id: str, tenant_id: str | None) -> bool:
+        """Delete one tenant, or (``None``) the app with all its tenants."""
+        ...

@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from ._sql import Dialect, other_tables_ddl, session_table_ddl
+from ._sql import Dialect, app_tables_ddl, other_tables_ddl, session_table_ddl
 
 __all__ = ["MysqlDialect"]
 
@@ -66,6 +66,7 @@ class MysqlDialect(Dialect):
             session_table_ddl(prefix, text="TEXT", big="BIGINT", small="SMALLINT", tail=indexes)
             + _TABLE_OPTIONS,
             *other_tables_ddl(prefix, text="TEXT", big="BIGINT", suffix=_TABLE_OPTIONS),
+            *app_tables_ddl(prefix, text="TEXT", big="BIGINT", suffix=_TABLE_OPTIONS),
         ]
 
     @contextmanager

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from ._sql import Dialect, other_tables_ddl, session_table_ddl
+from ._sql import Dialect, app_tables_ddl, other_tables_ddl, session_table_ddl
 
 __all__ = ["PostgresDialect"]
 
@@ -48,6 +48,7 @@ class PostgresDialect(Dialect):
             "(app_id, user_id, tenant_id)",
             f"CREATE INDEX IF NOT EXISTS {prefix}sessions_expiry ON {prefix}sessions (expires_at)",
             *other_tables_ddl(prefix, text="TEXT", big="BIGINT"),
+            *app_tables_ddl(prefix, text="TEXT", big="BIGINT"),
         ]
 
     @contextmanager

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from ._sql import Dialect, other_tables_ddl, session_table_ddl
+from ._sql import Dialect, app_tables_ddl, other_tables_ddl, session_table_ddl
 
 __all__ = ["SqliteDialect"]
 
@@ -57,6 +57,7 @@ class SqliteDialect(Dialect):
             "(app_id, user_id, tenant_id)",
             f"CREATE INDEX IF NOT EXISTS {prefix}sessions_expiry ON {prefix}sessions (expires_at)",
             *other_tables_ddl(prefix, text="TEXT", big="INTEGER"),
+            *app_tables_ddl(prefix, text="TEXT", big="INTEGER"),
         ]
 
     @contextmanager
