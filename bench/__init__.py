@@ -1,0 +1,1 @@
+"""Benchmarks for tessera, run on demand (see README.md)."""

@@ -1,0 +1,58 @@
+"""The engine benchmark still runs: a few operations on SQLite, every row filled.
+
+It asserts that the numbers are there and sane, never how fast anything is.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import pytest
+from bench import engine
+
+
+def test_quick_run_fills_every_row_with_positive_costs() -> None:
+    settings = engine.Settings.quick(backends=("sqlite",))
+    report = engine.run(settings)
+
+    assert report.skipped == {}
+    expected = [("bare", op, alg) for op, alg in engine.BARE_ROWS] + [
+        ("sqlite", op, alg) for op, alg in engine.row_labels(settings)
+    ]
+    found = [(m.backend, m.operation, m.algorithm) for m in report.measurements]
+    assert sorted(found, key=str) == sorted(expected, key=str)
+    for m in report.measurements:
+        assert len(m.samples) == settings.repeats, m.label
+        assert all(math.isfinite(s) and s > 0 for s in m.samples), m.label
+        assert min(m.samples) <= m.median <= max(m.samples)
+
+    ratio_names = {r["ratio"] for r in report.ratios()}
+    for alg in engine.ALGORITHMS:
+        assert f"verify local / bare verify, {alg}" in ratio_names
+        assert f"verify db / verify local, {alg}" in ratio_names
+    assert all(r["median"] > 0 for r in report.ratios())
+
+    text = engine.format_report(report)
+    for m in report.measurements:
+        assert m.label in text
+    assert "verify local / bare verify, RS256" in text
+
+
+def test_main_writes_json_and_reports_an_unreachable_backend_as_skipped(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Port 1 on loopback: nothing listens there, so the backend must be skipped, not crash.
+    monkeypatch.setitem(engine.SERVER_URLS, "postgresql", "postgresql://postgres@127.0.0.1:1/none")
+    out = tmp_path / "engine.json"
+
+    assert engine.main(["--quick", "--backends", "sqlite,postgresql", "--json", str(out)]) == 0
+
+    printed = capsys.readouterr().out
+    assert "postgresql (skipped)" in printed
+    data = json.loads(out.read_text())
+    assert set(data["skipped"]) == {"postgresql"}
+    assert {m["backend"] for m in data["measurements"]} == {"bare", "sqlite"}
+    assert data["machine"]["cores"] >= 1
+    assert all(m["per_op_us"]["median"] > 0 for m in data["measurements"])
