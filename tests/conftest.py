@@ -107,7 +107,9 @@ def make_tessera(
     def make(**settings: Any) -> Tessera:
         settings.setdefault("expired_session_purge_interval", 0)
         pool = settings.get("database_pool_size", 10)
-        engine = Tessera(store=store_factory(pool_size=pool), clock=settings.pop("clock", clock), **settings)
+        engine = Tessera(
+            store=store_factory(pool_size=pool), clock=settings.pop("clock", clock), **settings
+        )
         made.append(engine)
         return engine
 

@@ -165,22 +165,35 @@ class AsyncSessions:
         fetch_across_all_tenants: bool | None = None,
     ) -> list[str]:
         return await self._owner.in_thread(
-            self._sync.get_all_session_handles_for_user, user_id, tenant_id, fetch_across_all_tenants
+            self._sync.get_all_session_handles_for_user,
+            user_id,
+            tenant_id,
+            fetch_across_all_tenants,
         )
 
     async def get_session_information(self, session_handle: str) -> SessionInformation | None:
         return await self._owner.in_thread(self._sync.get_session_information, session_handle)
 
-    async def update_session_data_in_database(self, session_handle: str, data: Mapping[str, Any]) -> bool:
-        return await self._owner.in_thread(self._sync.update_session_data_in_database, session_handle, data)
+    async def update_session_data_in_database(
+        self, session_handle: str, data: Mapping[str, Any]
+    ) -> bool:
+        return await self._owner.in_thread(
+            self._sync.update_session_data_in_database, session_handle, data
+        )
 
-    async def merge_into_access_token_payload(self, session_handle: str, update: Mapping[str, Any]) -> bool:
-        return await self._owner.in_thread(self._sync.merge_into_access_token_payload, session_handle, update)
+    async def merge_into_access_token_payload(
+        self, session_handle: str, update: Mapping[str, Any]
+    ) -> bool:
+        return await self._owner.in_thread(
+            self._sync.merge_into_access_token_payload, session_handle, update
+        )
 
     async def regenerate_access_token(
         self, access_token: str, new_payload: Mapping[str, Any] | None = None
     ) -> Session | None:
-        session = await self._owner.in_thread(self._sync.regenerate_access_token, access_token, new_payload)
+        session = await self._owner.in_thread(
+            self._sync.regenerate_access_token, access_token, new_payload
+        )
         return None if session is None else self._wrap(session)
 
     async def get_jwks(self) -> dict[str, list[dict[str, str]]]:
@@ -243,7 +256,11 @@ async def refresh_session_without_request_response(
     user_agent: str | None = None,
 ) -> Session:
     return await _default().refresh_session_without_request_response(
-        refresh_token, anti_csrf_token, disable_anti_csrf=disable_anti_csrf, ip=ip, user_agent=user_agent
+        refresh_token,
+        anti_csrf_token,
+        disable_anti_csrf=disable_anti_csrf,
+        ip=ip,
+        user_agent=user_agent,
     )
 
 
@@ -258,13 +275,17 @@ async def revoke_multiple_sessions(session_handles: Sequence[str]) -> list[str]:
 async def revoke_all_sessions_for_user(
     user_id: str, tenant_id: str | None = None, revoke_across_all_tenants: bool | None = None
 ) -> list[str]:
-    return await _default().revoke_all_sessions_for_user(user_id, tenant_id, revoke_across_all_tenants)
+    return await _default().revoke_all_sessions_for_user(
+        user_id, tenant_id, revoke_across_all_tenants
+    )
 
 
 async def get_all_session_handles_for_user(
     user_id: str, tenant_id: str | None = None, fetch_across_all_tenants: bool | None = None
 ) -> list[str]:
-    return await _default().get_all_session_handles_for_user(user_id, tenant_id, fetch_across_all_tenants)
+    return await _default().get_all_session_handles_for_user(
+        user_id, tenant_id, fetch_across_all_tenants
+    )
 
 
 async def get_session_information(session_handle: str) -> SessionInformation | None:

@@ -53,7 +53,9 @@ class UnauthorisedError(SessionError):
     removed (they should, unless the error came from a missing token).
     """
 
-    def __init__(self, message: str = "unauthorised", *, reason: str = "", clear_tokens: bool = True):
+    def __init__(
+        self, message: str = "unauthorised", *, reason: str = "", clear_tokens: bool = True
+    ):
         super().__init__(message, reason=reason)
         self.clear_tokens = clear_tokens
 

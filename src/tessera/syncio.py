@@ -60,7 +60,9 @@ class Session(SessionBase):
 
     def update_session_data_in_database(self, data: Mapping[str, Any]) -> None:
         owner = self._owner
-        if not owner.engine.update_session_data_in_database(self.get_handle(), data, now=owner.now()):
+        if not owner.engine.update_session_data_in_database(
+            self.get_handle(), data, now=owner.now()
+        ):
             raise UnauthorisedError("session revoked or expired", reason="session gone")
 
     def merge_into_access_token_payload(self, update: Mapping[str, Any]) -> None:
@@ -68,12 +70,16 @@ class Session(SessionBase):
         token (same expiry), and later tokens carry the change too."""
         owner = self._owner
         merged = merge_payload(self.get_access_token_payload(), update)
-        state = owner.engine.regenerate_access_token(self.get_access_token(), merged, now=owner.now())
+        state = owner.engine.regenerate_access_token(
+            self.get_access_token(), merged, now=owner.now()
+        )
         if state is None:
             raise UnauthorisedError("session revoked or expired", reason="session gone")
         # The client keeps the refresh token it was just given, if any.
         self._state = replace(
-            state, refresh_token=self._state.refresh_token, anti_csrf_token=self._state.anti_csrf_token
+            state,
+            refresh_token=self._state.refresh_token,
+            anti_csrf_token=self._state.anti_csrf_token,
         )
 
     def revoke_session(self) -> None:
@@ -214,7 +220,9 @@ class SyncSessions:
         owner = self._owner
         return owner.engine.update_session_data_in_database(session_handle, data, now=owner.now())
 
-    def merge_into_access_token_payload(self, session_handle: str, update: Mapping[str, Any]) -> bool:
+    def merge_into_access_token_payload(
+        self, session_handle: str, update: Mapping[str, Any]
+    ) -> bool:
         owner = self._owner
         return owner.engine.merge_into_access_token_payload(session_handle, update, now=owner.now())
 
@@ -287,7 +295,11 @@ def refresh_session_without_request_response(
     user_agent: str | None = None,
 ) -> Session:
     return _default().refresh_session_without_request_response(
-        refresh_token, anti_csrf_token, disable_anti_csrf=disable_anti_csrf, ip=ip, user_agent=user_agent
+        refresh_token,
+        anti_csrf_token,
+        disable_anti_csrf=disable_anti_csrf,
+        ip=ip,
+        user_agent=user_agent,
     )
 
 

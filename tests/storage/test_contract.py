@@ -50,7 +50,13 @@ def test_duplicate_handle_is_a_storage_error(store: SqlStore) -> None:
 
 def test_rotation_is_compare_and_swap(store: SqlStore) -> None:
     store.create_session(record())
-    rotate = dict(rotated_at=NOW + 5, expires_at=NOW + 90_000, ip=None, user_agent="new agent", use_static_key=True)
+    rotate: dict[str, Any] = {
+        "rotated_at": NOW + 5,
+        "expires_at": NOW + 90_000,
+        "ip": None,
+        "user_agent": "new agent",
+        "use_static_key": True,
+    }
     assert store.rotate_refresh_token("h1", expected_hash="hash-0", new_hash="hash-1", **rotate)
     # The same swap again finds the row changed: no second winner.
     assert not store.rotate_refresh_token("h1", expected_hash="hash-0", new_hash="hash-X", **rotate)
@@ -64,7 +70,9 @@ def test_rotation_is_compare_and_swap(store: SqlStore) -> None:
     assert after.ip == "203.0.113.9"  # None keeps what was stored
     assert after.user_agent == "new agent"
     assert after.use_static_key is True
-    assert not store.rotate_refresh_token("gone", expected_hash="hash-1", new_hash="hash-2", **rotate)
+    assert not store.rotate_refresh_token(
+        "gone", expected_hash="hash-1", new_hash="hash-2", **rotate
+    )
 
 
 def test_concurrent_swaps_have_exactly_one_winner(store_factory: Callable[..., SqlStore]) -> None:

@@ -148,4 +148,4 @@ def _well_formed_claims(payload: dict[str, Any]) -> bool:
         value = payload.get(name)
         if not isinstance(value, int) or isinstance(value, bool):
             return False
-    return payload.get("stt", 0) == 0
+    return bool(payload.get("stt", 0) == 0)

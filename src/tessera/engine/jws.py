@@ -53,7 +53,10 @@ def b64url_encode(data: bytes) -> str:
 
 
 def b64url_decode(text: str | bytes) -> bytes:
-    raw = text.encode("ascii") if isinstance(text, str) else text
+    try:
+        raw = text.encode("ascii") if isinstance(text, str) else text
+    except UnicodeEncodeError:
+        raise MalformedToken("not base64url") from None
     if b"+" in raw or b"/" in raw or b"=" in raw:
         raise MalformedToken("not base64url")
     padded = raw.translate(_TO_STANDARD) + b"=" * (-len(raw) % 4)
@@ -101,7 +104,11 @@ class ParsedToken:
     __slots__ = ("header", "payload", "signature", "signing_input")
 
     def __init__(
-        self, header: dict[str, Any], payload: dict[str, Any], signing_input: bytes, signature: bytes
+        self,
+        header: dict[str, Any],
+        payload: dict[str, Any],
+        signing_input: bytes,
+        signature: bytes,
     ) -> None:
         self.header = header
         self.payload = payload
@@ -133,7 +140,9 @@ def verify_signature(parsed: ParsedToken, key: PublicKey) -> bool:
             sig = parsed.signature
             if len(sig) != 64:
                 return False
-            der = encode_dss_signature(int.from_bytes(sig[:32], "big"), int.from_bytes(sig[32:], "big"))
+            der = encode_dss_signature(
+                int.from_bytes(sig[:32], "big"), int.from_bytes(sig[32:], "big")
+            )
             key.verify(der, parsed.signing_input, _ECDSA)
         else:
             key.verify(parsed.signature, parsed.signing_input)

@@ -57,7 +57,9 @@ class KeyRing:
             if key is None:
                 return None
         config = self._config
-        if not still_verifying(key, now, config.key_update_interval_ms, config.access_token_validity_ms):
+        if not still_verifying(
+            key, now, config.key_update_interval_ms, config.access_token_validity_ms
+        ):
             return None
         return key
 
@@ -95,7 +97,9 @@ class KeyRing:
         keys = [
             k
             for k in self._keys.values()
-            if still_verifying(k, now, config.key_update_interval_ms, config.access_token_validity_ms)
+            if still_verifying(
+                k, now, config.key_update_interval_ms, config.access_token_validity_ms
+            )
         ]
         keys.sort(key=lambda k: k.created_at, reverse=True)
         return {"keys": [k.public_jwk() for k in keys]}
@@ -128,7 +132,9 @@ class KeyRing:
             key = known or key_from_record(
                 record.kid, record.algorithm, record.created_at, record.private_key
             )
-            if still_verifying(key, now, config.key_update_interval_ms, config.access_token_validity_ms):
+            if still_verifying(
+                key, now, config.key_update_interval_ms, config.access_token_validity_ms
+            ):
                 keys[key.kid] = key
             else:
                 expired.append(key.kid)
@@ -140,6 +146,8 @@ class KeyRing:
 
     def _add(self, key: SigningKey) -> None:
         public, private = key.to_record()
-        self._store.add_signing_key(KeyRecord(key.kid, key.algorithm, key.created_at, public, private))
+        self._store.add_signing_key(
+            KeyRecord(key.kid, key.algorithm, key.created_at, public, private)
+        )
         # Another process may have added its own key meanwhile: read back what is stored.
         self._reload_locked(key.created_at)

@@ -98,7 +98,9 @@ def generate_key(algorithm: str, *, dynamic: bool, now: int) -> SigningKey:
 
 def key_from_record(kid: str, algorithm: str, created_at: int, private_b64: str) -> SigningKey:
     private = serialization.load_der_private_key(base64.b64decode(private_b64), password=None)
-    if not isinstance(private, rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey | ed25519.Ed25519PrivateKey):
+    if not isinstance(
+        private, rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey | ed25519.Ed25519PrivateKey
+    ):
         raise ValueError(f"stored key {kid} is of an unsupported type")
     return SigningKey(kid, algorithm, created_at, private, private.public_key())
 

@@ -22,13 +22,25 @@ from ..config import SessionConfig
 from ..errors import StorageError, TokenTheftError, TryRefreshTokenError, UnauthorisedError
 from ..storage.base import SessionRecord, SessionStore
 from . import jws
-from .access_token import PROTECTED_CLAIMS, AccessToken, check_custom_claims, sign_access_token, verify_access_token
+from .access_token import (
+    PROTECTED_CLAIMS,
+    AccessToken,
+    check_custom_claims,
+    sign_access_token,
+    verify_access_token,
+)
 from .keyring import KeyRing
 from .keys import SigningKey
 from .refresh_token import RefreshTokenCodec, hash_once, hash_twice
 from .rotation import RefreshOutcome, decide_refresh
 
-__all__ = ["SessionEngine", "SessionInformation", "SessionState", "check_tenant_id", "merge_payload"]
+__all__ = [
+    "SessionEngine",
+    "SessionInformation",
+    "SessionState",
+    "check_tenant_id",
+    "merge_payload",
+]
 
 security_log = logging.getLogger("tessera.security")
 
@@ -104,7 +116,9 @@ class SessionEngine:
         config = self.config
         handle = str(uuid.uuid4()) + ("" if tenant_id == "public" else f"_{tenant_id}")
         codec = self._refresh_codec(now)
-        refresh = codec.mint(handle, anti_csrf=config.mints_anti_csrf_tokens and not disable_anti_csrf)
+        refresh = codec.mint(
+            handle, anti_csrf=config.mints_anti_csrf_tokens and not disable_anti_csrf
+        )
         session_end = self._session_end(now)
         expires_at = _cap(now + config.refresh_token_validity_ms, session_end)
         self.store.create_session(
@@ -164,6 +178,7 @@ class SessionEngine:
 
         With ``may_block=False`` (callers on an event loop) anything that would touch the
         store raises ``KeysNeedLoading`` instead; check ``needs_store`` first."""
+
         def find_key(kid: str, at: int) -> SigningKey | None:
             return self.keys.verification_key(kid, at, may_load=may_block)
 
@@ -197,6 +212,70 @@ class SessionEngine:
 
     def verification_needs_store(self, check_database: bool) -> bool:
         return check_database or self.config.access_token_blacklisting
+
+    def confirm_access_token(
+        self, state: SessionState, *, now: int, check_database: bool
+    ) -> SessionState:
+        """The SuperTokens core's verify step (CDI 5.4), after ``get_session`` accepted
+        ``state``; used by the core service.
+
+        The first use of an access token issued by a refresh confirms that refresh: the
+        refresh token it replaced stops being accepted at once (its grace period ends),
+        and the client gets a new access token without the parent hash, so that later
+        verifications stay local. With ``check_database``, a token whose own claims
+        differ from the stored ones is also replaced. Returns ``state`` itself when
+        nothing is minted; ``UnauthorisedError`` when the session is gone.
+        """
+        payload = state.access_token.payload
+        parent = payload["parentRefreshTokenHash1"]
+        if parent is None and not check_database:
+            return state
+        handle = state.session_handle
+        record = self.store.get_session(handle)
+        if record is None:
+            raise UnauthorisedError("session revoked or expired", reason="not in database")
+        claims = {k: v for k, v in payload.items() if k not in PROTECTED_CLAIMS}
+        changed = claims != record.access_token_payload
+        if parent is None and not changed:
+            return state
+        current_hash = hash_once(payload["refreshTokenHash1"])
+        is_current = hmac.compare_digest(current_hash, record.refresh_token_hash)
+        session_end = self._session_end(record.created_at)
+        if parent is not None and is_current and record.previous_refresh_token_hash != current_hash:
+            # Forget the replaced token: a swap onto the same hash records the current
+            # one as "previous", so the grace period no longer covers the old token.
+            self.store.rotate_refresh_token(
+                handle,
+                expected_hash=current_hash,
+                new_hash=current_hash,
+                rotated_at=now,
+                expires_at=_cap(now + self.config.refresh_token_validity_ms, session_end),
+                ip=None,
+                user_agent=None,
+                use_static_key=record.use_static_key,
+            )
+        if not (is_current or changed):
+            return state
+        access = self._sign(
+            user_id=record.user_id,
+            tenant_id=record.tenant_id,
+            session_handle=handle,
+            refresh_token_hash1=payload["refreshTokenHash1"],
+            parent_refresh_token_hash1=None,
+            anti_csrf_token=payload["antiCsrfToken"],
+            custom_claims=record.access_token_payload,
+            static=record.use_static_key,
+            now=now,
+            expiry=_cap(now + self.config.access_token_validity_ms, session_end),
+        )
+        return SessionState(
+            session_handle=handle,
+            user_id=record.user_id,
+            tenant_id=record.tenant_id,
+            access_token=access,
+            anti_csrf_token=payload["antiCsrfToken"],
+            access_token_updated=True,
+        )
 
     # -- refreshing --------------------------------------------------------------
 
@@ -237,7 +316,9 @@ class SessionEngine:
                 session_end=session_end,
             )
             if outcome is RefreshOutcome.UNAUTHORISED or record is None:
-                raise UnauthorisedError("session revoked or expired", reason="refresh: no live session")
+                raise UnauthorisedError(
+                    "session revoked or expired", reason="refresh: no live session"
+                )
             if outcome is RefreshOutcome.THEFT:
                 # Revoke first: if the store fails here the caller sees StorageError, and
                 # the client keeps its tokens to try again; nothing is called theft twice.
@@ -296,20 +377,32 @@ class SessionEngine:
         return self.store.delete_sessions(list(session_handles))
 
     def revoke_all_sessions_for_user(
-        self, user_id: str, tenant_id: str | None, revoke_across_all_tenants: bool | None, *, now: int
+        self,
+        user_id: str,
+        tenant_id: str | None,
+        revoke_across_all_tenants: bool | None,
+        *,
+        now: int,
     ) -> list[str]:
         scope = _tenant_scope(tenant_id, revoke_across_all_tenants)
         return self.store.delete_sessions_for_user(user_id, scope, now)
 
     def get_all_session_handles_for_user(
-        self, user_id: str, tenant_id: str | None, fetch_across_all_tenants: bool | None, *, now: int
+        self,
+        user_id: str,
+        tenant_id: str | None,
+        fetch_across_all_tenants: bool | None,
+        *,
+        now: int,
     ) -> list[str]:
         scope = _tenant_scope(tenant_id, fetch_across_all_tenants)
         return self.store.list_session_handles_for_user(user_id, scope, now)
 
     # -- reading and changing a session ------------------------------------------
 
-    def get_session_information(self, session_handle: str, *, now: int) -> SessionInformation | None:
+    def get_session_information(
+        self, session_handle: str, *, now: int
+    ) -> SessionInformation | None:
         record = self.store.get_session(session_handle)
         if record is None or not self._alive(record, now):
             return None
@@ -351,7 +444,9 @@ class SessionEngine:
         """Sign a new access token for the same session and expiry, with ``new_payload``
         (stored for future tokens too) or the stored payload. ``None`` when the session
         is gone. An expired token gets its payload stored but no new token."""
-        payload = verify_access_token(access_token, self.keys.verification_key, now, check_expiry=False)
+        payload = verify_access_token(
+            access_token, self.keys.verification_key, now, check_expiry=False
+        )
         handle = payload["sessionHandle"]
         record = self.store.get_session(handle)
         if record is None or not self._alive(record, now):
@@ -365,7 +460,10 @@ class SessionEngine:
         old = AccessToken(access_token, payload, payload["exp"] * 1000, payload["iat"] * 1000)
         if old.expiry < now:
             return SessionState(
-                session_handle=handle, user_id=record.user_id, tenant_id=record.tenant_id, access_token=old
+                session_handle=handle,
+                user_id=record.user_id,
+                tenant_id=record.tenant_id,
+                access_token=old,
             )
         access = self._sign(
             user_id=record.user_id,

@@ -8,6 +8,7 @@ Every driver error leaves here as ``StorageError``.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 from collections.abc import Callable
@@ -96,10 +97,9 @@ class ConnectionPool:
         self._close_quietly(connection)
 
     def _close_quietly(self, connection: Any) -> None:
-        try:
+        # A broken connection may fail to close; it is gone either way.
+        with contextlib.suppress(Exception):
             connection.close()
-        except Exception:  # noqa: S110 - a broken connection may fail to close; it is gone anyway
-            pass
 
     def close(self) -> None:
         with self._lock:

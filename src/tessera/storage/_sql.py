@@ -13,8 +13,8 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
-from .base import AppRecord, KeyRecord, SessionRecord
 from ._pool import ConnectionPool
+from .base import AppRecord, KeyRecord, SessionRecord
 
 __all__ = ["Dialect", "SqlStore"]
 
@@ -97,7 +97,9 @@ class SqlStore:
             self._pool.run(self._create_schema)
 
     def for_app(self, app_id: str) -> SqlStore:
-        return SqlStore(self.dialect, prefix=self.prefix, pool_size=1, app_id=app_id, _pool=self._pool)
+        return SqlStore(
+            self.dialect, prefix=self.prefix, pool_size=1, app_id=app_id, _pool=self._pool
+        )
 
     # -- plumbing ----------------------------------------------------------------
 
@@ -184,7 +186,8 @@ class SqlStore:
 
     def get_session(self, session_handle: str) -> SessionRecord | None:
         rows = self._fetch(
-            f"SELECT {_SESSION_COLUMNS} FROM {self._sessions} WHERE app_id = ? AND session_handle = ?",
+            f"SELECT {_SESSION_COLUMNS} FROM {self._sessions} "
+            "WHERE app_id = ? AND session_handle = ?",
             (self.app_id, session_handle),
         )
         return _session_record(rows[0]) if rows else None
@@ -225,10 +228,14 @@ class SqlStore:
     def update_session_data(self, session_handle: str, data: dict[str, Any], now: int) -> bool:
         return self._update_json("session_data", session_handle, data, now)
 
-    def update_access_token_payload(self, session_handle: str, payload: dict[str, Any], now: int) -> bool:
+    def update_access_token_payload(
+        self, session_handle: str, payload: dict[str, Any], now: int
+    ) -> bool:
         return self._update_json("access_token_payload", session_handle, payload, now)
 
-    def _update_json(self, column: str, session_handle: str, value: dict[str, Any], now: int) -> bool:
+    def _update_json(
+        self, column: str, session_handle: str, value: dict[str, Any], now: int
+    ) -> bool:
         text = _dumps(value)
         changed = self._execute(
             f"UPDATE {self._sessions} SET {column} = ? "
@@ -250,7 +257,9 @@ class SqlStore:
         where, params = self._user_filter(user_id, tenant_id, now)
         return self._delete_where(where, params)
 
-    def list_session_handles_for_user(self, user_id: str, tenant_id: str | None, now: int) -> list[str]:
+    def list_session_handles_for_user(
+        self, user_id: str, tenant_id: str | None, now: int
+    ) -> list[str]:
         where, params = self._user_filter(user_id, tenant_id, now)
         rows = self._fetch(
             f"SELECT session_handle FROM {self._sessions} WHERE app_id = ? AND {where} "
@@ -276,14 +285,19 @@ class SqlStore:
         def work(cursor: Any) -> list[str]:
             with self._transaction(cursor):
                 cursor.execute(
-                    self._sql(f"SELECT session_handle FROM {table} WHERE app_id = ? AND {where} FOR UPDATE"),
+                    self._sql(
+                        f"SELECT session_handle FROM {table} "
+                        f"WHERE app_id = ? AND {where} FOR UPDATE"
+                    ),
                     (self.app_id, *params),
                 )
                 handles = [row[0] for row in cursor.fetchall()]
                 if handles:
                     marks = ", ".join("?" * len(handles))
                     cursor.execute(
-                        self._sql(f"DELETE FROM {table} WHERE app_id = ? AND session_handle IN ({marks})"),
+                        self._sql(
+                            f"DELETE FROM {table} WHERE app_id = ? AND session_handle IN ({marks})"
+                        ),
                         (self.app_id, *handles),
                     )
             return handles
@@ -309,23 +323,34 @@ class SqlStore:
         )
         self._execute(
             statement,
-            (self.app_id, record.kid, record.algorithm, record.created_at, record.public_key, record.private_key),
+            (
+                self.app_id,
+                record.kid,
+                record.algorithm,
+                record.created_at,
+                record.public_key,
+                record.private_key,
+            ),
         )
 
     def delete_signing_keys(self, kids: Sequence[str]) -> None:
         for start in range(0, len(kids), _BATCH):
             chunk = list(kids[start : start + _BATCH])
             marks = ", ".join("?" * len(chunk))
-            self._execute(f"DELETE FROM {self._keys} WHERE app_id = ? AND kid IN ({marks})", (self.app_id, *chunk))
+            self._execute(
+                f"DELETE FROM {self._keys} WHERE app_id = ? AND kid IN ({marks})",
+                (self.app_id, *chunk),
+            )
 
     def get_or_create_secret(self, name: str, value: str, now: int) -> str:
-        statement = self.dialect.insert_ignoring_duplicates(self._secrets, "app_id, name, value, created_at", 4)
+        statement = self.dialect.insert_ignoring_duplicates(
+            self._secrets, "app_id, name, value, created_at", 4
+        )
         self._execute(statement, (self.app_id, name, value, now))
         rows = self._fetch(
             f"SELECT value FROM {self._secrets} WHERE app_id = ? AND name = ?", (self.app_id, name)
         )
         return str(rows[0][0])
-
 
     # -- apps and tenants (the core service) ---------------------------------------
 
@@ -431,7 +456,8 @@ def other_tables_ddl(prefix: str, *, text: str, big: str, suffix: str = "") -> l
     return [
         f"CREATE TABLE IF NOT EXISTS {prefix}signing_keys (app_id VARCHAR(64) NOT NULL, "
         f"kid VARCHAR(255) NOT NULL, algorithm VARCHAR(16) NOT NULL, created_at {big} NOT NULL, "
-        f"public_key {text} NOT NULL, private_key {text} NOT NULL, PRIMARY KEY (app_id, kid)){suffix}",
+        f"public_key {text} NOT NULL, private_key {text} NOT NULL, "
+        f"PRIMARY KEY (app_id, kid)){suffix}",
         f"CREATE TABLE IF NOT EXISTS {prefix}secrets (app_id VARCHAR(64) NOT NULL, "
         f"name VARCHAR(128) NOT NULL, value {text} NOT NULL, created_at {big} NOT NULL, "
         f"PRIMARY KEY (app_id, name)){suffix}",

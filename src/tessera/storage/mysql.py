@@ -31,7 +31,9 @@ class MysqlDialect(Dialect):
             import pymysql
             from pymysql.constants import CLIENT
         except ImportError:
-            raise ImportError("the mysql:// store needs PyMySQL: pip install 'tessera[mysql]'") from None
+            raise ImportError(
+                "the mysql:// store needs PyMySQL: pip install 'tessera[mysql]'"
+            ) from None
         self._pymysql = pymysql
         parts = urlsplit(url)
         self._args: dict[str, Any] = {

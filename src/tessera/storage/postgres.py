@@ -61,4 +61,7 @@ class PostgresDialect(Dialect):
             cursor.execute("SELECT pg_advisory_unlock(%s)", (_SCHEMA_LOCK_ID,))
 
     def purge_statement(self, table: str) -> str:
-        return f"DELETE FROM {table} WHERE ctid IN (SELECT ctid FROM {table} WHERE expires_at < ? LIMIT ?)"
+        return (
+            f"DELETE FROM {table} WHERE ctid IN "
+            f"(SELECT ctid FROM {table} WHERE expires_at < ? LIMIT ?)"
+        )

@@ -71,4 +71,7 @@ class SqliteDialect(Dialect):
         cursor.execute("COMMIT")
 
     def purge_statement(self, table: str) -> str:
-        return f"DELETE FROM {table} WHERE rowid IN (SELECT rowid FROM {table} WHERE expires_at < ? LIMIT ?)"
+        return (
+            f"DELETE FROM {table} WHERE rowid IN "
+            f"(SELECT rowid FROM {table} WHERE expires_at < ? LIMIT ?)"
+        )

@@ -1,0 +1,65 @@
+from __future__ import annotations
+
+import pytest
+
+from tessera import SessionConfig, Tessera
+
+
+def test_defaults_match_the_supertokens_core() -> None:
+    config = SessionConfig()
+    assert config.access_token_validity == 3600
+    assert config.refresh_token_validity == 144000
+    assert config.access_token_dynamic_signing_key_update_interval == 168
+    assert config.access_token_blacklisting is False
+    assert config.access_token_signing_algorithm == "RS256"
+
+
+@pytest.mark.parametrize(
+    ("settings", "named"),
+    [
+        ({"access_token_validity": 0}, "access_token_validity"),
+        ({"refresh_token_validity": 1, "access_token_validity": 3600}, "refresh_token_validity"),
+        ({"access_token_signing_algorithm": "HS256"}, "access_token_signing_algorithm"),
+        ({"anti_csrf": "SOMETIMES"}, "anti_csrf"),
+        ({"refresh_token_grace_period": 301}, "refresh_token_grace_period"),
+        ({"session_max_lifetime": -1}, "session_max_lifetime"),
+        ({"table_name_prefix": "Robert'); DROP TABLE"}, "table_name_prefix"),
+        ({"database_pool_size": 0}, "database_pool_size"),
+        (
+            {"access_token_dynamic_signing_key_update_interval": 0},
+            "access_token_dynamic_signing_key_update_interval",
+        ),
+    ],
+)
+def test_bad_values_name_the_setting(settings: dict[str, object], named: str) -> None:
+    with pytest.raises(ValueError, match=named):
+        SessionConfig.from_settings(settings)
+
+
+def test_wrong_types_are_type_errors() -> None:
+    with pytest.raises(TypeError, match="access_token_blacklisting"):
+        SessionConfig(access_token_blacklisting="yes")  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="access_token_validity"):
+        SessionConfig(access_token_validity=1.5)  # type: ignore[arg-type]
+
+
+def test_strings_are_coerced_for_environment_and_per_app_config() -> None:
+    config = SessionConfig.from_settings(
+        {
+            "access_token_validity": "60",
+            "access_token_blacklisting": "true",
+            "refresh_token_validity": "1.5",
+            "session_max_lifetime": "null",
+        }
+    )
+    assert config.access_token_validity == 60
+    assert config.access_token_blacklisting is True
+    assert config.refresh_token_validity == 1.5
+    assert config.session_max_lifetime is None
+    with pytest.raises(ValueError, match="access_token_blacklisting"):
+        SessionConfig.from_settings({"access_token_blacklisting": "maybe"})
+
+
+def test_unknown_settings_are_named(tmp_path: object) -> None:
+    with pytest.raises(ValueError, match="acess_token_validity"):
+        Tessera(f"sqlite:///{tmp_path}/x.db", acess_token_validity=5)
