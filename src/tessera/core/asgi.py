@@ -1,0 +1,241 @@
+"""The core service as a pure ASGI application.
+
+It reads the request (bounded), routes it, checks the API key, runs the handler on a
+thread (the engine and the store are synchronous) and writes the answer; then it logs
+one line: method, path, status, duration. Nothing from bodies or headers is logged.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import logging
+import re
+import threading
+import time
+from collections.abc import Awaitable, Callable, MutableMapping
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+from urllib.parse import parse_qsl
+
+from .._tessera import wall_clock_ms
+from ..errors import StorageError
+from ..storage import SqlStore, open_store
+from .apps import AppRegistry, UnknownApp, UnknownTenant
+from .config import CoreConfig
+from .handlers import ROUTES, Context
+from .http import HttpError, Request, Response, error, json_response, text_response
+from .openapi import openapi_document
+from .routing import split_path
+
+__all__ = ["CoreApp"]
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+
+access_log = logging.getLogger("tessera.core.access")
+error_log = logging.getLogger("tessera.core.error")
+
+_MAX_CDI = (5, 4)
+_VERSION = re.compile(r"^(\d+)\.(\d+)$")
+_PATHS = {path for _, path in ROUTES}
+
+
+class _TooLarge(Exception):
+    pass
+
+
+class CoreApp:
+    """``CoreApp(config)`` is an ASGI application serving the Core Driver Interface."""
+
+    def __init__(
+        self,
+        config: CoreConfig,
+        *,
+        store: SqlStore | None = None,
+        clock: Callable[[], int] = wall_clock_ms,
+    ) -> None:
+        self.config = config
+        self.store = store or open_store(
+            config.database,
+            table_name_prefix=config.table_name_prefix,
+            pool_size=config.database_pool_size,
+        )
+        self.registry = AppRegistry(self.store, config.session_settings, clock=clock)
+        self.context = Context(self.registry, clock)
+        self._clock = clock
+        self._api_keys = [k.encode() for k in config.api_keys]
+        self._allow = re.compile(config.ip_allow_regex) if config.ip_allow_regex else None
+        self._deny = re.compile(config.ip_deny_regex) if config.ip_deny_regex else None
+        self._executor = ThreadPoolExecutor(
+            config.database_pool_size, thread_name_prefix="tessera-core"
+        )
+        self._stop = threading.Event()
+        self._purger: threading.Thread | None = None
+
+    # -- ASGI --------------------------------------------------------------------------
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            await self._lifespan(receive, send)
+            return
+        if scope["type"] != "http":
+            return
+        started = time.perf_counter()
+        response = await self._respond(scope, receive)
+        headers = [
+            (b"content-type", response.content_type.encode()),
+            (b"content-length", str(len(response.body)).encode()),
+            *((k.encode(), v.encode()) for k, v in response.headers),
+        ]
+        await send({"type": "http.response.start", "status": response.status, "headers": headers})
+        await send({"type": "http.response.body", "body": response.body})
+        took = (time.perf_counter() - started) * 1000
+        access_log.info("%s %s %d %.1fms", scope["method"], scope["path"], response.status, took)
+
+    async def _lifespan(self, receive: Receive, send: Send) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                self.start_housekeeping()
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                self.close()
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+    async def _respond(self, scope: Scope, receive: Receive) -> Response:
+        try:
+            return await self._dispatch(scope, receive)
+        except HttpError as exc:
+            return text_response(exc.status, exc.message)
+        except (UnknownApp, UnknownTenant) as exc:
+            app_id, _, tenant_id = str(exc.args[0]).partition("/")
+            what = (
+                f"Tenant with the following connectionURIDomain, appId and tenantId combination "
+                f"not found: (, {app_id}, {tenant_id})"
+                if tenant_id
+                else f"App with the following connectionURIDomain and appId combination "
+                f"not found: (, {app_id})"
+            )
+            return text_response(400, f"AppId or tenantId not found => {what}")
+        except StorageError as exc:
+            error_log.error("database failure on %s %s: %s", scope["method"], scope["path"], exc)
+            failure = error("storage")
+            return text_response(failure.status, failure.message)
+        except Exception:
+            error_log.exception("unexpected failure on %s %s", scope["method"], scope["path"])
+            failure = error("internal")
+            return text_response(failure.status, failure.message)
+
+    async def _dispatch(self, scope: Scope, receive: Receive) -> Response:
+        self._check_ip(scope)
+        route = split_path(scope["path"], self.config.base_path)
+        if route is None:
+            raise error("not_found")
+        method = scope["method"].upper()
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        if route.api_path == "/hello":
+            return text_response(200, "Hello")
+        if route.api_path == "/openapi.json" and method == "GET":
+            self._check_api_key(headers)
+            return json_response(openapi_document())
+        entry = ROUTES.get((method, route.api_path))
+        if entry is None:
+            raise error("method" if route.api_path in _PATHS else "not_found")
+        handler, needs_key = entry
+        if needs_key:
+            self._check_api_key(headers)
+        self._check_cdi_version(headers)
+        body = await self._read_body(receive, headers)
+        query = dict(
+            parse_qsl(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True)
+        )
+        request = Request(method, route, query, headers, body)
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._executor, handler, self.context, request)
+
+    # -- checks ---------------------------------------------------------------------------
+
+    def _check_ip(self, scope: Scope) -> None:
+        if self._allow is None and self._deny is None:
+            return
+        client = scope.get("client")
+        ip = client[0] if client else ""
+        if (self._allow is not None and not self._allow.fullmatch(ip)) or (
+            self._deny is not None and self._deny.fullmatch(ip)
+        ):
+            raise error("ip")
+
+    def _check_api_key(self, headers: dict[str, str]) -> None:
+        if not self._api_keys:
+            return
+        given = headers.get("api-key")
+        if given is None:
+            given = headers.get("authorization", "")
+            if given[:7].lower() == "bearer ":
+                given = given[7:]
+        presented = given.strip().encode()
+        # Compare with every key, without stopping early: timing reveals nothing.
+        matched = False
+        for key in self._api_keys:
+            matched |= hmac.compare_digest(presented, key)
+        if not matched:
+            raise error("api_key")
+
+    def _check_cdi_version(self, headers: dict[str, str]) -> None:
+        version = headers.get("cdi-version")
+        if version is None:
+            return
+        found = _VERSION.match(version.strip())
+        if found is None or (int(found[1]), int(found[2])) > _MAX_CDI:
+            raise HttpError(400, f"cdi-version {version[:20]} not supported")
+
+    async def _read_body(self, receive: Receive, headers: dict[str, str]) -> bytes:
+        limit = self.config.max_body_size
+        declared = headers.get("content-length")
+        if declared is not None and (not declared.isdigit() or int(declared) > limit):
+            raise error("too_large") if declared.isdigit() else HttpError(400, "Bad content-length")
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                break
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > limit:
+                raise error("too_large")
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                break
+        return b"".join(chunks)
+
+    # -- housekeeping -----------------------------------------------------------------------
+
+    def start_housekeeping(self) -> None:
+        interval = self.config.expired_session_purge_interval
+        if interval <= 0 or self._purger is not None:
+            return
+        self._purger = threading.Thread(
+            target=self._purge_loop, args=(interval,), daemon=True, name="tessera-purge"
+        )
+        self._purger.start()
+
+    def _purge_loop(self, interval: float) -> None:
+        while not self._stop.wait(interval):
+            try:
+                engine = self.registry.get("public").dynamic
+                deleted = engine.purge_expired(now=self._clock())
+            except StorageError as exc:
+                error_log.warning("expired-session purge failed, will retry: %s", exc)
+                continue
+            if deleted:
+                access_log.info("purged %d expired sessions", deleted)
+
+    def close(self) -> None:
+        self._stop.set()
+        self._executor.shutdown(wait=True)
+        self.store.close()

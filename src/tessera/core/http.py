@@ -1,0 +1,130 @@
+"""The small request and response views the core's handlers work on, and the one table
+that turns failures into HTTP answers.
+
+Errors follow the SuperTokens core: plain-text bodies with a 4xx status for caller
+mistakes; session outcomes such as UNAUTHORISED are not errors here but HTTP 200
+answers with a ``status`` field (the SDKs raise on any 4xx or 5xx).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from .routing import Route
+
+__all__ = ["BadRequest", "HttpError", "Request", "Response", "json_response"]
+
+
+class HttpError(Exception):
+    """An answer other than 200, with a plain-text message safe to show the caller."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+class BadRequest(HttpError):
+    def __init__(self, message: str) -> None:
+        super().__init__(400, message)
+
+
+#: Status and text for failures that are not the caller's fault or choice.
+ERROR_TABLE: dict[str, tuple[int, str]] = {
+    "not_found": (404, "Not found"),
+    "method": (405, "Method not supported"),
+    "api_key": (401, "Invalid API key"),
+    "ip": (403, "Your IP is not allowed"),
+    "too_large": (413, "Request body too large"),
+    "public_only": (403, "Only public tenantId can call this app specific API"),
+    "storage": (503, "The database is unavailable; try again"),
+    "internal": (500, "Internal error"),
+}
+
+
+def error(name: str) -> HttpError:
+    status, message = ERROR_TABLE[name]
+    return HttpError(status, message)
+
+
+@dataclass
+class Request:
+    method: str
+    route: Route
+    query: dict[str, str]
+    headers: Mapping[str, str]
+    body: bytes = b""
+    _json: Any = field(default=None, repr=False)
+
+    def json(self) -> dict[str, Any]:
+        """The body as a JSON object; ``BadRequest`` otherwise."""
+        if self._json is None:
+            try:
+                value = json.loads(self.body or b"null")
+            except (ValueError, UnicodeDecodeError):
+                raise BadRequest("Invalid Json Input") from None
+            if not isinstance(value, dict):
+                raise BadRequest("Invalid Json Input")
+            self._json = value
+        return dict(self._json)
+
+    def fields(self, allowed: set[str]) -> dict[str, Any]:
+        """The JSON body, refusing fields this API does not know."""
+        body = self.json()
+        unknown = sorted(set(body) - allowed)
+        if unknown:
+            raise BadRequest(f"Field name '{unknown[0]}' is not known to this API")
+        return body
+
+
+@dataclass
+class Response:
+    status: int
+    body: bytes
+    content_type: str
+    headers: list[tuple[str, str]] = field(default_factory=list)
+
+
+def json_response(value: Any, *, headers: list[tuple[str, str]] | None = None) -> Response:
+    data = json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()
+    return Response(200, data, "application/json; charset=utf-8", headers or [])
+
+
+def text_response(status: int, text: str) -> Response:
+    return Response(status, text.encode(), "text/plain; charset=utf-8")
+
+
+def require(
+    body: Mapping[str, Any], name: str, kind: type | tuple[type, ...], *, default: Any = ...
+) -> Any:
+    """A field of the right JSON type, or the core's 400 naming it."""
+    if name not in body:
+        if default is ...:
+            raise BadRequest(f"Field name '{name}' is invalid in JSON input")
+        return default
+    value = body[name]
+    bad_bool = isinstance(value, bool) and bool not in (
+        kind if isinstance(kind, tuple) else (kind,)
+    )
+    if not isinstance(value, kind) or bad_bool:
+        raise BadRequest(f"Field name '{name}' is invalid in JSON input")
+    return value
+
+
+def query_bool(query: Mapping[str, str], name: str, default: bool) -> bool:
+    value = query.get(name)
+    if value is None:
+        return default
+    if value.lower() not in ("true", "false"):
+        raise BadRequest(f"Field name '{name}' is invalid in GET request")
+    return value.lower() == "true"
+
+
+def query_str(query: Mapping[str, str], name: str) -> str:
+    value = query.get(name)
+    if value is None:
+        raise BadRequest(f"Field name '{name}' is missing in GET request")
+    return value

@@ -1,0 +1,56 @@
+"""Where a request goes: ``[/base][/appid-<app>][/<tenant>]<api path>``.
+
+The SuperTokens core's path grammar: the app and tenant segments are optional (and
+mean ``public``), ids are matched lower-cased, a trailing slash is allowed, and a few
+words can never be tenant ids because they start API paths.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+__all__ = ["Route", "split_path"]
+
+_ID = re.compile(r"^[a-z0-9-]{1,64}$")
+_NOT_TENANTS = frozenset(
+    {"recipe", "config", "users", "hello", "apiversion", "user", ".well-known"}
+)
+
+
+@dataclass(frozen=True)
+class Route:
+    app_id: str
+    tenant_id: str
+    #: The API path, lower-cased, without app, tenant or trailing slash: "/recipe/session".
+    api_path: str
+    #: Whether the path named a tenant (some APIs accept only the public one).
+    tenant_given: bool
+
+
+def split_path(path: str, base_path: str = "") -> Route | None:
+    """``None`` when the path is not under ``base_path`` or is not well formed."""
+    lowered = path.lower()
+    if base_path:
+        base = base_path.lower()
+        if lowered != base and not lowered.startswith(base + "/"):
+            return None
+        lowered = lowered[len(base) :]
+    segments = lowered.strip("/").split("/")
+    if segments == [""]:
+        return Route("public", "public", "/", False)
+    app_id = "public"
+    if segments[0].startswith("appid-"):
+        app_id = segments.pop(0)[len("appid-") :] or "public"
+        if not _ID.match(app_id):
+            return None
+    tenant_id, tenant_given = "public", False
+    if len(segments) > 1 and segments[0] not in _NOT_TENANTS:
+        tenant_id, tenant_given = segments.pop(0), True
+        if not _ID.match(tenant_id):
+            return None
+    if any(not s for s in segments):
+        return None
+    return Route(
+        app_id, tenant_id, "/" + "/".join(segments), tenant_given and tenant_id != "public"
+    )

@@ -1,0 +1,181 @@
+"""Running the core: logging, the ASGI server (uvicorn, one process per CPU core), and
+the small files through which ``tessera list`` and ``tessera stop`` find running cores.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from ..errors import StorageError
+from .asgi import CoreApp
+from .config import CoreConfig, load_config, state_dir
+
+__all__ = ["build_app", "configure_logging", "instances", "run_foreground"]
+
+log = logging.getLogger("tessera.core")
+_ENV_CONFIG = "TESSERA_CORE_CONFIG_FILE"
+_ENV_OVERRIDES = "TESSERA_CORE_OVERRIDES"
+_LEVELS = {
+    "DEBUG": logging.DEBUG,
+    "INFO": logging.INFO,
+    "WARN": logging.WARNING,
+    "ERROR": logging.ERROR,
+}
+
+
+def configure_logging(config: CoreConfig) -> None:
+    """Info log (requests, start-up) and error log, to files or stdout/stderr."""
+    root = logging.getLogger("tessera")
+    for handler in list(root.handlers):
+        root.removeHandler(handler)
+    root.propagate = False
+    if config.log_level == "NONE":
+        root.addHandler(logging.NullHandler())
+        return
+    root.setLevel(_LEVELS[config.log_level])
+    form = logging.Formatter("%(asctime)s %(process)d %(levelname)s %(name)s: %(message)s")
+    info: logging.Handler = (
+        logging.FileHandler(config.info_log_path)
+        if config.info_log_path
+        else logging.StreamHandler(sys.stdout)
+    )
+    info.addFilter(lambda record: record.levelno < logging.WARNING)
+    errors: logging.Handler = (
+        logging.FileHandler(config.error_log_path)
+        if config.error_log_path
+        else logging.StreamHandler(sys.stderr)
+    )
+    errors.setLevel(logging.WARNING)
+    for handler in (info, errors):
+        handler.setFormatter(form)
+        root.addHandler(handler)
+
+
+def build_app() -> CoreApp:
+    """The uvicorn factory: each worker process loads the same settings."""
+    path = os.environ.get(_ENV_CONFIG) or None
+    overrides = json.loads(os.environ.get(_ENV_OVERRIDES, "{}"))
+    config = load_config(path, overrides=overrides)
+    configure_logging(config)
+    return CoreApp(config)
+
+
+def run_foreground(config: CoreConfig, config_path: str | None, overrides: dict[str, Any]) -> None:
+    import uvicorn
+
+    configure_logging(config)
+    if not config.api_keys:
+        if not config.is_loopback and not config.allow_remote_without_api_key:
+            raise SystemExit(
+                f"refusing to listen on {config.host} without an API key: set api_keys, "
+                "or allow_remote_without_api_key: true if a firewall protects this port"
+            )
+        log.warning("no API key set: any local program can manage sessions; set api_keys")
+    if config.database_url is None:
+        state_dir().mkdir(parents=True, exist_ok=True)
+    # Create or migrate the tables once, before the workers start.
+    try:
+        CoreApp(config).close()
+    except StorageError as exc:
+        raise SystemExit(
+            f"tessera: cannot open the database {_redact(config.database)}: {exc}"
+        ) from None
+    os.environ[_ENV_CONFIG] = config_path or ""
+    os.environ[_ENV_OVERRIDES] = json.dumps(overrides)
+    record = _instance_file(config.port)
+    record.parent.mkdir(parents=True, exist_ok=True)
+    record.write_text(json.dumps({"pid": os.getpid(), "host": config.host, "port": config.port}))
+    workers = config.worker_count()
+    log.info(
+        "tessera core listening on http://%s:%d%s (%d worker processes, database %s)",
+        config.host,
+        config.port,
+        config.base_path,
+        workers,
+        _redact(config.database),
+    )
+    try:
+        uvicorn.run(
+            "tessera.core.server:build_app",
+            factory=True,
+            host=config.host,
+            port=config.port,
+            workers=workers,
+            log_config=None,
+            access_log=False,
+            lifespan="on",
+            timeout_graceful_shutdown=10,
+        )
+    finally:
+        with contextlib.suppress(OSError):
+            if json.loads(record.read_text()).get("pid") == os.getpid():
+                record.unlink()
+
+
+def _redact(url: str) -> str:
+    """A database URL without its password, for logs."""
+    scheme, sep, rest = url.partition("://")
+    if "@" in rest:
+        credentials, _, host = rest.rpartition("@")
+        user = credentials.split(":", 1)[0]
+        return f"{scheme}{sep}{user}:***@{host}"
+    return url
+
+
+def _instance_file(port: int) -> Path:
+    return state_dir() / "instances" / f"{port}.json"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def instances() -> list[dict[str, Any]]:
+    """Running cores started by this user (stale records are removed)."""
+    found: list[dict[str, Any]] = []
+    folder = state_dir() / "instances"
+    for path in sorted(folder.glob("*.json")) if folder.is_dir() else []:
+        try:
+            record = json.loads(path.read_text())
+            pid = int(record["pid"])
+        except (OSError, ValueError, KeyError, TypeError):
+            continue
+        if _alive(pid):
+            found.append(record)
+        else:
+            with contextlib.suppress(OSError):
+                path.unlink()
+    return found
+
+
+def stop_instance(record: dict[str, Any], timeout: float = 15) -> bool:
+    import signal
+
+    pid = int(record["pid"])
+    try:
+        os.kill(pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return True
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not _alive(pid):
+            break
+        time.sleep(0.1)
+    else:
+        return False
+    with contextlib.suppress(OSError):
+        _instance_file(int(record["port"])).unlink()
+    return True
