@@ -29,6 +29,7 @@ from .errors import (
     TryRefreshTokenError,
     UnauthorisedError,
 )
+from .framework._headers import get_all_cors_headers
 
 __version__ = "0.1.0"
 
@@ -43,6 +44,7 @@ __all__ = [
     "TryRefreshTokenError",
     "UnauthorisedError",
     "__version__",
+    "get_all_cors_headers",
     "get_default",
     "get_jwks",
     "init",

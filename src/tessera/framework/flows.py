@@ -1,0 +1,348 @@
+"""What happens on a request, written once for sync and async frameworks.
+
+Each flow (verify a session, refresh, sign out, create a session) is a generator that
+reads the request view, decides, and *yields* the session operations it needs
+(``Verify``, ``Refresh``, ``Create``, ``Revoke``, ``Track``). A driver performs them:
+``run_sync`` with ``tessera.syncio`` for Flask and Django, ``run_async`` with
+``tessera.asyncio`` for Starlette and FastAPI. The decisions live here once; the two
+drivers only differ in ``await``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from ..config import AntiCsrf
+from ..errors import TesseraError, TryRefreshTokenError, UnauthorisedError
+from . import _headers as h
+from .claims import ClaimValidator, check_claims
+from .config import FrameworkConfig
+from .error_table import DuplicateCookiesError, reply_for_error
+from .request_session import AsyncRequestSession, SyncRequestSession, Tracked
+from .transport import (
+    Reply,
+    RequestView,
+    ResponsePlan,
+    TokenSource,
+    attach_tokens,
+    clear_legacy_cookie,
+    clear_older_domain_cookies,
+    clear_tokens,
+    creation_method,
+    read_access_token,
+    read_refresh_token,
+    tokens_present,
+)
+
+if TYPE_CHECKING:
+    from .._tessera import Tessera
+
+__all__ = ["Exchange", "SessionLayer", "VerifyOptions", "run_async", "run_sync"]
+
+R = TypeVar("R")
+_DUPLICATES_CLEARED = (
+    "The request contains multiple session cookies. The ones under older_cookie_domain "
+    "are being cleared; the session is refreshed by the next refresh call."
+)
+
+
+# -- the operations a flow asks for --------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Verify:
+    access_token: str | None
+    anti_csrf_token: str | None
+    anti_csrf_check: bool
+    check_database: bool
+    session_required: bool
+
+
+@dataclass(frozen=True)
+class Refresh:
+    refresh_token: str
+    anti_csrf_token: str | None
+    disable_anti_csrf: bool
+
+
+@dataclass(frozen=True)
+class Create:
+    user_id: str
+    access_token_payload: Mapping[str, Any] | None
+    session_data_in_database: Mapping[str, Any] | None
+    tenant_id: str
+    disable_anti_csrf: bool
+
+
+@dataclass(frozen=True)
+class Track:
+    """Hand a session back to the adapter; its token changes go onto the response."""
+
+    session: Any
+    method: TokenSource
+
+
+@dataclass(frozen=True)
+class Revoke:
+    session: Any
+
+
+Op = Verify | Refresh | Create | Track | Revoke
+Flow = Generator[Op, Any, R]
+
+
+@dataclass(frozen=True, kw_only=True)
+class VerifyOptions:
+    session_required: bool = True
+    #: ``None``: check on every method but GET.
+    anti_csrf_check: bool | None = None
+    check_database: bool = False
+    claim_validators: Sequence[ClaimValidator] = field(default_factory=tuple)
+
+
+# -- per app, per request ------------------------------------------------------------
+
+
+class SessionLayer:
+    """A ``Tessera`` object bound to a ``FrameworkConfig``: what each adapter holds.
+
+    Without a ``Tessera`` object, the default from ``tessera.init()`` is used, looked up
+    at the first request (so the app may call ``init`` after building the adapter)."""
+
+    def __init__(self, tessera: Tessera | None, config: FrameworkConfig) -> None:
+        if not isinstance(config, FrameworkConfig):
+            raise TypeError("config must be a tessera.framework.FrameworkConfig")
+        self.config = config
+        self._tessera = tessera
+        self._anti_csrf: AntiCsrf | None = None
+        if tessera is not None:
+            self._anti_csrf = config.anti_csrf_mode(tessera.config)
+
+    @property
+    def tessera(self) -> Tessera:
+        if self._tessera is None:
+            from .. import get_default
+
+            self._tessera = get_default()
+        return self._tessera
+
+    @property
+    def anti_csrf(self) -> AntiCsrf:
+        if self._anti_csrf is None:
+            self._anti_csrf = self.config.anti_csrf_mode(self.tessera.config)
+        return self._anti_csrf
+
+    def exchange(self, request: RequestView) -> Exchange:
+        return Exchange(self, request)
+
+    def api_flow(self, exchange: Exchange) -> Flow[Reply] | None:
+        """The auth API this request calls, if any."""
+        request, config = exchange.request, self.config
+        if request.method != "POST":
+            return None
+        if config.serve_refresh_api and request.path == config.refresh_path:
+            return refresh_flow(exchange)
+        if config.serve_sign_out_api and request.path == config.sign_out_path:
+            return sign_out_flow(exchange)
+        return None
+
+
+class Exchange:
+    """One request's session business: what came in and what must go out."""
+
+    def __init__(self, layer: SessionLayer, request: RequestView) -> None:
+        self.layer = layer
+        self.config = layer.config
+        self.request = request
+        self.plan = ResponsePlan()
+        self.tracked: list[Tracked] = []
+
+    def fail(self, error: TesseraError) -> Reply:
+        """The answer to ``error`` (token clearing goes onto the plan)."""
+        return reply_for_error(error, self.request, self.config, self.plan)
+
+    def finish(self) -> ResponsePlan:
+        """The response changes, once the handler is done with its sessions."""
+        plan, config = self.plan, self.config
+        for entry in self.tracked:
+            state = entry.session._current()
+            if entry.revoked:
+                clear_tokens(plan, config)
+            elif state.access_token_updated:
+                now = self.layer.tessera.now()
+                tokens = entry.session.get_all_session_tokens_dangerously()
+                attach_tokens(
+                    plan,
+                    config,
+                    entry.method,
+                    now=now,
+                    access_token=tokens["accessToken"],
+                    front_token=tokens["frontToken"],
+                    refresh_token=state.refresh_token,
+                    refresh_expiry=now + self.layer.tessera.config.refresh_token_validity_ms,
+                    anti_csrf_token=state.anti_csrf_token,
+                )
+        self.tracked.clear()
+        return plan
+
+
+# -- the flows -----------------------------------------------------------------------
+
+
+def verify_flow(exchange: Exchange, options: VerifyOptions) -> Flow[Any]:
+    request, config = exchange.request, exchange.config
+    cookies = request.cookies
+    if h.LEGACY_ID_REFRESH_COOKIE in cookies:
+        raise TryRefreshTokenError(reason="legacy id-refresh cookie")
+    token, source = read_access_token(request, config)
+    if token is not None and source == "cookie" and request.cookie_count(h.ACCESS_TOKEN_COOKIE) > 1:
+        raise TryRefreshTokenError(reason="several access-token cookies")
+    check = options.anti_csrf_check
+    if check is None:
+        check = request.method not in ("GET", "HEAD", "OPTIONS")
+    engine_check = False
+    if token is not None and source == "cookie" and check:
+        mode = exchange.layer.anti_csrf
+        if mode == "VIA_CUSTOM_HEADER" and not request.header(h.RID):
+            raise TryRefreshTokenError(reason="anti-CSRF: rid header missing")
+        engine_check = mode == "VIA_TOKEN"
+    session = yield Verify(
+        token,
+        request.header(h.ANTI_CSRF),
+        engine_check,
+        options.check_database,
+        options.session_required,
+    )
+    if session is None:
+        return None
+    check_claims(session.get_access_token_payload(), options.claim_validators)
+    return (yield Track(session, source))
+
+
+def refresh_flow(exchange: Exchange) -> Flow[Reply]:
+    request, config, plan = exchange.request, exchange.config, exchange.plan
+    if request.cookie_count(h.REFRESH_TOKEN_COOKIE) > 1:
+        if config.older_cookie_domain is None:
+            raise DuplicateCookiesError()
+        clear_older_domain_cookies(plan, config)
+        return Reply(200, {"message": _DUPLICATES_CLEARED})
+    token, source = read_refresh_token(request, config)
+    if token is None:
+        raise UnauthorisedError("no session", reason="no refresh token")
+    disable_anti_csrf = True
+    if source == "cookie":
+        mode = exchange.layer.anti_csrf
+        if mode == "VIA_CUSTOM_HEADER" and not request.header(h.RID):
+            raise UnauthorisedError("anti-CSRF check failed", reason="refresh: rid header missing")
+        disable_anti_csrf = mode != "VIA_TOKEN"
+    session = yield Refresh(token, request.header(h.ANTI_CSRF), disable_anti_csrf)
+    for other in tokens_present(request) - {source}:
+        clear_tokens(plan, config, (other,))
+    if h.LEGACY_ID_REFRESH_COOKIE in request.cookies:
+        clear_legacy_cookie(plan, config)
+    yield Track(session, source)
+    return Reply(200, {})
+
+
+def sign_out_flow(exchange: Exchange) -> Flow[Reply]:
+    session = yield from verify_flow(exchange, VerifyOptions())
+    yield Revoke(session)
+    return Reply(200, {"status": "OK"})
+
+
+def create_flow(
+    exchange: Exchange,
+    user_id: str,
+    access_token_payload: Mapping[str, Any] | None,
+    session_data_in_database: Mapping[str, Any] | None,
+    tenant_id: str,
+) -> Flow[Any]:
+    request, config = exchange.request, exchange.config
+    method = creation_method(request, config)
+    session = yield Create(
+        user_id, access_token_payload, session_data_in_database, tenant_id, method == "header"
+    )
+    for other in tokens_present(request) - {method}:
+        clear_tokens(exchange.plan, config, (other,))
+    return (yield Track(session, method))
+
+
+# -- the two drivers -----------------------------------------------------------------
+
+
+def run_sync(flow: Flow[R], exchange: Exchange) -> R:
+    sessions = exchange.layer.tessera.syncio
+    value: Any = None
+    while True:
+        try:
+            op = flow.send(value)
+        except StopIteration as done:
+            return done.value  # type: ignore[no-any-return]
+        if isinstance(op, Verify):
+            value = sessions.get_session_without_request_response(
+                op.access_token,
+                op.anti_csrf_token,
+                anti_csrf_check=op.anti_csrf_check,
+                check_database=op.check_database,
+                session_required=op.session_required,
+            )
+        elif isinstance(op, Refresh):
+            value = sessions.refresh_session_without_request_response(
+                op.refresh_token, op.anti_csrf_token, disable_anti_csrf=op.disable_anti_csrf
+            )
+        elif isinstance(op, Create):
+            value = sessions.create_new_session(
+                op.user_id,
+                op.access_token_payload,
+                op.session_data_in_database,
+                op.tenant_id,
+                disable_anti_csrf=op.disable_anti_csrf,
+            )
+        elif isinstance(op, Track):
+            value = SyncRequestSession(op.session, _track(exchange, op))
+        else:
+            op.session.revoke_session()
+            value = None
+
+
+async def run_async(flow: Flow[R], exchange: Exchange) -> R:
+    sessions = exchange.layer.tessera.asyncio
+    value: Any = None
+    while True:
+        try:
+            op = flow.send(value)
+        except StopIteration as done:
+            return done.value  # type: ignore[no-any-return]
+        if isinstance(op, Verify):
+            value = await sessions.get_session_without_request_response(
+                op.access_token,
+                op.anti_csrf_token,
+                anti_csrf_check=op.anti_csrf_check,
+                check_database=op.check_database,
+                session_required=op.session_required,
+            )
+        elif isinstance(op, Refresh):
+            value = await sessions.refresh_session_without_request_response(
+                op.refresh_token, op.anti_csrf_token, disable_anti_csrf=op.disable_anti_csrf
+            )
+        elif isinstance(op, Create):
+            value = await sessions.create_new_session(
+                op.user_id,
+                op.access_token_payload,
+                op.session_data_in_database,
+                op.tenant_id,
+                disable_anti_csrf=op.disable_anti_csrf,
+            )
+        elif isinstance(op, Track):
+            value = AsyncRequestSession(op.session, _track(exchange, op))
+        else:
+            await op.session.revoke_session()
+            value = None
+
+
+def _track(exchange: Exchange, op: Track) -> Tracked:
+    entry = Tracked(op.session, op.method)
+    exchange.tracked.append(entry)
+    return entry

@@ -1,0 +1,286 @@
+"""How tokens travel: a small view of the request, and a plan of changes to the response.
+
+Adapters build a ``RequestView`` from their framework's request and apply a
+``ResponsePlan`` to their framework's response; everything in between is decided here,
+without any web framework.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from email.utils import formatdate
+from typing import Any, Literal
+from urllib.parse import quote, unquote
+
+from . import _headers as h
+from .config import FrameworkConfig
+
+__all__ = ["CookieChange", "Reply", "RequestView", "ResponsePlan", "TokenSource", "parse_cookies"]
+
+TokenSource = Literal["cookie", "header"]
+_ONE_YEAR_MS = 365 * 24 * 3600 * 1000
+
+
+@dataclass(frozen=True)
+class RequestView:
+    """What the session layer reads from a request. Header names are lower case."""
+
+    method: str
+    path: str
+    headers: Mapping[str, str]
+    #: The raw ``Cookie`` header, parsed on demand (it also shows duplicate names).
+    cookie_header: str = ""
+
+    def header(self, name: str) -> str | None:
+        return self.headers.get(name)
+
+    @property
+    def cookies(self) -> dict[str, str]:
+        return parse_cookies(self.cookie_header)
+
+    def cookie_count(self, name: str) -> int:
+        prefix = name + "="
+        return sum(1 for part in self.cookie_header.split(";") if part.strip().startswith(prefix))
+
+    def bearer_token(self) -> str | None:
+        """The ``Authorization: Bearer`` value, if it has the shape of one of ours."""
+        value = self.headers.get(h.AUTHORIZATION, "")
+        scheme, _, token = value.strip().partition(" ")
+        token = token.strip()
+        if scheme.lower() != "bearer" or not token or len(token) > 8192:
+            return None
+        return token
+
+
+def parse_cookies(header: str) -> dict[str, str]:
+    """``Cookie`` header to a dict; the first of several same-named cookies wins."""
+    cookies: dict[str, str] = {}
+    for part in header.split(";"):
+        name, sep, value = part.strip().partition("=")
+        if sep and name and name not in cookies:
+            cookies[name] = unquote(value.strip().strip('"'))
+    return cookies
+
+
+@dataclass(frozen=True)
+class CookieChange:
+    """One ``Set-Cookie``. ``expires`` is in milliseconds since the epoch; 0 deletes."""
+
+    name: str
+    value: str
+    expires: int
+    path: str
+    domain: str | None
+    secure: bool
+    same_site: str
+    http_only: bool = True
+
+    def header_value(self) -> str:
+        parts = [f"{self.name}={quote(self.value, safe='')}", f"Path={self.path}"]
+        parts.append("Expires=" + formatdate(self.expires // 1000, usegmt=True))
+        if self.expires == 0:
+            parts.append("Max-Age=0")
+        if self.domain:
+            parts.append(f"Domain={self.domain}")
+        if self.http_only:
+            parts.append("HttpOnly")
+        if self.secure:
+            parts.append("Secure")
+        parts.append("SameSite=" + self.same_site.capitalize())
+        return "; ".join(parts)
+
+
+@dataclass
+class ResponsePlan:
+    """Changes to make to one response: cookies, headers, and names to expose to JS."""
+
+    cookies: list[CookieChange] = field(default_factory=list)
+    headers: dict[str, str] = field(default_factory=dict)
+    expose: list[str] = field(default_factory=list)
+
+    def set_header(self, name: str, value: str, *, expose: bool = True) -> None:
+        self.headers[name] = value
+        if expose and name not in self.expose:
+            self.expose.append(name)
+
+    def merged_expose_header(self, existing: str | None) -> str | None:
+        """The ``Access-Control-Expose-Headers`` value: ours appended to the app's."""
+        if not self.expose:
+            return existing
+        have = [v.strip() for v in (existing or "").split(",") if v.strip()]
+        lowered = {v.lower() for v in have}
+        if "*" in lowered:  # '*' means nothing for credentialed requests: name ours
+            have = [v for v in have if v != "*"]
+        return ", ".join(have + [n for n in self.expose if n.lower() not in lowered])
+
+    def __bool__(self) -> bool:
+        return bool(self.cookies or self.headers)
+
+
+@dataclass(frozen=True)
+class Reply:
+    """A complete answer the session layer sends itself (auth APIs, errors)."""
+
+    status: int
+    body: Any = None
+    headers: Mapping[str, str] = field(default_factory=dict)
+
+    def body_bytes(self) -> bytes:
+        if isinstance(self.body, bytes):
+            return self.body
+        if isinstance(self.body, str):
+            return self.body.encode()
+        return json.dumps(self.body, separators=(",", ":")).encode()
+
+    @property
+    def content_type(self) -> str:
+        if isinstance(self.body, str | bytes):
+            return "text/plain; charset=utf-8"
+        return "application/json"
+
+
+# -- reading tokens ----------------------------------------------------------------
+
+
+def allowed_sources(config: FrameworkConfig) -> tuple[TokenSource, ...]:
+    method = config.token_transfer_method
+    return ("header", "cookie") if method == "any" else (method,)
+
+
+def read_access_token(
+    request: RequestView, config: FrameworkConfig
+) -> tuple[str | None, TokenSource]:
+    """The access token and where it came from; a bearer token beats a cookie."""
+    sources = allowed_sources(config)
+    if "header" in sources:
+        token = request.bearer_token()
+        if token is not None and token.count(".") == 2:
+            return token, "header"
+    if "cookie" in sources:
+        token = request.cookies.get(h.ACCESS_TOKEN_COOKIE) or None
+        if token is not None:
+            return token, "cookie"
+    return None, sources[-1]
+
+
+def read_refresh_token(
+    request: RequestView, config: FrameworkConfig
+) -> tuple[str | None, TokenSource]:
+    sources = allowed_sources(config)
+    if "header" in sources:
+        token = request.bearer_token()
+        if token is not None and _is_refresh_token_shape(token):
+            return token, "header"
+    if "cookie" in sources:
+        token = request.cookies.get(h.REFRESH_TOKEN_COOKIE) or None
+        if token is not None:
+            return token, "cookie"
+    return None, sources[-1]
+
+
+def _is_refresh_token_shape(token: str) -> bool:
+    parts = token.rsplit(".", 2)
+    return len(parts) == 3 and parts[1] in ("a", "n")
+
+
+def creation_method(request: RequestView, config: FrameworkConfig) -> TokenSource:
+    """Where a new session's tokens go: the config's choice, else what the client asked
+    for in ``st-auth-mode``, else headers (the SuperTokens rule)."""
+    if config.token_transfer_method != "any":
+        return config.token_transfer_method
+    return "cookie" if (request.header(h.AUTH_MODE) or "").lower() == "cookie" else "header"
+
+
+def tokens_present(request: RequestView) -> set[TokenSource]:
+    found: set[TokenSource] = set()
+    if request.bearer_token():
+        found.add("header")
+    cookies = request.cookies
+    if h.ACCESS_TOKEN_COOKIE in cookies or h.REFRESH_TOKEN_COOKIE in cookies:
+        found.add("cookie")
+    return found
+
+
+# -- writing tokens ----------------------------------------------------------------
+
+
+def attach_tokens(
+    plan: ResponsePlan,
+    config: FrameworkConfig,
+    method: TokenSource,
+    *,
+    now: int,
+    access_token: str,
+    front_token: str,
+    refresh_token: str | None,
+    refresh_expiry: int,
+    anti_csrf_token: str | None,
+) -> None:
+    """Send a session's new tokens in ``method`` (front token always)."""
+    plan.set_header(h.FRONT_TOKEN, front_token)
+    if method == "cookie":
+        plan.cookies.append(
+            _cookie(config, h.ACCESS_TOKEN_COOKIE, access_token, now + _ONE_YEAR_MS, "/")
+        )
+        if refresh_token is not None:
+            plan.cookies.append(
+                _cookie(
+                    config,
+                    h.REFRESH_TOKEN_COOKIE,
+                    refresh_token,
+                    refresh_expiry,
+                    config.refresh_cookie_path,
+                )
+            )
+        if anti_csrf_token is not None:
+            plan.set_header(h.ANTI_CSRF, anti_csrf_token)
+    else:
+        plan.set_header(h.ACCESS_TOKEN_HEADER, access_token)
+        if refresh_token is not None:
+            plan.set_header(h.REFRESH_TOKEN_HEADER, refresh_token)
+
+
+def clear_tokens(
+    plan: ResponsePlan, config: FrameworkConfig, methods: tuple[TokenSource, ...] | None = None
+) -> None:
+    """Tell the client its session is gone, in every transfer method the app allows."""
+    for method in methods or allowed_sources(config):
+        if method == "cookie":
+            plan.cookies.append(_cookie(config, h.ACCESS_TOKEN_COOKIE, "", 0, "/"))
+            plan.cookies.append(
+                _cookie(config, h.REFRESH_TOKEN_COOKIE, "", 0, config.refresh_cookie_path)
+            )
+        else:
+            plan.set_header(h.ACCESS_TOKEN_HEADER, "")
+            plan.set_header(h.REFRESH_TOKEN_HEADER, "")
+    plan.headers.pop(h.ANTI_CSRF, None)
+    if h.ANTI_CSRF in plan.expose:
+        plan.expose.remove(h.ANTI_CSRF)
+    plan.set_header(h.FRONT_TOKEN, "remove")
+
+
+def clear_legacy_cookie(plan: ResponsePlan, config: FrameworkConfig) -> None:
+    plan.cookies.append(
+        _cookie(config, h.LEGACY_ID_REFRESH_COOKIE, "", 0, config.refresh_cookie_path)
+    )
+
+
+def clear_older_domain_cookies(plan: ResponsePlan, config: FrameworkConfig) -> None:
+    domain = config.older_cookie_domain
+    for name, path in (
+        (h.ACCESS_TOKEN_COOKIE, "/"),
+        (h.REFRESH_TOKEN_COOKIE, config.refresh_cookie_path),
+    ):
+        plan.cookies.append(
+            CookieChange(name, "", 0, path, domain, config.secure, config.same_site)
+        )
+
+
+def _cookie(
+    config: FrameworkConfig, name: str, value: str, expires: int, path: str
+) -> CookieChange:
+    return CookieChange(
+        name, value, expires, path, config.cookie_domain, config.secure, config.same_site
+    )

@@ -1,0 +1,232 @@
+"""The same small app in every framework, for the HTTP and browser tests.
+
+Routes: ``POST /login`` (JSON ``{"userId", "payload"?}``), ``GET|POST /protected``,
+``GET /optional`` (session not required), ``GET /claim`` (a claim validator that fails),
+``GET /check-db`` (database check), ``POST /logout`` (revoke through the session),
+``POST /update-payload``, ``POST /revoke-all`` (JSON ``{"userId"}``), and
+``GET /test/log`` (the requests seen so far, for the browser suite).
+"""
+
+import json
+from collections.abc import Callable, Mapping
+from typing import Annotated, Any
+
+from tessera import Tessera
+from tessera.framework import ClaimValidationError, FrameworkConfig
+
+RequestLog = list[dict[str, Any]]
+
+
+def failing_claim(payload: Mapping[str, Any]) -> ClaimValidationError | None:
+    if payload.get("role") != "admin":
+        return ClaimValidationError(
+            "st-role", {"message": "wrong value", "expectedToInclude": "admin"}
+        )
+    return None
+
+
+def logged(method: str, path: str, headers: Mapping[str, str]) -> dict[str, Any]:
+    keep = ("rid", "st-auth-mode", "fdi-version", "anti-csrf", "authorization", "origin")
+    return {
+        "method": method,
+        "path": path,
+        "headers": {k: headers[k] for k in keep if k in headers},
+    }
+
+
+# -- FastAPI -------------------------------------------------------------------------
+
+
+def fastapi_app(tessera: Tessera, log: RequestLog, **settings: Any) -> Any:
+    from fastapi import Depends, FastAPI, Request
+    from fastapi.responses import JSONResponse
+
+    from tessera.framework.fastapi import (
+        Session,
+        TesseraMiddleware,
+        create_new_session,
+        verify_session,
+    )
+
+    app = FastAPI()
+
+    @app.post("/login")
+    async def login(request: Request) -> dict[str, Any]:
+        body = await request.json()
+        await create_new_session(request, body["userId"], body.get("payload"))
+        return {"userId": body["userId"]}
+
+    @app.api_route("/protected", methods=["GET", "POST"])
+    async def protected(session: Annotated[Session, Depends(verify_session())]) -> dict[str, Any]:
+        return {"userId": session.get_user_id(), "handle": session.get_handle()}
+
+    @app.get("/optional")
+    async def optional(
+        session: Annotated[Session | None, Depends(verify_session(session_required=False))],
+    ) -> dict[str, Any]:
+        return {"userId": session.get_user_id() if session else None}
+
+    @app.get("/claim")
+    async def claim(
+        _: Annotated[Session, Depends(verify_session(claim_validators=[failing_claim]))],
+    ) -> dict[str, Any]:
+        return {}
+
+    @app.get("/check-db")
+    async def check_db(
+        session: Annotated[Session, Depends(verify_session(check_database=True))],
+    ) -> dict[str, Any]:
+        return {"userId": session.get_user_id()}
+
+    @app.post("/logout")
+    async def logout(session: Annotated[Session, Depends(verify_session())]) -> dict[str, Any]:
+        await session.revoke_session()
+        return {"status": "OK"}
+
+    @app.post("/update-payload")
+    async def update_payload(
+        session: Annotated[Session, Depends(verify_session())],
+    ) -> dict[str, Any]:
+        await session.merge_into_access_token_payload({"role": "admin"})
+        return {}
+
+    @app.post("/revoke-all")
+    async def revoke_all(request: Request) -> dict[str, Any]:
+        body = await request.json()
+        return {"revoked": await tessera.asyncio.revoke_all_sessions_for_user(body["userId"])}
+
+    @app.get("/test/log")
+    async def test_log() -> JSONResponse:
+        return JSONResponse(log)
+
+    app.add_middleware(TesseraMiddleware, tessera=tessera, config=FrameworkConfig(**settings))
+    inner = app
+
+    async def logging_app(scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http" and scope["path"] != "/test/log":
+            headers = {k.decode().lower(): v.decode() for k, v in scope["headers"]}
+            log.append(logged(scope["method"], scope["path"], headers))
+        await inner(scope, receive, send)
+
+    return logging_app
+
+
+# -- Flask ---------------------------------------------------------------------------
+
+
+def flask_app(tessera: Tessera, log: RequestLog, **settings: Any) -> Any:
+    from flask import Flask, g, jsonify, request
+
+    from tessera.framework.flask import FlaskTessera, create_new_session, verify_session
+
+    app = Flask("tessera_test")
+
+    @app.before_request
+    def record() -> None:
+        if request.path != "/test/log":
+            log.append(
+                logged(
+                    request.method, request.path, {k.lower(): v for k, v in request.headers.items()}
+                )
+            )
+
+    FlaskTessera(app, tessera=tessera, config=FrameworkConfig(**settings))
+
+    @app.post("/login")
+    def login() -> Any:
+        body = request.get_json(force=True)
+        create_new_session(request, body["userId"], body.get("payload"))
+        return {"userId": body["userId"]}
+
+    @app.route("/protected", methods=["GET", "POST"])
+    @verify_session()
+    def protected() -> Any:
+        return {"userId": g.tessera.get_user_id(), "handle": g.tessera.get_handle()}
+
+    @app.get("/optional")
+    @verify_session(session_required=False)
+    def optional() -> Any:
+        return {"userId": g.tessera.get_user_id() if g.tessera else None}
+
+    @app.get("/claim")
+    @verify_session(claim_validators=[failing_claim])
+    def claim() -> Any:
+        return {}
+
+    @app.get("/check-db")
+    @verify_session(check_database=True)
+    def check_db() -> Any:
+        return {"userId": g.tessera.get_user_id()}
+
+    @app.post("/logout")
+    @verify_session()
+    def logout() -> Any:
+        g.tessera.revoke_session()
+        return {"status": "OK"}
+
+    @app.post("/update-payload")
+    @verify_session()
+    def update_payload() -> Any:
+        g.tessera.merge_into_access_token_payload({"role": "admin"})
+        return {}
+
+    @app.post("/revoke-all")
+    def revoke_all() -> Any:
+        body = request.get_json(force=True)
+        return {"revoked": tessera.syncio.revoke_all_sessions_for_user(body["userId"])}
+
+    @app.get("/test/log")
+    def test_log() -> Any:
+        return jsonify(log)
+
+    return app
+
+
+# -- Django --------------------------------------------------------------------------
+
+
+def setup_django() -> None:
+    import django  # type: ignore[import-untyped]
+    from django.conf import settings  # type: ignore[import-untyped]
+
+    if not settings.configured:
+        settings.configure(
+            DEBUG=False,
+            SECRET_KEY="tests-only",
+            ALLOWED_HOSTS=["*"],
+            ROOT_URLCONF="tests.framework.django_urls",
+            MIDDLEWARE=[
+                "tests.framework.django_urls.RequestLogMiddleware",
+                "tessera.framework.django.TesseraMiddleware",
+            ],
+            INSTALLED_APPS=[],
+            USE_TZ=True,
+        )
+        django.setup()
+
+
+def django_app(tessera: Tessera, log: RequestLog, **settings: Any) -> Any:
+    """A WSGI app; Django settings are global, so each call rebinds them."""
+    setup_django()
+    from django.conf import settings as django_settings
+    from django.core.handlers.wsgi import WSGIHandler  # type: ignore[import-untyped]
+
+    from . import django_urls
+
+    django_settings.TESSERA = settings
+    django_settings.TESSERA_OBJECT = tessera
+    django_urls.STATE["tessera"] = tessera
+    django_urls.STATE["log"] = log
+    return WSGIHandler()
+
+
+def json_body(raw: bytes) -> Any:
+    return json.loads(raw or b"{}")
+
+
+AppFactory = Callable[..., Any]
+FACTORIES: dict[str, AppFactory] = {
+    "fastapi": fastapi_app,
+    "flask": flask_app,
+    "django": django_app,
+}

@@ -1,0 +1,90 @@
+"""URLs and views of the Django test app (see ``apps.py``)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse, JsonResponse  # type: ignore[import-untyped]
+from django.urls import path  # type: ignore[import-untyped]
+
+from tessera.framework.django import create_new_session, verify_session
+
+from .apps import failing_claim, logged
+
+STATE: dict[str, Any] = {}
+
+
+class RequestLogMiddleware:
+    def __init__(self, get_response: Callable[[Any], Any]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: Any) -> Any:
+        if request.path != "/test/log":
+            headers = {k.lower(): v for k, v in request.headers.items()}
+            STATE["log"].append(logged(request.method, request.path, headers))
+        return self.get_response(request)
+
+
+def login(request: HttpRequest) -> HttpResponse:
+    body = json.loads(request.body or b"{}")
+    create_new_session(request, body["userId"], body.get("payload"))
+    return JsonResponse({"userId": body["userId"]})
+
+
+@verify_session()
+def protected(request: Any) -> HttpResponse:
+    return JsonResponse(
+        {"userId": request.tessera.get_user_id(), "handle": request.tessera.get_handle()}
+    )
+
+
+@verify_session(session_required=False)
+def optional(request: Any) -> HttpResponse:
+    return JsonResponse({"userId": request.tessera.get_user_id() if request.tessera else None})
+
+
+@verify_session(claim_validators=[failing_claim])
+def claim(request: Any) -> HttpResponse:
+    return JsonResponse({})
+
+
+@verify_session(check_database=True)
+def check_db(request: Any) -> HttpResponse:
+    return JsonResponse({"userId": request.tessera.get_user_id()})
+
+
+@verify_session()
+def logout(request: Any) -> HttpResponse:
+    request.tessera.revoke_session()
+    return JsonResponse({"status": "OK"})
+
+
+@verify_session()
+def update_payload(request: Any) -> HttpResponse:
+    request.tessera.merge_into_access_token_payload({"role": "admin"})
+    return JsonResponse({})
+
+
+def revoke_all(request: HttpRequest) -> HttpResponse:
+    body = json.loads(request.body or b"{}")
+    revoked = STATE["tessera"].syncio.revoke_all_sessions_for_user(body["userId"])
+    return JsonResponse({"revoked": revoked})
+
+
+def test_log(request: HttpRequest) -> HttpResponse:
+    return JsonResponse(STATE["log"], safe=False)
+
+
+urlpatterns = [
+    path("login", login),
+    path("protected", protected),
+    path("optional", optional),
+    path("claim", claim),
+    path("check-db", check_db),
+    path("logout", logout),
+    path("update-payload", update_payload),
+    path("revoke-all", revoke_all),
+    path("test/log", test_log),
+]
