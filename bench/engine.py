@@ -1,20 +1,23 @@
 """What each session operation costs, per backend, through tessera's public sync API.
 
-    .venv/bin/python -m bench.engine                     # full run, about a minute
-    .venv/bin/python -m bench.engine --quick --backends sqlite
+    .venv/bin/python -m bench.engine                     # full run, about two minutes
+    .venv/bin/python -m bench.engine --backends sqlite
+    .venv/bin/python -m bench.engine --quick             # a handful of ops: does it run?
 
 For every backend (SQLite in a temporary directory, PostgreSQL and MySQL/MariaDB on
-loopback) and every signing algorithm it times ``create_new_session``, a local verify,
-a verify with ``check_database=True`` and a refresh, and once per backend
-``revoke_all_sessions_for_user`` for a user with several sessions. Beside them it times
-the bare ``cryptography`` signature operations on a ~400-byte message: the floor that
-tessera's own Python sits on.
+loopback) and every signing algorithm it times ``create_new_session``; a local verify and
+one with ``check_database=True``, each of a token the verifying engine has not seen
+("new": the whole signature check) and of one it has ("again": whatever the engine
+remembers); a refresh; and once per backend ``revoke_all_sessions_for_user`` for a user
+with several sessions. Beside them it times the bare ``cryptography`` operations on a
+400-byte message: the floor that tessera's own Python sits on.
 
 The run is made of rounds; each round times one batch of every operation, so every
-operation is sampled across the whole run and the ratios compare batches measured
-seconds apart. The table shows the median cost per operation over the rounds and the
-spread (fastest and slowest round). The garbage collector is paused inside each timed
-batch, as ``timeit`` does. A backend that cannot be reached is reported as skipped.
+operation is sampled across the whole run and each ratio compares batches measured
+seconds apart. The table shows the median cost per operation over the rounds, the
+spread (fastest and slowest round), and this thread's CPU time per operation, which
+other processes disturb much less than the wall clock. The garbage collector is paused
+inside each timed batch, as ``timeit`` does. An unreachable backend is shown as skipped.
 """
 
 from __future__ import annotations
@@ -23,29 +26,40 @@ import argparse
 import gc
 import json
 import os
-import platform
 import secrets
 import sqlite3
-import statistics
 import sys
 import tempfile
 import time
 import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
-from typing import Any
 
-import cryptography
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
 
 from tessera import StorageError, Tessera
 from tessera.storage import SqlStore, open_store
 
-__all__ = ["Measurement", "Report", "Settings", "format_report", "main", "run"]
+if not __package__:  # run as a script, "python bench/engine.py": make "bench" importable
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-ALGORITHMS = ("RS256", "ES256", "EdDSA")
+from bench._machine import LoadMeter, machine_info
+from bench._report import ALGORITHMS, Measurement, Report, format_report
+
+__all__ = [
+    "ALGORITHMS",
+    "BARE_ROWS",
+    "Measurement",
+    "Report",
+    "Settings",
+    "format_report",
+    "main",
+    "row_labels",
+    "run",
+]
+
 BACKENDS = ("sqlite", "postgresql", "mysql")
 SERVER_URLS = {
     "postgresql": os.environ.get(
@@ -56,7 +70,7 @@ SERVER_URLS = {
 DEFAULT_JSON = Path(__file__).resolve().parent / "results" / "engine.json"
 MESSAGE_BYTES = 400
 
-#: (operation, algorithm or None): the rows of the table, in order.
+#: (operation, algorithm): the rows of the bare-cryptography part of the table.
 BARE_ROWS = [
     ("bare verify", "RS256"),
     ("bare verify", "ES256"),
@@ -65,30 +79,37 @@ BARE_ROWS = [
     ("bare sign", "ES256"),
     ("bare sign", "EdDSA"),
 ]
-ENGINE_OPERATIONS = ("create", "verify local", "verify db", "refresh")
+ENGINE_OPERATIONS = (
+    "create",
+    "verify local (new)",
+    "verify local (again)",
+    "verify db (new)",
+    "verify db (again)",
+    "refresh",
+)
 
 
 @dataclass(frozen=True)
 class Settings:
     """How much work each round does; ``quick()`` is for the smoke test."""
 
-    backends: tuple[str, ...] = BACKENDS
     repeats: int = 5
     #: Operations per timed batch, by how expensive the operation is.
-    cheap_ops: int = 2000  # local and bare verifies, cheap signs
-    db_ops: int = 500  # verify with check_database
-    rsa_sign_ops: int = 150  # anything that makes an RSA signature
-    ec_sign_ops: int = 400  # create and refresh with ES256/EdDSA
+    cheap_ops: int = 2000  # repeat verifies, bare verifies, cheap bare signs
+    new_token_ops: int = 300  # verifies of tokens the verifying engine has not seen yet
+    db_ops: int = 500  # repeat verifies with check_database
+    rsa_sign_ops: int = 150  # create and refresh with RS256, bare RSA signs
+    ec_sign_ops: int = 400  # create and refresh with ES256 and EdDSA
     revoke_users: int = 30  # users revoked per batch
     sessions_per_user: int = 10
-    token_pool: int = 50  # distinct sessions whose tokens the verifies cycle through
+    token_pool: int = 50  # sessions whose tokens the repeat verifies cycle through
 
     @classmethod
-    def quick(cls, backends: Sequence[str] = ("sqlite",)) -> Settings:
+    def quick(cls) -> Settings:
         return cls(
-            backends=tuple(backends),
             repeats=2,
             cheap_ops=10,
+            new_token_ops=4,
             db_ops=5,
             rsa_sign_ops=3,
             ec_sign_ops=3,
@@ -98,130 +119,31 @@ class Settings:
         )
 
 
-@dataclass
-class Measurement:
-    backend: str  # "bare" for the cryptography primitives
-    operation: str
-    algorithm: str | None
-    ops_per_repeat: int
-    #: Microseconds per operation, one value per round.
-    samples: list[float] = field(default_factory=list)
-
-    @property
-    def median(self) -> float:
-        return statistics.median(self.samples)
-
-    @property
-    def label(self) -> str:
-        return f"{self.operation} {self.algorithm}" if self.algorithm else self.operation
-
-    def as_json(self) -> dict[str, Any]:
-        return {
-            "backend": self.backend,
-            "operation": self.operation,
-            "algorithm": self.algorithm,
-            "ops_per_repeat": self.ops_per_repeat,
-            "per_op_us": {
-                "median": round(self.median, 2),
-                "min": round(min(self.samples), 2),
-                "max": round(max(self.samples), 2),
-                "samples": [round(s, 2) for s in self.samples],
-            },
-        }
+def row_labels(settings: Settings) -> list[tuple[str, str | None]]:
+    """The engine rows of the table, in order."""
+    rows: list[tuple[str, str | None]] = [
+        (op, alg) for op in ENGINE_OPERATIONS for alg in ALGORITHMS
+    ]
+    rows.append((revoke_label(settings), None))
+    return rows
 
 
-@dataclass
-class Report:
-    settings: Settings
-    machine: dict[str, Any]
-    measurements: list[Measurement]
-    skipped: dict[str, str]
-    load: dict[str, Any]
-    seconds: float
-
-    def find(self, backend: str, operation: str, algorithm: str | None) -> Measurement | None:
-        for m in self.measurements:
-            if (m.backend, m.operation, m.algorithm) == (backend, operation, algorithm):
-                return m
-        return None
-
-    def ratios(self) -> list[dict[str, Any]]:
-        """Per-round ratios (both batches come from the same round), median and spread."""
-        rows: list[dict[str, Any]] = []
-
-        def add(
-            name: str,
-            backend: str,
-            top: Measurement | None,
-            bottom: Measurement | None,
-            target: float | None = None,
-        ) -> None:
-            if top is None or bottom is None:
-                return
-            per_round = [a / b for a, b in zip(top.samples, bottom.samples, strict=True)]
-            rows.append(
-                {
-                    "ratio": name,
-                    "backend": backend,
-                    "median": round(statistics.median(per_round), 3),
-                    "min": round(min(per_round), 3),
-                    "max": round(max(per_round), 3),
-                    "target": target,
-                }
-            )
-
-        live = [b for b in self.settings.backends if b not in self.skipped]
-        for alg in ALGORITHMS:
-            for backend in live:
-                add(
-                    f"verify local / bare verify, {alg}",
-                    backend,
-                    self.find(backend, "verify local", alg),
-                    self.find("bare", "bare verify", alg),
-                    1.3 if alg == "RS256" else None,
-                )
-        for alg in ALGORITHMS:
-            for backend in live:
-                add(
-                    f"verify db / verify local, {alg}",
-                    backend,
-                    self.find(backend, "verify db", alg),
-                    self.find(backend, "verify local", alg),
-                    2.0 if backend == "sqlite" else None,
-                )
-        for operation in ("create", "refresh"):
-            for alg in ALGORITHMS:
-                for backend in live:
-                    add(
-                        f"{operation} / bare sign, {alg}",
-                        backend,
-                        self.find(backend, operation, alg),
-                        self.find("bare", "bare sign", alg),
-                    )
-        return rows
-
-    def as_json(self) -> dict[str, Any]:
-        return {
-            "machine": self.machine,
-            "load": self.load,
-            "seconds": round(self.seconds, 1),
-            "settings": self.settings.__dict__ | {"backends": list(self.settings.backends)},
-            "skipped": self.skipped,
-            "measurements": [m.as_json() for m in self.measurements],
-            "ratios": self.ratios(),
-        }
+def revoke_label(settings: Settings) -> str:
+    return f"revoke all ({settings.sessions_per_user} sessions)"
 
 
 # -- the operations ------------------------------------------------------------------
-# Each "prepare" does the untimed setup and returns the batch to time.
+# A case's "prepare" does the untimed setup of one round and returns the batch to time
+# and what to clean up after it.
 
 Batch = Callable[[], None]
+Prepared = tuple[Batch, Callable[[], None] | None]
 
 
 @dataclass
 class Case:
     measurement: Measurement
-    prepare: Callable[[], Batch]
+    prepare: Callable[[], Prepared]
 
 
 def bare_cases(settings: Settings) -> list[Case]:
@@ -236,12 +158,12 @@ def bare_cases(settings: Settings) -> list[Case]:
     ec_sig = ec_key.sign(message, ecdsa)
     ed_sig = ed_key.sign(message)
 
-    def repeat(n: int, op: Callable[[], object]) -> Callable[[], Batch]:
+    def repeat(n: int, op: Callable[[], object]) -> Callable[[], Prepared]:
         def batch() -> None:
             for _ in range(n):
                 op()
 
-        return lambda: batch
+        return lambda: (batch, None)
 
     cheap, rsa_n = settings.cheap_ops, settings.rsa_sign_ops
     ops: list[tuple[str, str, int, Callable[[], object]]] = [
@@ -255,141 +177,30 @@ def bare_cases(settings: Settings) -> list[Case]:
     return [Case(Measurement("bare", name, alg, n), repeat(n, op)) for name, alg, n, op in ops]
 
 
-def engine_cases(backend: str, engines: dict[str, Tessera], settings: Settings) -> list[Case]:
-    cases: list[Case] = []
-    run_id = uuid.uuid4().hex[:8]
-    for alg, engine in engines.items():
-        cases.extend(_algorithm_cases(backend, alg, engine, settings, run_id))
-    cases.append(_revoke_case(backend, engines["EdDSA"], settings, run_id))
-    return cases
-
-
-def _algorithm_cases(
-    backend: str, alg: str, engine: Tessera, settings: Settings, run_id: str
-) -> list[Case]:
-    api = engine.syncio
-    signs = settings.rsa_sign_ops if alg == "RS256" else settings.ec_sign_ops
-    pool = [
-        api.create_new_session(
-            f"{run_id}-{alg}-pool-{i}", {"role": "member"}
-        ).get_all_session_tokens_dangerously()
-        for i in range(settings.token_pool)
-    ]
-    access = [t["accessToken"] for t in pool]
-    refresh: list[str] = [str(t["refreshToken"]) for t in pool]
-    counter = iter(range(10**9))
-
-    def create() -> Batch:
-        users = [f"{run_id}-{alg}-c{next(counter)}" for _ in range(signs)]
-        payload = {"role": "member"}
-
-        def batch() -> None:
-            for user in users:
-                api.create_new_session(user, payload)
-
-        return batch
-
-    def verify(n: int, check_database: bool) -> Callable[[], Batch]:
-        tokens = [access[i % len(access)] for i in range(n)]
-
-        def prepare() -> Batch:
-            def batch() -> None:
-                get = api.get_session_without_request_response
-                for token in tokens:
-                    get(token, check_database=check_database)
-
-            return batch
-
-        return prepare
-
-    def refresh_batch() -> Batch:
-        # Each op refreshes one pooled session and keeps its successor for next time,
-        # as a client would: so it also reads the new tokens (front token included).
-        def batch() -> None:
-            do_refresh = api.refresh_session_without_request_response
-            size = len(refresh)
-            for i in range(signs):
-                slot = i % size
-                tokens = do_refresh(refresh[slot]).get_all_session_tokens_dangerously()
-                refresh[slot] = str(tokens["refreshToken"])
-
-        return batch
-
-    return [
-        Case(Measurement(backend, "create", alg, signs), create),
-        Case(
-            Measurement(backend, "verify local", alg, settings.cheap_ops),
-            verify(settings.cheap_ops, False),
-        ),
-        Case(
-            Measurement(backend, "verify db", alg, settings.db_ops), verify(settings.db_ops, True)
-        ),
-        Case(Measurement(backend, "refresh", alg, signs), refresh_batch),
-    ]
-
-
-def _revoke_case(backend: str, engine: Tessera, settings: Settings, run_id: str) -> Case:
-    api = engine.syncio
-    counter = iter(range(10**9))
-    per_user = settings.sessions_per_user
-
-    def prepare() -> Batch:
-        users = [f"{run_id}-revoke-{next(counter)}" for _ in range(settings.revoke_users)]
-        for user in users:
-            for _ in range(per_user):
-                api.create_new_session(user)
-
-        def batch() -> None:
-            for user in users:
-                if len(api.revoke_all_sessions_for_user(user)) != per_user:
-                    raise AssertionError("revoke_all_sessions_for_user missed sessions")
-
-        return batch
-
-    name = f"revoke all ({per_user} sessions)"
-    return Case(Measurement(backend, name, None, settings.revoke_users), prepare)
-
-
-def time_batch(batch: Batch, ops: int) -> float:
-    """Microseconds per operation for one batch, with the GC paused."""
-    gc.collect()
-    gc.disable()
-    try:
-        start = time.perf_counter_ns()
-        batch()
-        elapsed = time.perf_counter_ns() - start
-    finally:
-        gc.enable()
-    return elapsed / ops / 1000
-
-
-# -- the run -----------------------------------------------------------------------
-
-
-def database_url(backend: str, directory: str) -> str:
-    return f"sqlite:///{directory}/bench.db" if backend == "sqlite" else SERVER_URLS[backend]
-
-
 class Backend:
     """The run's tables on one database, and one Tessera per algorithm over them
     (like processes of one app, each with its own connections)."""
 
     def __init__(self, name: str, url: str, prefix: str) -> None:
         self.name = name
+        self.url = url
+        self.prefix = prefix
         self.stores: list[SqlStore] = []
         self.engines: dict[str, Tessera] = {}
         try:
             for alg in ALGORITHMS:
-                store = open_store(url, table_name_prefix=prefix, pool_size=2)
-                self.stores.append(store)
-                self.engines[alg] = Tessera(
-                    store=store,
-                    access_token_signing_algorithm=alg,
-                    expired_session_purge_interval=0,
-                )
+                self.engines[alg] = self.new_engine(alg)
         except BaseException:
             self.close()
             raise
+
+    def new_engine(self, algorithm: str) -> Tessera:
+        """A Tessera over the run's tables; closing it closes its connections."""
+        store = open_store(self.url, table_name_prefix=self.prefix, pool_size=2)
+        self.stores.append(store)
+        return Tessera(
+            store=store, access_token_signing_algorithm=algorithm, expired_session_purge_interval=0
+        )
 
     def server_version(self) -> str:
         dialect = self.stores[0].dialect
@@ -411,71 +222,166 @@ class Backend:
         finally:
             for engine in self.engines.values():
                 engine.close()
-            for store in self.stores[len(self.engines) :]:
-                store.close()  # opened, but its Tessera was never built
+            for store in self.stores:
+                store.close()  # closing twice is harmless; this catches stores without a Tessera
+
+    def cases(self, settings: Settings) -> list[Case]:
+        run_id = uuid.uuid4().hex[:8]
+        cases: list[Case] = []
+        for alg in ALGORITHMS:
+            cases.extend(self._algorithm_cases(alg, settings, run_id))
+        cases.append(self._revoke_case(settings, run_id))
+        return cases
+
+    def _algorithm_cases(self, alg: str, settings: Settings, run_id: str) -> list[Case]:
+        backend, engine = self.name, self.engines[alg]
+        api = engine.syncio
+        signs = settings.rsa_sign_ops if alg == "RS256" else settings.ec_sign_ops
+        payload = {"role": "member"}
+
+        def new_tokens(count: int, tag: str) -> list[dict[str, object]]:
+            return [
+                dict(
+                    api.create_new_session(
+                        f"{run_id}-{alg}-{tag}-{i}", payload
+                    ).get_all_session_tokens_dangerously()
+                )
+                for i in range(count)
+            ]
+
+        pool = new_tokens(settings.token_pool, "pool")
+        access = [str(t["accessToken"]) for t in pool]
+        refresh = [str(t["refreshToken"]) for t in pool]
+        # +1: a token to warm up each fresh engine (it loads the keys from the store).
+        unseen = [str(t["accessToken"]) for t in new_tokens(settings.new_token_ops + 1, "new")]
+        counter = iter(range(10**9))
+
+        def create() -> Prepared:
+            users = [f"{run_id}-{alg}-c{next(counter)}" for _ in range(signs)]
+
+            def batch() -> None:
+                for user in users:
+                    api.create_new_session(user, payload)
+
+            return batch, None
+
+        def verify_again(n: int, check_database: bool) -> Callable[[], Prepared]:
+            tokens = [access[i % len(access)] for i in range(n)]
+
+            def prepare() -> Prepared:
+                get = api.get_session_without_request_response
+                for token in access:
+                    get(token, check_database=check_database)  # seen before: "again"
+
+                def batch() -> None:
+                    for token in tokens:
+                        get(token, check_database=check_database)
+
+                return batch, None
+
+            return prepare
+
+        def verify_new(check_database: bool) -> Callable[[], Prepared]:
+            # A fresh Tessera has seen none of these tokens: every verify does all the work.
+            def prepare() -> Prepared:
+                verifier = self.new_engine(alg)
+                get = verifier.syncio.get_session_without_request_response
+                get(unseen[-1], check_database=check_database)
+                tokens = unseen[:-1]
+
+                def batch() -> None:
+                    for token in tokens:
+                        get(token, check_database=check_database)
+
+                return batch, verifier.close
+
+            return prepare
+
+        def refresh_batch() -> Prepared:
+            # Each op refreshes one pooled session and keeps its successor for next time,
+            # as a client would: so it also reads the new tokens (front token included).
+            def batch() -> None:
+                do_refresh = api.refresh_session_without_request_response
+                size = len(refresh)
+                for i in range(signs):
+                    slot = i % size
+                    tokens = do_refresh(refresh[slot]).get_all_session_tokens_dangerously()
+                    refresh[slot] = str(tokens["refreshToken"])
+
+            return batch, None
+
+        n_new, n_cheap, n_db = settings.new_token_ops, settings.cheap_ops, settings.db_ops
+        return [
+            Case(Measurement(backend, "create", alg, signs), create),
+            Case(Measurement(backend, "verify local (new)", alg, n_new), verify_new(False)),
+            Case(
+                Measurement(backend, "verify local (again)", alg, n_cheap),
+                verify_again(n_cheap, False),
+            ),
+            Case(Measurement(backend, "verify db (new)", alg, n_new), verify_new(True)),
+            Case(Measurement(backend, "verify db (again)", alg, n_db), verify_again(n_db, True)),
+            Case(Measurement(backend, "refresh", alg, signs), refresh_batch),
+        ]
+
+    def _revoke_case(self, settings: Settings, run_id: str) -> Case:
+        # Sessions are made with EdDSA, the cheapest to sign; revoking signs nothing.
+        api = self.engines["EdDSA"].syncio
+        counter = iter(range(10**9))
+        per_user = settings.sessions_per_user
+
+        def prepare() -> Prepared:
+            users = [f"{run_id}-revoke-{next(counter)}" for _ in range(settings.revoke_users)]
+            for user in users:
+                for _ in range(per_user):
+                    api.create_new_session(user)
+
+            def batch() -> None:
+                for user in users:
+                    if len(api.revoke_all_sessions_for_user(user)) != per_user:
+                        raise AssertionError("revoke_all_sessions_for_user missed sessions")
+
+            return batch, None
+
+        measurement = Measurement(self.name, revoke_label(settings), None, settings.revoke_users)
+        return Case(measurement, prepare)
 
 
-def machine_info() -> dict[str, Any]:
-    model = platform.processor() or "unknown"
+def time_batch(batch: Batch, ops: int) -> tuple[float, float]:
+    """Microseconds per operation for one batch, wall clock and this thread's CPU,
+    with the garbage collector paused (as timeit does)."""
+    gc.collect()
+    gc.disable()
     try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    from cryptography.hazmat.backends.openssl.backend import backend as openssl
-
-    return {
-        "cpu": model,
-        "cores": os.cpu_count(),
-        "cores_usable": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None,
-        "python": f"{platform.python_implementation()} {platform.python_version()}",
-        "cryptography": cryptography.__version__,
-        "openssl": openssl.openssl_version_text(),
-        "platform": platform.platform(),
-    }
+        cpu_start = time.thread_time_ns()
+        start = time.perf_counter_ns()
+        batch()
+        elapsed = time.perf_counter_ns() - start
+        cpu = time.thread_time_ns() - cpu_start
+    finally:
+        gc.enable()
+    return elapsed / ops / 1000, cpu / ops / 1000
 
 
-def _busy_jiffies() -> int | None:
-    try:
-        fields = Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]
-    except OSError:
-        return None
-    user, nice, system, _idle, _iowait, irq, softirq, steal = (int(v) for v in fields[:8])
-    return user + nice + system + irq + softirq + steal
+# -- the run -----------------------------------------------------------------------
 
 
-class LoadMeter:
-    """Load average and how busy the whole machine was, against this process alone.
-
-    "others" includes the database servers doing this benchmark's queries."""
-
-    def __init__(self) -> None:
-        self.load_before = os.getloadavg()
-        self.busy_before = _busy_jiffies()
-        self.own_before = sum(os.times()[:2])
-        self.wall_before = time.monotonic()
-
-    def result(self) -> dict[str, Any]:
-        wall = time.monotonic() - self.wall_before
-        own = (sum(os.times()[:2]) - self.own_before) / wall
-        busy_after = _busy_jiffies()
-        result: dict[str, Any] = {
-            "loadavg_before": [round(v, 2) for v in self.load_before],
-            "loadavg_after": [round(v, 2) for v in os.getloadavg()],
-            "this_process_cores": round(own, 2),
-        }
-        if self.busy_before is not None and busy_after is not None:
-            hz = os.sysconf("SC_CLK_TCK")
-            total = (busy_after - self.busy_before) / hz / wall
-            result["all_processes_cores"] = round(total, 2)
-            result["other_processes_cores"] = round(max(0.0, total - own), 2)
-        return result
+def database_url(backend: str, directory: str) -> str:
+    return f"sqlite:///{directory}/bench.db" if backend == "sqlite" else SERVER_URLS[backend]
 
 
-def run(settings: Settings, *, progress: Callable[[str], None] | None = None) -> Report:
+def run(
+    settings: Settings,
+    backends: Sequence[str] = BACKENDS,
+    *,
+    progress: Callable[[str], None] | None = None,
+) -> Report:
+    """Time every case, round after round; skip a backend that cannot be reached."""
     say = progress or (lambda _text: None)
+    unknown = [b for b in backends if b not in BACKENDS]
+    if unknown:
+        raise ValueError(
+            f"unknown backend(s) {', '.join(unknown)}: choose from {', '.join(BACKENDS)}"
+        )
     started = time.monotonic()
     meter = LoadMeter()
     machine = machine_info()
@@ -485,32 +391,34 @@ def run(settings: Settings, *, progress: Callable[[str], None] | None = None) ->
     cases = bare_cases(settings)
     with tempfile.TemporaryDirectory(prefix="tessera-bench-") as directory:
         try:
-            for backend in settings.backends:
-                if backend not in BACKENDS:
-                    raise ValueError(
-                        f"unknown backend {backend!r}: choose from {', '.join(BACKENDS)}"
-                    )
+            for name in backends:
                 try:
-                    live = Backend(backend, database_url(backend, directory), prefix)
+                    backend = Backend(name, database_url(name, directory), prefix)
                 except (StorageError, ImportError, OSError) as exc:
-                    skipped[backend] = " ".join(f"{type(exc).__name__}: {exc}".split())
-                    say(f"{backend}: skipped ({skipped[backend]})")
+                    skipped[name] = " ".join(f"{type(exc).__name__}: {exc}".split())
+                    say(f"{name}: skipped ({skipped[name]})")
                     continue
-                opened.append(live)
-                machine[f"{backend}_server"] = live.server_version()
-                say(f"{backend}: preparing")
-                cases.extend(engine_cases(backend, live.engines, settings))
+                opened.append(backend)
+                machine[f"{name}_server"] = backend.server_version()
+                say(f"{name}: preparing")
+                cases.extend(backend.cases(settings))
             for round_number in range(settings.repeats):
                 say(f"round {round_number + 1}/{settings.repeats}")
                 for case in cases:
-                    batch = case.prepare()
-                    m = case.measurement
-                    m.samples.append(time_batch(batch, m.ops_per_repeat))
+                    batch, cleanup = case.prepare()
+                    try:
+                        wall, cpu = time_batch(batch, case.measurement.ops_per_repeat)
+                    finally:
+                        if cleanup is not None:
+                            cleanup()
+                    case.measurement.samples.append(wall)
+                    case.measurement.cpu_samples.append(cpu)
         finally:
-            for live in opened:
-                live.close()
+            for backend in opened:
+                backend.close()
     return Report(
-        settings=settings,
+        backends=tuple(backends),
+        settings=asdict(settings),
         machine=machine,
         measurements=[c.measurement for c in cases],
         skipped=skipped,
@@ -519,112 +427,29 @@ def run(settings: Settings, *, progress: Callable[[str], None] | None = None) ->
     )
 
 
-# -- the report ----------------------------------------------------------------------
-
-
-def _cell(m: Measurement | None) -> str:
-    if m is None:
-        return "-"
-    return f"{m.median:,.1f} ({min(m.samples):,.1f}-{max(m.samples):,.1f})"
-
-
-def row_labels(settings: Settings) -> list[tuple[str, str | None]]:
-    rows: list[tuple[str, str | None]] = [
-        (op, alg) for op in ENGINE_OPERATIONS for alg in ALGORITHMS
-    ]
-    rows.append((f"revoke all ({settings.sessions_per_user} sessions)", None))
-    return rows
-
-
-def _table(header: list[str], rows: list[list[str]]) -> list[str]:
-    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
-    lines = [" | ".join(h.ljust(w) for h, w in zip(header, widths, strict=True))]
-    lines.append("-+-".join("-" * w for w in widths))
-    for r in rows:
-        lines.append(
-            " | ".join(
-                c.rjust(w) if i else c.ljust(w)
-                for i, (c, w) in enumerate(zip(r, widths, strict=True))
-            )
-        )
-    return lines
-
-
-def format_report(report: Report) -> str:
-    s, mach, load = report.settings, report.machine, report.load
-    lines = [
-        "tessera engine benchmark: microseconds per operation, median (fastest-slowest round)",
-        f"machine: {mach['cpu']}, {mach['cores']} cores ({mach['cores_usable']} usable); "
-        f"{mach['python']}; cryptography {mach['cryptography']} ({mach['openssl']})",
-    ]
-    lines += [f"{b}: {mach[f'{b}_server']}" for b in s.backends if f"{b}_server" in mach]
-    lines += [
-        f"load average before {load['loadavg_before']}, after {load['loadavg_after']}; "
-        f"CPU busy during the run: this process {load['this_process_cores']} cores, "
-        f"others (database servers included) {load.get('other_processes_cores', '?')} cores",
-        f"{s.repeats} rounds; ops per batch: verifies {s.cheap_ops}, db verifies {s.db_ops}, "
-        f"RSA signs {s.rsa_sign_ops}, EC signs {s.ec_sign_ops}, revokes {s.revoke_users}; "
-        f"run took {report.seconds:.0f} s",
-        "",
-    ]
-    backends = list(s.backends)
-    header = ["operation", *[f"{b} (skipped)" if b in report.skipped else b for b in backends]]
-    rows = [
-        [m.label, _cell(m)] + [""] * (len(backends) - 1)
-        for m in report.measurements
-        if m.backend == "bare"
-    ]
-    for op, alg in row_labels(s):
-        label = f"{op} {alg}" if alg else op
-        rows.append([label, *[_cell(report.find(b, op, alg)) for b in backends]])
-    lines += _table(header, rows)
-    for backend, why in report.skipped.items():
-        lines.append(f"skipped {backend}: {why}")
-    lines += ["", "ratios, computed per round: median (min-max); targets as marked"]
-    by_name: dict[str, dict[str, dict[str, Any]]] = {}
-    for r in report.ratios():
-        by_name.setdefault(r["ratio"], {})[r["backend"]] = r
-    ratio_rows = []
-    for name, cells in by_name.items():
-        row = [name]
-        for b in backends:
-            cell = cells.get(b)
-            if cell is None:
-                row.append("-")
-                continue
-            text = f"{cell['median']:.2f} ({cell['min']:.2f}-{cell['max']:.2f})"
-            if cell["target"] is not None:
-                verdict = "ok" if cell["median"] <= cell["target"] else "MISSED"
-                text += f" <={cell['target']} {verdict}"
-            row.append(text)
-        ratio_rows.append(row)
-    lines += _table(["ratio", *backends], ratio_rows)
-    return "\n".join(lines)
-
-
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m bench.engine", description=__doc__.split("\n")[0]
-    )
+    parser = argparse.ArgumentParser(prog="python -m bench.engine", description=__doc__)
+    parser.formatter_class = argparse.RawDescriptionHelpFormatter
     parser.add_argument("--quick", action="store_true", help="a handful of ops (smoke test)")
     parser.add_argument(
-        "--backends",
-        default=",".join(BACKENDS),
-        help="comma-separated, from sqlite,postgresql,mysql",
+        "--backends", default=",".join(BACKENDS), help="comma-separated: sqlite,postgresql,mysql"
     )
     parser.add_argument("--repeats", type=int, help="rounds (default 5, quick 2)")
     parser.add_argument("--json", type=Path, default=DEFAULT_JSON, help="where to write results")
     parser.add_argument("--no-json", action="store_true", help="do not write the JSON file")
     args = parser.parse_args(argv)
     backends = tuple(b.strip() for b in args.backends.split(",") if b.strip())
-    settings = Settings.quick(backends) if args.quick else Settings(backends=backends)
+    settings = Settings.quick() if args.quick else Settings()
     if args.repeats is not None:
         if args.repeats < 1:
             parser.error("--repeats must be at least 1")
-        settings = Settings(**(settings.__dict__ | {"repeats": args.repeats}))
+        settings = replace(settings, repeats=args.repeats)
 
-    report = run(settings, progress=lambda text: print(f"... {text}", file=sys.stderr, flush=True))
-    print(format_report(report))
+    def progress(text: str) -> None:
+        print(f"... {text}", file=sys.stderr, flush=True)
+
+    report = run(settings, backends, progress=progress)
+    print(format_report(report, row_labels(settings)))
     if not args.no_json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(report.as_json(), indent=2) + "\n")

@@ -14,8 +14,8 @@ from bench import engine
 
 
 def test_quick_run_fills_every_row_with_positive_costs() -> None:
-    settings = engine.Settings.quick(backends=("sqlite",))
-    report = engine.run(settings)
+    settings = engine.Settings.quick()
+    report = engine.run(settings, ("sqlite",))
 
     assert report.skipped == {}
     expected = [("bare", op, alg) for op, alg in engine.BARE_ROWS] + [
@@ -24,20 +24,23 @@ def test_quick_run_fills_every_row_with_positive_costs() -> None:
     found = [(m.backend, m.operation, m.algorithm) for m in report.measurements]
     assert sorted(found, key=str) == sorted(expected, key=str)
     for m in report.measurements:
-        assert len(m.samples) == settings.repeats, m.label
-        assert all(math.isfinite(s) and s > 0 for s in m.samples), m.label
+        assert len(m.samples) == len(m.cpu_samples) == settings.repeats, m.label
+        for sample in m.samples + m.cpu_samples:
+            assert math.isfinite(sample), m.label
+            assert sample > 0, m.label
         assert min(m.samples) <= m.median <= max(m.samples)
 
-    ratio_names = {r["ratio"] for r in report.ratios()}
+    ratios = report.ratios()
+    names = {r["ratio"] for r in ratios}
     for alg in engine.ALGORITHMS:
-        assert f"verify local / bare verify, {alg}" in ratio_names
-        assert f"verify db / verify local, {alg}" in ratio_names
-    assert all(r["median"] > 0 for r in report.ratios())
+        assert f"verify local (new) / bare verify, {alg}" in names
+        assert f"verify db (new) / verify local (new), {alg}" in names
+    assert all(r["median"] > 0 and r["cpu_median"] > 0 for r in ratios)
 
-    text = engine.format_report(report)
+    text = engine.format_report(report, engine.row_labels(settings))
     for m in report.measurements:
         assert m.label in text
-    assert "verify local / bare verify, RS256" in text
+    assert "verify local (new) / bare verify, RS256" in text
 
 
 def test_main_writes_json_and_reports_an_unreachable_backend_as_skipped(
