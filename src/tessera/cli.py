@@ -87,7 +87,12 @@ def _start(args: argparse.Namespace) -> int:
     except ValueError as exc:
         print(f"tessera: {exc}", file=sys.stderr)
         return 2
-    from .core.server import instances, run_foreground
+    from .core.server import instances, refuse_unprotected, run_foreground
+
+    refusal = refuse_unprotected(config)
+    if refusal:
+        print(f"tessera: {refusal}", file=sys.stderr)
+        return 2
 
     if any(int(i["port"]) == config.port for i in instances()):
         print(f"tessera: a core is already running on port {config.port}", file=sys.stderr)

@@ -106,8 +106,15 @@ class AppRegistry:
     def _build(self, app_id: str, overrides: Mapping[str, str]) -> AppEngines:
         config = self.session_config(overrides)
         store = self._store.for_app(app_id)
-        dynamic = SessionEngine(replace(config, use_dynamic_access_token_signing_key=True), store)
-        static = SessionEngine(replace(config, use_dynamic_access_token_signing_key=False), store)
+        # The verify handler applies blacklisting itself, so it can tell a bad token
+        # (TRY_REFRESH_TOKEN) from a revoked session (UNAUTHORISED).
+        stateless = replace(config, access_token_blacklisting=False)
+        dynamic = SessionEngine(
+            replace(stateless, use_dynamic_access_token_signing_key=True), store
+        )
+        static = SessionEngine(
+            replace(stateless, use_dynamic_access_token_signing_key=False), store
+        )
         static.keys = dynamic.keys
         return AppEngines(app_id, config, dict(overrides), dynamic, static)
 

@@ -147,7 +147,8 @@ def verify_session(ctx: Context, req: Request) -> Response:
         body, "enableAntiCsrf", bool
     )
     check_database = require(body, "checkDatabase", bool, default=False)
-    engine = _app(ctx, req).dynamic
+    app = _app(ctx, req)
+    engine = app.dynamic
     now = ctx.clock()
     try:
         state = engine.get_session(token, anti_csrf, now=now, anti_csrf_check=check_anti_csrf)
@@ -155,7 +156,7 @@ def verify_session(ctx: Context, req: Request) -> Response:
         return json_response({"status": "TRY_REFRESH_TOKEN", "message": exc.message})
     try:
         confirmed = engine.confirm_access_token(
-            state, now=now, check_database=engine.verification_needs_store(check_database)
+            state, now=now, check_database=check_database or app.config.access_token_blacklisting
         )
     except UnauthorisedError:
         return _unauthorised("Either the session has ended or has been blacklisted")

@@ -17,7 +17,7 @@ from ..errors import StorageError
 from .asgi import CoreApp
 from .config import CoreConfig, load_config, state_dir
 
-__all__ = ["build_app", "configure_logging", "instances", "run_foreground"]
+__all__ = ["build_app", "configure_logging", "instances", "refuse_unprotected", "run_foreground"]
 
 log = logging.getLogger("tessera.core")
 _ENV_CONFIG = "TESSERA_CORE_CONFIG_FILE"
@@ -67,17 +67,28 @@ def build_app() -> CoreApp:
     return CoreApp(config)
 
 
+def refuse_unprotected(config: CoreConfig) -> str | None:
+    """Why the core must not start as configured, if it must not."""
+    if config.api_keys or config.is_loopback or config.allow_remote_without_api_key:
+        return None
+    return (
+        f"refusing to listen on {config.host} without an API key: set api_keys, or "
+        "allow_remote_without_api_key: true if a firewall protects this port"
+    )
+
+
 def run_foreground(config: CoreConfig, config_path: str | None, overrides: dict[str, Any]) -> None:
     import uvicorn
 
     configure_logging(config)
+    refusal = refuse_unprotected(config)
+    if refusal:
+        raise SystemExit(f"tessera: {refusal}")
     if not config.api_keys:
-        if not config.is_loopback and not config.allow_remote_without_api_key:
-            raise SystemExit(
-                f"refusing to listen on {config.host} without an API key: set api_keys, "
-                "or allow_remote_without_api_key: true if a firewall protects this port"
-            )
-        log.warning("no API key set: any local program can manage sessions; set api_keys")
+        log.warning(
+            "no API key set: listening on %s only; any local program can manage sessions",
+            config.host,
+        )
     if config.database_url is None:
         state_dir().mkdir(parents=True, exist_ok=True)
     # Create or migrate the tables once, before the workers start.

@@ -1,0 +1,109 @@
+"""Fixtures that run real tessera cores (``python -m tessera start --foreground``) on
+free loopback ports, each with its own state directory and database."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import SERVER_URLS
+
+StartCore = Callable[..., str]
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _wait_until_up(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"the core exited: {log.read_text()[-2000:]}")
+        try:
+            with urllib.request.urlopen(f"{url}/hello", timeout=1) as answer:  # noqa: S310
+                if answer.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError(f"the core did not answer: {log.read_text()[-2000:]}")
+
+
+@pytest.fixture(scope="session")
+def start_core(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StartCore]:
+    """``start_core(**settings)`` runs a core and returns its URL; settings are passed
+    as environment variables (``api_keys="..."`` becomes ``API_KEYS``)."""
+    started: list[subprocess.Popen[bytes]] = []
+
+    def start(**settings: str) -> str:
+        home = tmp_path_factory.mktemp("core")
+        port = free_port()
+        env = {k: v for k, v in os.environ.items() if not k.startswith("TESSERA_")}
+        env.update({"TESSERA_HOME": str(home), "WORKERS": "1", "SUPERTOKENS_PORT": str(port)})
+        env.update({k.upper(): v for k, v in settings.items()})
+        log = home / "core.log"
+        with open(log, "wb") as sink:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "tessera", "start", "--foreground"],
+                env=env,
+                stdout=sink,
+                stderr=subprocess.STDOUT,
+            )
+        started.append(process)
+        url = f"http://127.0.0.1:{port}"
+        _wait_until_up(url, process, log)
+        return url
+
+    yield start
+    for process in started:
+        process.terminate()
+    for process in started:
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+@pytest.fixture(scope="session")
+def core(start_core: StartCore) -> str:
+    """A core on SQLite with no API key."""
+    return start_core()
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> str:
+    url = SERVER_URLS["postgresql"]
+    try:
+        import psycopg
+
+        psycopg.connect(url, connect_timeout=3).close()
+    except Exception as exc:
+        if os.environ.get("CI"):
+            pytest.fail(f"CI needs PostgreSQL: {exc}")
+        pytest.skip(f"PostgreSQL not reachable: {exc}")
+    return url
+
+
+def new_app(core_url: str, **core_config: str) -> str:
+    """Create an app through the CDI and return its connection URI."""
+    import httpx
+
+    app_id = f"t{uuid.uuid4().hex[:12]}"
+    answer = httpx.put(
+        f"{core_url}/recipe/multitenancy/app/v2",
+        json={"appId": app_id, "coreConfig": core_config},
+    )
+    assert answer.status_code == 200, answer.text
+    assert answer.json() == {"status": "OK", "createdNew": True}
+    return f"{core_url}/appid-{app_id}"
