@@ -205,3 +205,30 @@ def test_refresh_token_of_another_app_is_unauthorised(victim: Victim, tmp_path: 
             victim.t.syncio.refresh_session_without_request_response(foreign["refreshToken"])
     finally:
         other.close()
+
+
+def test_a_token_verified_by_one_app_is_not_trusted_by_another(
+    victim: Victim, tmp_path: Path
+) -> None:
+    other = Tessera(
+        f"sqlite:///{tmp_path}/other.db", clock=victim.clock, expired_session_purge_interval=0
+    )
+    try:
+        foreign = other.syncio.create_new_session("victim", tenant_id="acme").get_access_token()
+        assert (
+            other.syncio.get_session_without_request_response(foreign) is not None
+        )  # now cached there
+        with pytest.raises(TryRefreshTokenError):
+            victim.t.syncio.get_session_without_request_response(foreign)
+    finally:
+        other.close()
+
+
+def test_remembered_verification_still_expires(victim: Victim) -> None:
+    assert victim.t.syncio.get_session_without_request_response(victim.access) is not None
+    victim.clock.advance(3601)
+    try:
+        with pytest.raises(TryRefreshTokenError):
+            victim.t.syncio.get_session_without_request_response(victim.access)
+    finally:
+        victim.clock.advance(-3601)

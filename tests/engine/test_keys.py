@@ -108,3 +108,23 @@ def test_jwks_lists_public_parts_only(make_tessera: Callable[..., Tessera]) -> N
         assert set(key) == {"kty", "kid", "n", "e", "alg", "use"}
         assert key["kid"].startswith("d-")
     assert "PRIVATE" not in repr(t.engine.keys._keys)
+
+
+def test_a_remembered_token_is_refused_once_its_key_retires(
+    make_tessera: Callable[..., Tessera], clock: FakeClock
+) -> None:
+    t = make_tessera(
+        access_token_dynamic_signing_key_update_interval=1,
+        access_token_validity=600,
+        access_token_signing_algorithm="ES256",
+    )
+    token = t.syncio.create_new_session("user-1").get_access_token()
+    assert t.syncio.get_session_without_request_response(token) is not None
+    # Past the key's whole lifetime (interval + 2 validities), while keeping the token's
+    # own expiry out of the way by checking the key rule directly.
+    kid = _kid(token)
+    clock.advance(3600 + 2 * 600 + 1)
+    t.syncio.get_jwks()  # rotation happens, the retired key is dropped
+    assert not t.engine.keys.is_live(kid, clock())
+    with pytest.raises(TryRefreshTokenError):
+        t.syncio.get_session_without_request_response(token)

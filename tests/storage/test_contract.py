@@ -214,3 +214,9 @@ def test_bad_urls_are_caller_errors() -> None:
         open_store("redis://localhost")
     with pytest.raises(ValueError, match="needs a path"):
         open_store("sqlite://")
+
+
+def test_lifetime_lookup(store: SqlStore) -> None:
+    store.create_session(record(created_at=NOW - 5, expires_at=NOW + 7))
+    assert store.get_session_lifetime("h1") == (NOW - 5, NOW + 7)
+    assert store.get_session_lifetime("missing") is None

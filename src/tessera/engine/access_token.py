@@ -40,6 +40,11 @@ PROTECTED_CLAIMS = frozenset(
     }
 )
 
+#: Header segments seen on verified tokens, decoded. A handful in practice (one per key);
+#: bounded so that forged headers cannot grow it.
+_KNOWN_HEADERS: dict[str, dict[str, Any]] = {}
+_MAX_KNOWN_HEADERS = 256
+
 _STRING_CLAIMS = ("sub", "rsub", "tId", "sessionHandle", "refreshTokenHash1")
 _NULLABLE_STRING_CLAIMS = ("parentRefreshTokenHash1", "antiCsrfToken")
 
@@ -109,7 +114,7 @@ def verify_access_token(
     algorithm, bad signature) is ``TryRefreshTokenError``.
     """
     try:
-        parsed = jws.parse(token)
+        parsed = jws.parse(token, _KNOWN_HEADERS)
     except jws.MalformedToken as exc:
         raise UnauthorisedError("invalid access token", reason=f"malformed: {exc}") from None
     header, payload = parsed.header, parsed.payload
@@ -129,23 +134,22 @@ def verify_access_token(
     # what defeats "alg": "none" and the RSA-public-key-as-HMAC-secret trick.
     if alg != key.algorithm:
         raise TryRefreshTokenError(reason="algorithm does not match the key")
-    if not jws.verify_signature(parsed, key.public_key):
+    if not jws.verify_signature(parsed, key.public_key, key.algorithm):
         raise TryRefreshTokenError(reason="bad signature")
+    if parsed.header_text not in _KNOWN_HEADERS and len(_KNOWN_HEADERS) < _MAX_KNOWN_HEADERS:
+        _KNOWN_HEADERS[parsed.header_text] = header
     if check_expiry and payload["exp"] * 1000 < now:
         raise TryRefreshTokenError(reason="access token expired")
     return payload
 
 
 def _well_formed_claims(payload: dict[str, Any]) -> bool:
-    for name in _STRING_CLAIMS:
-        if not isinstance(payload.get(name), str):
-            return False
-    for name in _NULLABLE_STRING_CLAIMS:
-        value = payload.get(name)
-        if value is not None and not isinstance(value, str):
-            return False
-    for name in ("exp", "iat"):
-        value = payload.get(name)
-        if not isinstance(value, int) or isinstance(value, bool):
-            return False
-    return bool(payload.get("stt", 0) == 0)
+    # Exact type checks: JSON gives exactly str, int and None (and bool, refused here).
+    get = payload.get
+    return (
+        all(type(get(name)) is str for name in _STRING_CLAIMS)
+        and all(get(name) is None or type(get(name)) is str for name in _NULLABLE_STRING_CLAIMS)
+        and type(get("exp")) is int
+        and type(get("iat")) is int
+        and get("stt", 0) in (0, None)
+    )

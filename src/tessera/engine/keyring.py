@@ -63,6 +63,14 @@ class KeyRing:
             return None
         return key
 
+    def is_live(self, kid: str, now: int) -> bool:
+        """True when ``kid`` is loaded and may still verify; never reads the store."""
+        key = self._keys.get(kid)
+        config = self._config
+        return key is not None and still_verifying(
+            key, now, config.key_update_interval_ms, config.access_token_validity_ms
+        )
+
     def signing_key(self, now: int, *, dynamic: bool) -> SigningKey:
         algorithm = self._config.access_token_signing_algorithm
         if dynamic:

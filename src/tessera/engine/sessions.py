@@ -48,6 +48,8 @@ _TENANT = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
 _MAX_USER_ID = 128
 #: How many times a refresh re-reads and re-decides after losing a compare-and-swap.
 _ROTATION_ATTEMPTS = 4
+#: Access tokens remembered as verified, per engine (so per app and per key set).
+_VERIFIED_CACHE_SIZE = 4096
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -92,6 +94,7 @@ class SessionEngine:
         self.store = store
         self.keys = KeyRing(config, store)
         self._codec: RefreshTokenCodec | None = None
+        self._verified: dict[str, tuple[str, dict[str, Any]]] = {}
         self._codec_lock = threading.Lock()
 
     # -- creating ----------------------------------------------------------------
@@ -177,16 +180,9 @@ class SessionEngine:
         """Verify an access token. Local and read-only unless the database is asked.
 
         With ``may_block=False`` (callers on an event loop) anything that would touch the
-        store raises ``KeysNeedLoading`` instead; check ``needs_store`` first."""
-
-        def find_key(kid: str, at: int) -> SigningKey | None:
-            return self.keys.verification_key(kid, at, may_load=may_block)
-
-        try:
-            payload = verify_access_token(access_token, find_key, now)
-        except (UnauthorisedError, TryRefreshTokenError) as exc:
-            security_log.debug("access token rejected: %s", exc.reason)
-            raise
+        store raises ``KeysNeedLoading`` instead; check ``verification_needs_store`` first.
+        """
+        payload = self._verified_payload(access_token, now, may_block)
         if self.config.mints_anti_csrf_tokens and anti_csrf_check is not False:
             expected = payload["antiCsrfToken"]
             if (
@@ -198,8 +194,8 @@ class SessionEngine:
                 raise TryRefreshTokenError(reason="anti-CSRF token missing or wrong")
         handle = payload["sessionHandle"]
         if self.verification_needs_store(check_database):
-            record = self.store.get_session(handle)
-            if record is None or not self._alive(record, now):
+            lifetime = self.store.get_session_lifetime(handle)
+            if lifetime is None or not self._alive_between(*lifetime, now):
                 raise UnauthorisedError("session revoked or expired", reason="not in database")
         access = AccessToken(access_token, payload, payload["exp"] * 1000, payload["iat"] * 1000)
         return SessionState(
@@ -209,6 +205,33 @@ class SessionEngine:
             access_token=access,
             anti_csrf_token=payload["antiCsrfToken"],
         )
+
+    def _verified_payload(self, access_token: str, now: int, may_block: bool) -> dict[str, Any]:
+        # A token that verified once verifies again while it and its key are live: the
+        # signature check is skipped, expiry and key retirement are not.
+        cached = self._verified.get(access_token)
+        if cached is not None:
+            kid, payload = cached
+            if payload["exp"] * 1000 >= now and self.keys.is_live(kid, now):
+                return payload
+            self._verified.pop(access_token, None)
+        used: list[SigningKey] = []
+
+        def find_key(kid: str, at: int) -> SigningKey | None:
+            key = self.keys.verification_key(kid, at, may_load=may_block)
+            if key is not None:
+                used.append(key)
+            return key
+
+        try:
+            payload = verify_access_token(access_token, find_key, now)
+        except (UnauthorisedError, TryRefreshTokenError) as exc:
+            security_log.debug("access token rejected: %s", exc.reason)
+            raise
+        if len(self._verified) >= _VERIFIED_CACHE_SIZE:
+            self._verified.clear()  # crude, but thread-safe and O(1) per token on average
+        self._verified[access_token] = (used[0].kid, payload)
+        return payload
 
     def verification_needs_store(self, check_database: bool) -> bool:
         return check_database or self.config.access_token_blacklisting
@@ -515,8 +538,11 @@ class SessionEngine:
         return None if lifetime is None else created_at + lifetime
 
     def _alive(self, record: SessionRecord, now: int) -> bool:
-        end = self._session_end(record.created_at)
-        return record.expires_at >= now and (end is None or end > now)
+        return self._alive_between(record.created_at, record.expires_at, now)
+
+    def _alive_between(self, created_at: int, expires_at: int, now: int) -> bool:
+        end = self._session_end(created_at)
+        return expires_at >= now and (end is None or end > now)
 
     def _sign(self, *, static: bool, now: int, **claims: Any) -> AccessToken:
         key = self.keys.signing_key(now, dynamic=not static)

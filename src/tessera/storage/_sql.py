@@ -192,6 +192,14 @@ class SqlStore:
         )
         return _session_record(rows[0]) if rows else None
 
+    def get_session_lifetime(self, session_handle: str) -> tuple[int, int] | None:
+        rows = self._fetch(
+            f"SELECT created_at, expires_at FROM {self._sessions} "
+            "WHERE app_id = ? AND session_handle = ?",
+            (self.app_id, session_handle),
+        )
+        return (int(rows[0][0]), int(rows[0][1])) if rows else None
+
     def rotate_refresh_token(
         self,
         session_handle: str,

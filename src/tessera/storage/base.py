@@ -60,6 +60,11 @@ class SessionStore(Protocol):
 
     def get_session(self, session_handle: str) -> SessionRecord | None: ...
 
+    def get_session_lifetime(self, session_handle: str) -> tuple[int, int] | None:
+        """``(created_at, expires_at)`` of a stored session: the whole of a
+        revocation check, without reading the session's data."""
+        ...
+
     def rotate_refresh_token(
         self,
         session_handle: str,
