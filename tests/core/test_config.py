@@ -1,0 +1,76 @@
+"""Loading the core's settings: config.yaml, environment variables, refusals that name
+the key."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tessera.core.config import load_config
+from tessera.core.routing import split_path
+
+
+def test_defaults_are_loopback_sqlite_and_no_key() -> None:
+    config = load_config(environ={})
+    assert (config.host, config.port, config.api_keys) == ("127.0.0.1", 3567, ())
+    assert config.is_loopback
+    assert config.database.startswith("sqlite:///")
+
+
+def test_file_then_environment(tmp_path: Path) -> None:
+    path = tmp_path / "config.yaml"
+    path.write_text(
+        "port: 4000\naccess_token_validity: 900\n"
+        "access_token_signing_key_update_interval: 24\n"
+        "postgresql_connection_uri: postgresql://u:p@127.0.0.1/db\n"
+        "core_config_version: 0\n"
+    )
+    config = load_config(path, environ={"ACCESS_TOKEN_VALIDITY": "600", "SUPERTOKENS_PORT": "4001"})
+    assert config.port == 4001
+    assert config.session_settings["access_token_validity"] == "600"
+    assert config.session_settings["access_token_dynamic_signing_key_update_interval"] == "24"
+    assert config.database_url == "postgresql://u:p@127.0.0.1/db"
+
+
+@pytest.mark.parametrize(
+    ("environ", "key"),
+    [
+        ({"ACCESS_TOKEN_VALIDITY": "soon"}, "access_token_validity"),
+        ({"REFRESH_TOKEN_VALIDITY": "1"}, "refresh_token_validity"),
+        ({"API_KEYS": "short"}, "api_keys"),
+        ({"LOG_LEVEL": "LOUD"}, "log_level"),
+        ({"SUPERTOKENS_PORT": "99999"}, "port"),
+        ({"ACCESS_TOKEN_BLACKLISTING": "yes"}, "access_token_blacklisting"),
+        ({"MYSQL_CONNECTION_URI": "postgresql://x"}, "mysql_connection_uri"),
+        ({"IP_ALLOW_REGEX": "("}, "ip_allow_regex"),
+    ],
+)
+def test_bad_values_name_the_key(environ: dict[str, str], key: str) -> None:
+    with pytest.raises(ValueError, match=key):
+        load_config(environ=environ)
+
+
+def test_unknown_keys_in_the_file_are_refused(tmp_path: Path) -> None:
+    path = tmp_path / "config.yaml"
+    path.write_text("acess_token_validity: 5\n")
+    with pytest.raises(ValueError, match="acess_token_validity"):
+        load_config(path, environ={})
+
+
+@pytest.mark.parametrize(
+    ("path", "expected"),
+    [
+        ("/recipe/session", ("public", "public", "/recipe/session")),
+        ("/public/recipe/session/", ("public", "public", "/recipe/session")),
+        ("/appid-App1/T1/recipe/session", ("app1", "t1", "/recipe/session")),
+        ("/appid-public/apiversion", ("public", "public", "/apiversion")),
+        ("/appid-a/.well-known/jwks.json", ("a", "public", "/.well-known/jwks.json")),
+    ],
+)
+def test_paths(path: str, expected: tuple[str, str, str]) -> None:
+    route = split_path(path)
+    assert route is not None
+    assert (route.app_id, route.tenant_id, route.api_path) == expected
+    assert split_path("/other/x", "/base") is None
+    assert split_path("/base/appid-a/hello", "/base") is not None

@@ -1,0 +1,160 @@
+"""The core's HTTP surface without an SDK: bad requests get the documented 4xx (never a
+500), API keys, the JWKS, the OpenAPI document and the request log."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from tessera.core.handlers import ROUTES
+
+from .conftest import StartCore, new_app
+
+API_KEY = "key-for-tests-0123456789"
+CREATE = {"userId": "u1", "userDataInJWT": {}, "userDataInDatabase": {}, "enableAntiCsrf": False}
+
+
+@pytest.fixture(scope="module")
+def app_uri(core: str) -> str:
+    return new_app(core)
+
+
+def test_hello_and_handshake(core: str, app_uri: str) -> None:
+    assert httpx.get(f"{core}/hello").text == "Hello"
+    assert httpx.get(f"{app_uri}/apiversion").json() == {"versions": ["5.4"]}
+    user = httpx.get(f"{app_uri}/user/id", params={"userId": "x"})
+    assert user.json() == {"status": "UNKNOWN_USER_ID_ERROR"}
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        (b"{not json", "Invalid Json Input"),
+        (b"[1, 2]", "Invalid Json Input"),
+        (
+            b'{"userId": 5, "userDataInJWT": {}, "userDataInDatabase": {}, "enableAntiCsrf": true}',
+            "Field name 'userId' is invalid in JSON input",
+        ),
+        (
+            b'{"userDataInJWT": {}, "userDataInDatabase": {}, "enableAntiCsrf": true}',
+            "Field name 'userId' is invalid in JSON input",
+        ),
+        (
+            b'{"userId": "u", "userDataInJWT": {}, "userDataInDatabase": {},'
+            b' "enableAntiCsrf": true, "surprise": 1}',
+            "Field name 'surprise' is not known to this API",
+        ),
+        (
+            b'{"userId": "u", "userDataInJWT": {"sub": "x"}, "userDataInDatabase": {},'
+            b' "enableAntiCsrf": true}',
+            "The user payload contains protected field",
+        ),
+    ],
+)
+def test_malformed_bodies_are_400(app_uri: str, body: bytes, message: str) -> None:
+    answer = httpx.post(f"{app_uri}/public/recipe/session", content=body)
+    assert answer.status_code == 400
+    assert answer.text == message
+
+
+def test_unknown_app_tenant_path_and_method(core: str, app_uri: str) -> None:
+    answer = httpx.post(f"{core}/appid-nope/public/recipe/session", json=CREATE)
+    assert answer.status_code == 400
+    assert answer.text.startswith("AppId or tenantId not found")
+    answer = httpx.post(f"{app_uri}/nope/recipe/session", json=CREATE)
+    assert answer.status_code == 400
+    assert "(, " in answer.text
+    assert httpx.get(f"{core}/recipe/nothing").status_code == 404
+    assert httpx.get(f"{core}/appid-BAD_ID!/apiversion").status_code == 404
+    assert httpx.delete(f"{app_uri}/recipe/session").status_code == 405
+    public_only = httpx.post(f"{app_uri}/nope/recipe/session/verify", json={})
+    assert public_only.status_code == 403
+
+
+def test_query_and_version_errors(app_uri: str) -> None:
+    assert httpx.get(f"{app_uri}/recipe/session").status_code == 400
+    flag = httpx.get(
+        f"{app_uri}/recipe/session/user", params={"userId": "u", "fetchAcrossAllTenants": "maybe"}
+    )
+    assert flag.status_code == 400
+    newer = httpx.get(
+        f"{app_uri}/recipe/session/user", params={"userId": "u"}, headers={"cdi-version": "9.0"}
+    )
+    assert newer.status_code == 400
+    assert newer.text == "cdi-version 9.0 not supported"
+
+
+def test_huge_bodies_are_refused(app_uri: str) -> None:
+    big = b'{"userId": "' + b"x" * 2_000_000 + b'"}'
+    answer = httpx.post(f"{app_uri}/public/recipe/session", content=big)
+    assert answer.status_code == 413
+
+
+def test_bad_core_config_for_an_app(core: str) -> None:
+    for config in ({"access_token_validity": "soon"}, {"no_such_setting": "1"}):
+        answer = httpx.put(
+            f"{core}/recipe/multitenancy/app/v2", json={"appId": "bad-config", "coreConfig": config}
+        )
+        assert answer.status_code == 400
+        assert answer.text.startswith("Invalid core config")
+
+
+def test_session_outcomes_are_200_with_a_status(app_uri: str) -> None:
+    verify = httpx.post(
+        f"{app_uri}/recipe/session/verify",
+        json={
+            "accessToken": "garbage",
+            "doAntiCsrfCheck": False,
+            "enableAntiCsrf": False,
+            "checkDatabase": True,
+        },
+    )
+    assert verify.status_code == 200
+    assert verify.json()["status"] == "TRY_REFRESH_TOKEN"
+    assert verify.json()["message"]
+    refresh = httpx.post(
+        f"{app_uri}/recipe/session/refresh",
+        json={"refreshToken": "garbage", "enableAntiCsrf": False, "useDynamicSigningKey": True},
+    )
+    assert refresh.json()["status"] == "UNAUTHORISED"
+    info = httpx.get(f"{app_uri}/recipe/session", params={"sessionHandle": "invalidHandle"})
+    assert info.json() == {"status": "UNAUTHORISED", "message": "Session does not exist."}
+
+
+def test_create_answers_the_cdi_shape(app_uri: str) -> None:
+    answer = httpx.post(f"{app_uri}/public/recipe/session", json={**CREATE, "enableAntiCsrf": True})
+    body = answer.json()
+    assert body["status"] == "OK"
+    assert set(body) == {"status", "session", "accessToken", "refreshToken", "antiCsrfToken"}
+    assert body["session"]["userId"] == body["session"]["recipeUserId"] == "u1"
+    assert body["accessToken"]["expiry"] % 1000 == 0
+    assert body["refreshToken"]["expiry"] > body["accessToken"]["expiry"]
+
+
+def test_jwks_is_public_cached_and_never_empty(start_core: StartCore) -> None:
+    url = start_core(api_keys=API_KEY)
+    answer = httpx.get(f"{url}/.well-known/jwks.json")
+    assert answer.status_code == 200
+    keys = answer.json()["keys"]
+    assert {k["kid"][:2] for k in keys} == {"d-", "s-"}
+    assert all(set(k) == {"kty", "kid", "n", "e", "alg", "use"} for k in keys)
+    assert answer.headers["cache-control"].startswith("max-age=")
+    assert answer.headers["cache-control"].endswith(", must-revalidate")
+
+
+def test_api_keys(start_core: StartCore) -> None:
+    url = start_core(api_keys=f"{API_KEY},second-key-0123456789abc")
+    assert httpx.get(f"{url}/hello").status_code == 200
+    assert httpx.get(f"{url}/apiversion").status_code == 401
+    assert httpx.get(f"{url}/apiversion", headers={"api-key": "wrong"}).status_code == 401
+    assert httpx.get(f"{url}/apiversion", headers={"api-key": API_KEY}).status_code == 200
+    bearer = {"authorization": "Bearer second-key-0123456789abc"}
+    assert httpx.get(f"{url}/apiversion", headers=bearer).status_code == 200
+    app = httpx.put(f"{url}/recipe/multitenancy/app/v2", json={"appId": "x1"})
+    assert app.status_code == 401
+
+
+def test_openapi_lists_every_route(core: str) -> None:
+    document = httpx.get(f"{core}/openapi.json").json()
+    for method, path in ROUTES:
+        assert method.lower() in document["paths"][path], path
