@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping
 from typing import Annotated, Any
 
 from tessera import Tessera
-from tessera.framework import ClaimValidationError, FrameworkConfig
+from tessera.framework import ClaimValidationError, FrameworkConfig, get_all_cors_headers
 
 RequestLog = list[dict[str, Any]]
 
@@ -37,7 +37,14 @@ def logged(method: str, path: str, headers: Mapping[str, str]) -> dict[str, Any]
 # -- FastAPI -------------------------------------------------------------------------
 
 
-def fastapi_app(tessera: Tessera, log: RequestLog, **settings: Any) -> Any:
+def fastapi_app(
+    tessera: Tessera,
+    log: RequestLog,
+    *,
+    cors_origin: str | None = None,
+    strip_expose: bool = False,
+    **settings: Any,
+) -> Any:
     from fastapi import Depends, FastAPI, Request
     from fastapi.responses import JSONResponse
 
@@ -99,8 +106,24 @@ def fastapi_app(tessera: Tessera, log: RequestLog, **settings: Any) -> Any:
     async def test_log() -> JSONResponse:
         return JSONResponse(log)
 
+    @app.get("/always-401")
+    async def always_401() -> JSONResponse:
+        return JSONResponse({"message": "try refresh token"}, status_code=401)
+
     app.add_middleware(TesseraMiddleware, tessera=tessera, config=FrameworkConfig(**settings))
-    inner = app
+    if cors_origin:
+        from starlette.middleware.cors import CORSMiddleware
+
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=[cors_origin],
+            allow_credentials=True,
+            allow_methods=["*"],
+            allow_headers=["content-type", *get_all_cors_headers()],
+        )
+    inner: Any = app
+    if strip_expose:
+        inner = _strip_expose_asgi(app)
 
     async def logging_app(scope: Any, receive: Any, send: Any) -> None:
         if scope["type"] == "http" and scope["path"] != "/test/log":
@@ -111,10 +134,33 @@ def fastapi_app(tessera: Tessera, log: RequestLog, **settings: Any) -> Any:
     return logging_app
 
 
+def _strip_expose_asgi(app: Any) -> Any:
+    async def stripped(scope: Any, receive: Any, send: Any) -> None:
+        async def send_stripped(message: Any) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [
+                    (k, v)
+                    for k, v in message["headers"]
+                    if k.lower() != b"access-control-expose-headers"
+                ]
+            await send(message)
+
+        await app(scope, receive, send_stripped)
+
+    return stripped
+
+
 # -- Flask ---------------------------------------------------------------------------
 
 
-def flask_app(tessera: Tessera, log: RequestLog, **settings: Any) -> Any:
+def flask_app(
+    tessera: Tessera,
+    log: RequestLog,
+    *,
+    cors_origin: str | None = None,
+    strip_expose: bool = False,
+    **settings: Any,
+) -> Any:
     from flask import Flask, g, jsonify, request
 
     from tessera.framework.flask import FlaskTessera, create_new_session, verify_session
@@ -129,6 +175,31 @@ def flask_app(tessera: Tessera, log: RequestLog, **settings: Any) -> Any:
                     request.method, request.path, {k.lower(): v for k, v in request.headers.items()}
                 )
             )
+
+    if strip_expose:
+
+        @app.after_request
+        def strip(response: Any) -> Any:
+            response.headers.pop("Access-Control-Expose-Headers", None)
+            return response
+
+    if cors_origin:
+
+        @app.before_request
+        def preflight() -> Any:
+            if request.method == "OPTIONS":
+                return app.response_class(status=204)
+            return None
+
+        @app.after_request
+        def cors(response: Any) -> Any:
+            response.headers["Access-Control-Allow-Origin"] = cors_origin
+            response.headers["Access-Control-Allow-Credentials"] = "true"
+            if request.method == "OPTIONS":
+                allowed = ", ".join(["content-type", *get_all_cors_headers()])
+                response.headers["Access-Control-Allow-Headers"] = allowed
+                response.headers["Access-Control-Allow-Methods"] = "GET, POST, PUT, DELETE, OPTIONS"
+            return response
 
     FlaskTessera(app, tessera=tessera, config=FrameworkConfig(**settings))
 
@@ -178,6 +249,10 @@ def flask_app(tessera: Tessera, log: RequestLog, **settings: Any) -> Any:
     @app.get("/test/log")
     def test_log() -> Any:
         return jsonify(log)
+
+    @app.get("/always-401")
+    def always_401() -> Any:
+        return {"message": "try refresh token"}, 401
 
     return app
 
