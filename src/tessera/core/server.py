@@ -8,6 +8,7 @@ import contextlib
 import json
 import logging
 import os
+import socket
 import sys
 import time
 from pathlib import Path
@@ -112,22 +113,48 @@ def run_foreground(config: CoreConfig, config_path: str | None, overrides: dict[
         workers,
         _redact(config.database),
     )
+    server_config = uvicorn.Config(
+        "tessera.core.server:build_app",
+        factory=True,
+        host=config.host,
+        port=config.port,
+        workers=workers,
+        log_config=None,
+        access_log=False,
+        lifespan="on",
+        timeout_graceful_shutdown=10,
+    )
+    sock = _listen(config.host, config.port)
     try:
-        uvicorn.run(
-            "tessera.core.server:build_app",
-            factory=True,
-            host=config.host,
-            port=config.port,
-            workers=workers,
-            log_config=None,
-            access_log=False,
-            lifespan="on",
-            timeout_graceful_shutdown=10,
-        )
+        if workers > 1:
+            from uvicorn.supervisors import Multiprocess
+
+            Multiprocess(server_config, sockets=[sock]).run()
+        else:
+            uvicorn.Server(server_config).run(sockets=[sock])
     finally:
         with contextlib.suppress(OSError):
             if json.loads(record.read_text()).get("pid") == os.getpid():
                 record.unlink()
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    """The listening socket, made with an explicit TCP protocol number: the worker
+    processes inherit it, and asyncio turns Nagle's algorithm off (TCP_NODELAY) only on
+    sockets that say they are TCP. Without it every keep-alive answer waits ~40 ms for
+    a delayed ACK."""
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(
+            host, port, type=socket.SOCK_STREAM, proto=socket.IPPROTO_TCP
+        )[0]
+        sock = socket.socket(family, kind, proto)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(address)
+        sock.listen(2048)
+    except OSError as exc:
+        raise SystemExit(f"tessera: cannot listen on {host}:{port}: {exc.strerror}") from None
+    sock.set_inheritable(True)
+    return sock
 
 
 def _redact(url: str) -> str:
