@@ -158,3 +158,75 @@ def test_openapi_lists_every_route(core: str) -> None:
     document = httpx.get(f"{core}/openapi.json").json()
     for method, path in ROUTES:
         assert method.lower() in document["paths"][path], path
+
+
+def _verify(app_uri: str, token: str, check_database: bool = False) -> dict[str, object]:
+    answer = httpx.post(
+        f"{app_uri}/recipe/session/verify",
+        json={
+            "accessToken": token,
+            "doAntiCsrfCheck": False,
+            "enableAntiCsrf": False,
+            "checkDatabase": check_database,
+        },
+    )
+    result: dict[str, object] = answer.json()
+    return result
+
+
+def _refresh(app_uri: str, token: str) -> dict[str, object]:
+    answer = httpx.post(
+        f"{app_uri}/recipe/session/refresh",
+        json={"refreshToken": token, "enableAntiCsrf": False, "useDynamicSigningKey": True},
+    )
+    result: dict[str, object] = answer.json()
+    return result
+
+
+def test_promotion_and_theft_rules(app_uri: str) -> None:
+    import jwt
+
+    created = httpx.post(f"{app_uri}/public/recipe/session", json=CREATE).json()
+    parent = created["refreshToken"]["token"]
+    child = _refresh(app_uri, parent)
+    assert child["status"] == "OK"
+    child_access = child["accessToken"]["token"]  # type: ignore[index]
+    claims = jwt.decode(child_access, options={"verify_signature": False})
+    assert claims["parentRefreshTokenHash1"] is not None
+    # Before the child is used, the parent may be replayed (same child again).
+    replay = _refresh(app_uri, parent)
+    assert replay["refreshToken"]["token"] == child["refreshToken"]["token"]  # type: ignore[index]
+    # Verifying the child's access token promotes it and answers a token without parent.
+    verified = _verify(app_uri, child_access)
+    assert verified["status"] == "OK"
+    new_access = verified["accessToken"]["token"]  # type: ignore[index]
+    assert (
+        jwt.decode(new_access, options={"verify_signature": False})["parentRefreshTokenHash1"]
+        is None
+    )
+    assert "accessToken" not in _verify(app_uri, new_access)
+    # Now the parent is theft, with the session named; the session is gone.
+    theft = _refresh(app_uri, parent)
+    assert theft == {
+        "status": "TOKEN_THEFT_DETECTED",
+        "session": {
+            "handle": created["session"]["handle"],
+            "userId": "u1",
+            "recipeUserId": "u1",
+        },
+    }
+    assert _verify(app_uri, new_access, check_database=True)["status"] == "UNAUTHORISED"
+
+
+def test_payload_change_reaches_a_database_checked_verify(app_uri: str) -> None:
+    created = httpx.post(f"{app_uri}/public/recipe/session", json=CREATE).json()
+    handle = created["session"]["handle"]
+    put = httpx.put(
+        f"{app_uri}/recipe/jwt/data", json={"sessionHandle": handle, "userDataInJWT": {"r": 1}}
+    )
+    assert put.json() == {"status": "OK"}
+    token = created["accessToken"]["token"]
+    assert "accessToken" not in _verify(app_uri, token)  # local view: nothing changed
+    checked = _verify(app_uri, token, check_database=True)
+    assert checked["session"]["userDataInJWT"] == {"r": 1}  # type: ignore[index]
+    assert "accessToken" in checked
