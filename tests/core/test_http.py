@@ -31,6 +31,8 @@ def test_hello_and_handshake(core: str, app_uri: str) -> None:
     [
         (b"{not json", "Invalid Json Input"),
         (b"[1, 2]", "Invalid Json Input"),
+        (b'{"userId": ' + b"[" * 200_000 + b"]" * 200_000 + b"}", "Invalid Json Input"),
+        (b"\xff\xfe{}", "Invalid Json Input"),
         (
             b'{"userId": 5, "userDataInJWT": {}, "userDataInDatabase": {}, "enableAntiCsrf": true}',
             "Field name 'userId' is invalid in JSON input",

@@ -64,7 +64,7 @@ class Request:
         if self._json is None:
             try:
                 value = json.loads(self.body or b"null")
-            except (ValueError, UnicodeDecodeError):
+            except (ValueError, UnicodeDecodeError, RecursionError):
                 raise BadRequest("Invalid Json Input") from None
             if not isinstance(value, dict):
                 raise BadRequest("Invalid Json Input")
