@@ -20,6 +20,7 @@ __all__ = [
     "PROTECTED_CLAIMS",
     "AccessToken",
     "check_custom_claims",
+    "merge_payload",
     "sign_access_token",
     "verify_access_token",
 ]
@@ -153,3 +154,14 @@ def _well_formed_claims(payload: dict[str, Any]) -> bool:
         and type(get("iat")) is int
         and get("stt", 0) in (0, None)
     )
+
+
+def merge_payload(current: Mapping[str, Any], update: Mapping[str, Any]) -> dict[str, Any]:
+    """The custom claims of ``current`` with ``update`` applied; ``None`` removes a key."""
+    merged = {k: v for k, v in current.items() if k not in PROTECTED_CLAIMS}
+    for key, value in update.items():
+        if value is None:
+            merged.pop(key, None)
+        else:
+            merged[key] = value
+    return merged

@@ -15,7 +15,6 @@ import secrets
 import threading
 import uuid
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from ..config import SessionConfig
@@ -26,6 +25,7 @@ from .access_token import (
     PROTECTED_CLAIMS,
     AccessToken,
     check_custom_claims,
+    merge_payload,
     sign_access_token,
     verify_access_token,
 )
@@ -33,6 +33,7 @@ from .keyring import KeyRing
 from .keys import SigningKey
 from .refresh_token import RefreshTokenCodec, hash_once, hash_twice
 from .rotation import RefreshOutcome, decide_refresh
+from .state import SessionInformation, SessionState
 
 __all__ = [
     "SessionEngine",
@@ -50,40 +51,6 @@ _MAX_USER_ID = 128
 _ROTATION_ATTEMPTS = 4
 #: Access tokens remembered as verified, per engine (so per app and per key set).
 _VERIFIED_CACHE_SIZE = 4096
-
-
-@dataclass(frozen=True, kw_only=True)
-class SessionState:
-    """What a session operation hands back: who, which session, and its tokens."""
-
-    session_handle: str
-    user_id: str
-    tenant_id: str
-    access_token: AccessToken
-    #: Only after create and refresh: the client's new refresh token.
-    refresh_token: str | None = None
-    anti_csrf_token: str | None = None
-    #: True when the access token in this state is new and must reach the client.
-    access_token_updated: bool = False
-
-    @property
-    def access_token_payload(self) -> dict[str, Any]:
-        return self.access_token.payload
-
-
-@dataclass(frozen=True, kw_only=True)
-class SessionInformation:
-    session_handle: str
-    user_id: str
-    tenant_id: str
-    session_data_in_database: dict[str, Any]
-    custom_claims_in_access_token_payload: dict[str, Any]
-    #: Milliseconds since the epoch.
-    expiry: int
-    time_created: int
-    last_refreshed: int
-    ip: str | None
-    user_agent: str | None
 
 
 class SessionEngine:
@@ -571,14 +538,3 @@ def _tenant_scope(tenant_id: str | None, across_all_tenants: bool | None) -> str
 
 def _cap(value: int, limit: int | None) -> int:
     return value if limit is None else min(value, limit)
-
-
-def merge_payload(current: Mapping[str, Any], update: Mapping[str, Any]) -> dict[str, Any]:
-    """The custom claims of ``current`` with ``update`` applied; ``None`` removes a key."""
-    merged = {k: v for k, v in current.items() if k not in PROTECTED_CLAIMS}
-    for key, value in update.items():
-        if value is None:
-            merged.pop(key, None)
-        else:
-            merged[key] = value
-    return merged

@@ -1,0 +1,44 @@
+"""What session operations hand back: a session's identity and tokens, or its stored facts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from .access_token import AccessToken
+
+__all__ = ["SessionInformation", "SessionState"]
+
+
+@dataclass(frozen=True, kw_only=True)
+class SessionState:
+    """What a session operation hands back: who, which session, and its tokens."""
+
+    session_handle: str
+    user_id: str
+    tenant_id: str
+    access_token: AccessToken
+    #: Only after create and refresh: the client's new refresh token.
+    refresh_token: str | None = None
+    anti_csrf_token: str | None = None
+    #: True when the access token in this state is new and must reach the client.
+    access_token_updated: bool = False
+
+    @property
+    def access_token_payload(self) -> dict[str, Any]:
+        return self.access_token.payload
+
+
+@dataclass(frozen=True, kw_only=True)
+class SessionInformation:
+    session_handle: str
+    user_id: str
+    tenant_id: str
+    session_data_in_database: dict[str, Any]
+    custom_claims_in_access_token_payload: dict[str, Any]
+    #: Milliseconds since the epoch.
+    expiry: int
+    time_created: int
+    last_refreshed: int
+    ip: str | None
+    user_agent: str | None
