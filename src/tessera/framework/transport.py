@@ -11,6 +11,7 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from email.utils import formatdate
+from functools import cached_property
 from typing import Any, Literal
 from urllib.parse import quote, unquote
 
@@ -36,7 +37,7 @@ class RequestView:
     def header(self, name: str) -> str | None:
         return self.headers.get(name)
 
-    @property
+    @cached_property
     def cookies(self) -> dict[str, str]:
         return parse_cookies(self.cookie_header)
 

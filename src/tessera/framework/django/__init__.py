@@ -96,6 +96,13 @@ class TesseraMiddleware:
         )
         return apply_plan(response, exchange)
 
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        """Session errors raised outside ``verify_session`` (e.g. by ``create_new_session``)."""
+        exchange = getattr(request, "tessera_exchange", None)
+        if isinstance(exception, TesseraError) and isinstance(exchange, Exchange):
+            return to_response(exchange.fail(exception))
+        return None
+
     def _begin(self, request: HttpRequest) -> Exchange:
         headers = {name.lower(): value for name, value in request.headers.items()}
         cookie = headers.pop("cookie", "")
