@@ -9,6 +9,7 @@ from typing import Any
 from django.http import HttpRequest, HttpResponse, JsonResponse  # type: ignore[import-untyped]
 from django.urls import path  # type: ignore[import-untyped]
 
+from tessera.framework.django import asyncio as tessera_async
 from tessera.framework.django import create_new_session, verify_session
 
 from .apps import failing_claim, logged
@@ -73,6 +74,23 @@ def revoke_all(request: HttpRequest) -> HttpResponse:
     return JsonResponse({"revoked": revoked})
 
 
+async def login_async(request: HttpRequest) -> HttpResponse:
+    body = json.loads(request.body or b"{}")
+    await tessera_async.create_new_session(request, body["userId"])
+    return JsonResponse({"userId": body["userId"]})
+
+
+@tessera_async.verify_session()
+async def protected_async(request: Any) -> HttpResponse:
+    return JsonResponse({"userId": request.tessera.get_user_id()})
+
+
+@tessera_async.verify_session()
+async def logout_async(request: Any) -> HttpResponse:
+    await request.tessera.revoke_session()
+    return JsonResponse({"status": "OK"})
+
+
 def test_log(request: HttpRequest) -> HttpResponse:
     return JsonResponse(STATE["log"], safe=False)
 
@@ -87,4 +105,7 @@ urlpatterns = [
     path("update-payload", update_payload),
     path("revoke-all", revoke_all),
     path("test/log", test_log),
+    path("async/login", login_async),
+    path("async/protected", protected_async),
+    path("async/logout", logout_async),
 ]

@@ -122,3 +122,30 @@ def test_verify_without_middleware_says_what_to_do(engine: Tessera) -> None:
 
     with pytest.raises(RuntimeError, match="TesseraMiddleware"):
         asyncio.run(call())
+
+
+async def test_django_async_views_and_middleware(engine: Tessera, clock: FakeClock) -> None:
+    django_app(engine, [])
+    from django.test import AsyncClient
+
+    client = AsyncClient()
+    assert (await client.get("/async/protected")).status_code == 401
+    login = await client.post(
+        "/async/login",
+        {"userId": "da"},
+        content_type="application/json",
+        headers={"st-auth-mode": "cookie"},
+    )
+    assert login.status_code == 200
+    assert "sAccessToken" in login.cookies
+    assert (await client.get("/async/protected")).json() == {"userId": "da"}
+    clock.advance(3601)
+    assert (await client.get("/async/protected")).status_code == 401
+    assert (
+        await client.post("/auth/session/refresh", headers={"rid": "session"})
+    ).status_code == 200
+    assert (await client.get("/async/protected")).status_code == 200
+    logout = await client.post("/async/logout", headers={"rid": "x"})
+    assert logout.status_code == 200
+    assert logout.headers["front-token"] == "remove"
+    assert (await client.get("/async/protected")).status_code == 401
