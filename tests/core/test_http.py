@@ -6,7 +6,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from tessera.core.handlers import ROUTES
+from tessera.core.routes import ROUTES
 
 from .conftest import StartCore, new_app
 

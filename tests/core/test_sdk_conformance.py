@@ -5,10 +5,12 @@ processes over one PostgreSQL database."""
 from __future__ import annotations
 
 import asyncio
+import functools
 import os
 import warnings
-from collections.abc import Iterator, Mapping
-from typing import Any
+from collections.abc import Callable, Coroutine, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, ParamSpec
 
 import httpx
 import pytest
@@ -36,6 +38,20 @@ with warnings.catch_warnings():
     from supertokens_python.types import RecipeUserId
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
+
+P = ParamSpec("P")
+
+
+def in_own_loop(test: Callable[P, Coroutine[Any, Any, None]]) -> Callable[P, None]:
+    """Run an async test on a fresh event loop in its own thread, so it passes whatever
+    else holds this thread's loop (a session-wide Playwright, for one)."""
+
+    @functools.wraps(test)
+    def run(*args: P.args, **kwargs: P.kwargs) -> None:
+        with ThreadPoolExecutor(1) as pool:
+            pool.submit(asyncio.run, test(*args, **kwargs)).result()
+
+    return run
 
 
 def _reset() -> None:
@@ -87,6 +103,7 @@ def kid_of(token: str) -> str:
     return str(jwt.get_unverified_header(token)["kid"])
 
 
+@in_own_loop
 async def test_create_verify_refresh_and_theft(core: str) -> None:
     use_core(new_app(core))
     created = await st.create_new_session_without_request_response(
@@ -135,6 +152,7 @@ async def test_create_verify_refresh_and_theft(core: str) -> None:
     assert await st.get_session_information(created.get_handle()) is None
 
 
+@in_own_loop
 async def test_session_data_payload_and_regeneration(core: str) -> None:
     use_core(new_app(core))
     created = await st.create_new_session_without_request_response(
@@ -168,6 +186,7 @@ async def test_session_data_payload_and_regeneration(core: str) -> None:
     assert await created.get_session_data_from_database() == {"db": 3}
 
 
+@in_own_loop
 async def test_revocation_and_database_checks(core: str) -> None:
     use_core(new_app(core))
     sessions = [
@@ -200,6 +219,7 @@ async def test_revocation_and_database_checks(core: str) -> None:
         )
 
 
+@in_own_loop
 async def test_blacklisting_setting_checks_the_database_on_every_verification(
     start_core: StartCore,
 ) -> None:
@@ -217,6 +237,7 @@ async def test_blacklisting_setting_checks_the_database_on_every_verification(
         )
 
 
+@in_own_loop
 async def test_tenants(core: str) -> None:
     connection_uri = new_app(core)
     use_core(connection_uri)
@@ -236,6 +257,7 @@ async def test_tenants(core: str) -> None:
         await st.create_new_session_without_request_response("green", RecipeUserId("fay"), {}, {})
 
 
+@in_own_loop
 async def test_static_signing_key(core: str) -> None:
     use_core(new_app(core), use_dynamic_access_token_signing_key=False)
     created = await st.create_new_session_without_request_response(
@@ -249,6 +271,7 @@ async def test_static_signing_key(core: str) -> None:
     assert kid_of(refreshed.get_access_token()).startswith("s-")
 
 
+@in_own_loop
 async def test_signing_keys_rotate_and_old_tokens_still_verify(core: str) -> None:
     # 0.0004 h is 1.44 s: a new key every 1.44 s, published 0.29 s before it signs.
     use_core(new_app(core, access_token_dynamic_signing_key_update_interval="0.0004"))
@@ -268,6 +291,7 @@ async def test_signing_keys_rotate_and_old_tokens_still_verify(core: str) -> Non
         assert ok is not None
 
 
+@in_own_loop
 async def test_expired_access_token_asks_for_a_refresh(core: str) -> None:
     use_core(new_app(core, access_token_validity="1"))
     created = await st.create_new_session_without_request_response(
@@ -285,6 +309,7 @@ async def test_expired_access_token_asks_for_a_refresh(core: str) -> None:
     assert refreshed.get_handle() == created.get_handle()
 
 
+@in_own_loop
 async def test_two_processes_over_one_postgresql_behave_as_one(
     start_core: StartCore, postgres_url: str
 ) -> None:

@@ -23,9 +23,10 @@ from ..errors import StorageError
 from ..storage import SqlStore, open_store
 from .apps import AppRegistry, UnknownApp, UnknownTenant
 from .config import CoreConfig
-from .handlers import ROUTES, Context
+from .context import Context
 from .http import HttpError, Request, Response, error, json_response, text_response
 from .openapi import openapi_document
+from .routes import ROUTES
 from .routing import split_path
 
 __all__ = ["CoreApp"]

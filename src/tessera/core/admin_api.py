@@ -1,0 +1,128 @@
+"""The rest of the Core Driver Interface: the version handshake, the (empty) user
+lookup, signing keys and JWTs, and the apps and tenants of a core."""
+
+from __future__ import annotations
+
+from ..engine import jws
+from .context import Context, app_of, public_only
+from .http import BadRequest, Request, Response, json_response, query_str, require
+from .routing import split_path
+
+__all__ = [
+    "CDI_VERSIONS",
+    "api_version",
+    "create_jwt",
+    "jwks",
+    "list_apps",
+    "put_app",
+    "put_tenant",
+    "remove_app",
+    "remove_tenant",
+    "user_by_id",
+]
+
+CDI_VERSIONS = ["5.4"]
+
+
+def api_version(ctx: Context, req: Request) -> Response:
+    public_only(req)
+    app_of(ctx, req)
+    return json_response({"versions": CDI_VERSIONS})
+
+
+def user_by_id(ctx: Context, req: Request) -> Response:
+    app_of(ctx, req)
+    query_str(req.query, "userId")
+    # This core keeps sessions only; the SDKs then treat the user id as the session's.
+    return json_response({"status": "UNKNOWN_USER_ID_ERROR"})
+
+
+# -- keys and JWTs --------------------------------------------------------------------
+
+
+def jwks(ctx: Context, req: Request) -> Response:
+    public_only(req)
+    keys = app_of(ctx, req).dynamic.keys
+    now = ctx.clock()
+    keys.signing_key(now, dynamic=False)  # the static key is always published
+    document = keys.jwks(now)
+    cache = f"max-age={keys.jwks_max_age(now)}, must-revalidate"
+    return json_response(document, headers=[("cache-control", cache)])
+
+
+def create_jwt(ctx: Context, req: Request) -> Response:
+    public_only(req)
+    body = req.fields({"payload", "algorithm", "jwksDomain", "validity", "useStaticSigningKey"})
+    payload = require(body, "payload", dict)
+    algorithm = require(body, "algorithm", str)
+    issuer = require(body, "jwksDomain", str)
+    validity = require(body, "validity", int)
+    static = require(body, "useStaticSigningKey", bool, default=True)
+    if validity <= 0:
+        raise BadRequest("validity must be greater than 0")
+    app = app_of(ctx, req)
+    if algorithm.upper() != app.config.access_token_signing_algorithm.upper():
+        return json_response({"status": "UNSUPPORTED_ALGORITHM_ERROR"})
+    now = ctx.clock()
+    key = app.dynamic.keys.signing_key(now, dynamic=not static)
+    claims = {**payload, "iat": now // 1000, "exp": now // 1000 + validity, "iss": issuer}
+    header = {"alg": key.algorithm, "kid": key.kid, "typ": "JWT", "version": "5"}
+    return json_response({"status": "OK", "jwt": jws.sign(header, claims, key.private_key)})
+
+
+# -- apps and tenants -------------------------------------------------------------------
+
+
+def put_app(ctx: Context, req: Request) -> Response:
+    if req.route.app_id != "public" or req.route.tenant_given:
+        raise BadRequest("Apps can only be managed through the public app")
+    body = req.json()
+    app_id = require(body, "appId", str).lower()
+    core_config = require(body, "coreConfig", dict, default={})
+    if split_path(f"/appid-{app_id}/x") is None:
+        raise BadRequest("appId must use 1-64 characters from a-z, 0-9 and '-'")
+    try:
+        created = ctx.registry.put_app(app_id, core_config)
+    except ValueError as exc:
+        raise BadRequest(f"Invalid core config: {exc}") from None
+    return json_response({"status": "OK", "createdNew": created})
+
+
+def remove_app(ctx: Context, req: Request) -> Response:
+    if req.route.app_id != "public" or req.route.tenant_given:
+        raise BadRequest("Apps can only be managed through the public app")
+    body = req.fields({"appId"})
+    app_id = require(body, "appId", str).lower()
+    if app_id == "public":
+        raise BadRequest("The public app cannot be removed")
+    return json_response({"status": "OK", "didExist": ctx.registry.delete_app(app_id)})
+
+
+def list_apps(ctx: Context, req: Request) -> Response:
+    apps = [{"appId": a} for a in ctx.registry.list_apps()]
+    return json_response({"status": "OK", "apps": apps})
+
+
+def put_tenant(ctx: Context, req: Request) -> Response:
+    public_only(req)
+    body = req.json()
+    tenant_id = require(body, "tenantId", str).lower()
+    route = split_path(f"/{tenant_id}/recipe/x")
+    if route is None or route.tenant_id != tenant_id:
+        raise BadRequest("tenantId must use 1-64 characters from a-z, 0-9 and '-'")
+    settings = {k: v for k, v in body.items() if k != "tenantId"}
+    created = ctx.registry.put_tenant(req.route.app_id, tenant_id, settings)
+    return json_response({"status": "OK", "createdNew": created})
+
+
+def remove_tenant(ctx: Context, req: Request) -> Response:
+    public_only(req)
+    body = req.fields({"tenantId"})
+    tenant_id = require(body, "tenantId", str).lower()
+    if tenant_id == "public":
+        raise BadRequest("The public tenant cannot be removed")
+    existed = ctx.registry.delete_tenant(req.route.app_id, tenant_id)
+    return json_response({"status": "OK", "didExist": existed})
+
+
+#: (method, API path) -> (handler, needs an API key)

@@ -1,0 +1,31 @@
+"""What every core handler receives: the app registry and the clock, plus the two
+checks most of them share."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from .apps import AppEngines, AppRegistry
+from .http import Request, Response, error
+
+__all__ = ["Context", "Handler", "app_of", "public_only"]
+
+
+@dataclass(frozen=True)
+class Context:
+    registry: AppRegistry
+    clock: Callable[[], int]
+
+
+Handler = Callable[[Context, Request], Response]
+
+
+def app_of(ctx: Context, req: Request) -> AppEngines:
+    return ctx.registry.get(req.route.app_id)
+
+
+def public_only(req: Request) -> None:
+    """App-level APIs refuse a tenant segment other than ``public``."""
+    if req.route.tenant_given:
+        raise error("public_only")
