@@ -292,3 +292,43 @@ def test_app_expose_headers_are_kept(serve: Serve) -> None:
     with served.client() as client:
         response = Browserish(client).login()
     assert exposed(response) == {"front-token"}
+
+
+def test_legacy_id_refresh_cookie_asks_for_refresh_and_is_removed(serve: Serve) -> None:
+    served = serve()
+    with served.client() as client:
+        browser = Browserish(client)
+        browser.login()
+        legacy = {"cookie": f"sAccessToken={browser.access}; sIdRefreshToken=old"}
+        response = client.get("/protected", headers=legacy)
+        assert response.status_code == 401
+        assert response.json() == {"message": "try refresh token"}
+        refresh_headers = {"cookie": f"sRefreshToken={browser.refresh}; sIdRefreshToken=old"}
+        refreshed = client.post("/auth/session/refresh", headers=refresh_headers)
+    assert refreshed.status_code == 200
+    assert set_cookies(refreshed)["sIdRefreshToken"]["value"] == ""
+
+
+def test_forced_transfer_method(serve: Serve) -> None:
+    served = serve(token_transfer_method="cookie")
+    with served.client() as client:
+        login = client.post("/login", json={"userId": "c"}, headers={"st-auth-mode": "header"})
+        assert "sAccessToken" in set_cookies(login)
+        assert "st-access-token" not in login.headers
+        # a bearer token is not accepted when only cookies are allowed
+        access = set_cookies(login)["sAccessToken"]["value"]
+    with served.client() as fresh:
+        bearer = {"authorization": f"Bearer {access}"}
+        assert fresh.get("/protected", headers=bearer).status_code == 401
+
+
+def test_header_mode_refresh_with_forged_bearer_clears(serve: Serve) -> None:
+    served = serve()
+    with served.client() as client:
+        response = client.post(
+            "/auth/session/refresh",
+            headers={"authorization": "Bearer x.n.AAAA", "st-auth-mode": "header"},
+        )
+    assert response.status_code == 401
+    assert response.headers["st-refresh-token"] == ""
+    assert is_cleared(response)
