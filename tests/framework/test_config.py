@@ -100,3 +100,23 @@ def test_expose_header_merge() -> None:
     assert plan.merged_expose_header("X-Mine") == "X-Mine, front-token"
     assert plan.merged_expose_header("front-token") == "front-token"
     assert plan.merged_expose_header("*") == "front-token"
+
+
+@pytest.mark.parametrize(
+    "module",
+    [
+        "tessera.framework",
+        "tessera.framework.fastapi",
+        "tessera.framework.starlette",
+        "tessera.framework.flask",
+        "tessera.framework.django",
+        "tessera.framework.django.asyncio",
+    ],
+)
+def test_public_names_are_importable(module: str) -> None:
+    import importlib
+
+    loaded = importlib.import_module(module)
+    assert loaded.__all__, module
+    for name in loaded.__all__:
+        assert hasattr(loaded, name), f"{module}.{name}"
