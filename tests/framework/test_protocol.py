@@ -332,3 +332,18 @@ def test_header_mode_refresh_with_forged_bearer_clears(serve: Serve) -> None:
     assert response.status_code == 401
     assert response.headers["st-refresh-token"] == ""
     assert is_cleared(response)
+
+
+def test_client_address_and_user_agent_are_recorded(serve: Serve) -> None:
+    served = serve()
+    with served.client() as client:
+        browser = Browserish(client, "header")
+        browser.login(**{"user-agent": "TestBrowser/1.0"})
+        served.clock.advance(5)
+        assert browser.do_refresh(**{"user-agent": "TestBrowser/2.0"}).status_code == 200
+    (handle,) = served.tessera.syncio.get_all_session_handles_for_user("user-1")
+    info = served.tessera.syncio.get_session_information(handle)
+    assert info is not None
+    assert info.ip == "127.0.0.1"
+    assert info.user_agent == "TestBrowser/2.0"
+    assert info.last_refreshed == info.time_created + 5000

@@ -168,7 +168,7 @@ def _exchange() -> Exchange:
 def _request_view() -> RequestView:
     headers = {name.lower(): value for name, value in request.headers.items()}
     cookie = headers.pop("cookie", "")
-    return RequestView(request.method, request.path, headers, cookie)
+    return RequestView(request.method, request.path, headers, cookie, request.remote_addr)
 
 
 def _response(reply: Reply) -> Response:

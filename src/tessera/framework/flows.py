@@ -65,6 +65,8 @@ class Refresh:
     refresh_token: str
     anti_csrf_token: str | None
     disable_anti_csrf: bool
+    ip: str | None = None
+    user_agent: str | None = None
 
 
 @dataclass(frozen=True)
@@ -74,6 +76,8 @@ class Create:
     session_data_in_database: Mapping[str, Any] | None
     tenant_id: str
     disable_anti_csrf: bool
+    ip: str | None = None
+    user_agent: str | None = None
 
 
 @dataclass(frozen=True)
@@ -237,7 +241,9 @@ def refresh_flow(exchange: Exchange) -> Flow[Reply]:
         if mode == "VIA_CUSTOM_HEADER" and not request.header(h.RID):
             raise UnauthorisedError("anti-CSRF check failed", reason="refresh: rid header missing")
         disable_anti_csrf = mode != "VIA_TOKEN"
-    session = yield Refresh(token, request.header(h.ANTI_CSRF), disable_anti_csrf)
+    session = yield Refresh(
+        token, request.header(h.ANTI_CSRF), disable_anti_csrf, request.client_ip, request.user_agent
+    )
     for other in tokens_present(request) - {source}:
         clear_tokens(plan, config, (other,))
     if h.LEGACY_ID_REFRESH_COOKIE in request.cookies:
@@ -262,7 +268,13 @@ def create_flow(
     request, config = exchange.request, exchange.config
     method = creation_method(request, config)
     session = yield Create(
-        user_id, access_token_payload, session_data_in_database, tenant_id, method == "header"
+        user_id,
+        access_token_payload,
+        session_data_in_database,
+        tenant_id,
+        method == "header",
+        request.client_ip,
+        request.user_agent,
     )
     for other in tokens_present(request) - {method}:
         clear_tokens(exchange.plan, config, (other,))
@@ -290,7 +302,11 @@ def run_sync(flow: Flow[R], exchange: Exchange) -> R:
             )
         elif isinstance(op, Refresh):
             value = sessions.refresh_session_without_request_response(
-                op.refresh_token, op.anti_csrf_token, disable_anti_csrf=op.disable_anti_csrf
+                op.refresh_token,
+                op.anti_csrf_token,
+                disable_anti_csrf=op.disable_anti_csrf,
+                ip=op.ip,
+                user_agent=op.user_agent,
             )
         elif isinstance(op, Create):
             value = sessions.create_new_session(
@@ -298,6 +314,8 @@ def run_sync(flow: Flow[R], exchange: Exchange) -> R:
                 op.access_token_payload,
                 op.session_data_in_database,
                 op.tenant_id,
+                ip=op.ip,
+                user_agent=op.user_agent,
                 disable_anti_csrf=op.disable_anti_csrf,
             )
         elif isinstance(op, Track):
@@ -325,7 +343,11 @@ async def run_async(flow: Flow[R], exchange: Exchange) -> R:
             )
         elif isinstance(op, Refresh):
             value = await sessions.refresh_session_without_request_response(
-                op.refresh_token, op.anti_csrf_token, disable_anti_csrf=op.disable_anti_csrf
+                op.refresh_token,
+                op.anti_csrf_token,
+                disable_anti_csrf=op.disable_anti_csrf,
+                ip=op.ip,
+                user_agent=op.user_agent,
             )
         elif isinstance(op, Create):
             value = await sessions.create_new_session(
@@ -333,6 +355,8 @@ async def run_async(flow: Flow[R], exchange: Exchange) -> R:
                 op.access_token_payload,
                 op.session_data_in_database,
                 op.tenant_id,
+                ip=op.ip,
+                user_agent=op.user_agent,
                 disable_anti_csrf=op.disable_anti_csrf,
             )
         elif isinstance(op, Track):

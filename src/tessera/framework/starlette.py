@@ -164,7 +164,10 @@ def _request_view(scope: Scope) -> RequestView:
             headers[name] = f"{headers[name]}, {value}"
         else:
             headers[name] = value
-    return RequestView(scope["method"], scope["path"], headers, cookie)
+    client = scope.get("client")
+    return RequestView(
+        scope["method"], scope["path"], headers, cookie, client[0] if client else None
+    )
 
 
 def _apply(exchange: Exchange, headers: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:

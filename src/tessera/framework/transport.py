@@ -33,6 +33,14 @@ class RequestView:
     headers: Mapping[str, str]
     #: The raw ``Cookie`` header, parsed on demand (it also shows duplicate names).
     cookie_header: str = ""
+    #: The peer address as the server saw it (behind a proxy: the proxy's, unless the
+    #: server is told to trust forwarded headers). Recorded with the session.
+    client_ip: str | None = None
+
+    @property
+    def user_agent(self) -> str | None:
+        agent = self.headers.get("user-agent")
+        return agent[:512] if agent else None
 
     def header(self, name: str) -> str | None:
         return self.headers.get(name)

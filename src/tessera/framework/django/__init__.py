@@ -107,7 +107,13 @@ class TesseraMiddleware:
         headers = {name.lower(): value for name, value in request.headers.items()}
         cookie = headers.pop("cookie", "")
         exchange = self.layer.exchange(
-            RequestView(request.method or "GET", request.path, headers, cookie)
+            RequestView(
+                request.method or "GET",
+                request.path,
+                headers,
+                cookie,
+                request.META.get("REMOTE_ADDR"),
+            )
         )
         request.tessera_exchange = exchange
         return exchange
