@@ -285,7 +285,7 @@ def test_protected_claims_cannot_be_set(make_tessera: MakeTessera) -> None:
 def test_bad_arguments_are_caller_errors(make_tessera: MakeTessera) -> None:
     t = make_tessera()
     with pytest.raises(ValueError, match="user_id"):
-        t.syncio.create_new_session("")
+        t.syncio.create_new_session(7)  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="user_id"):
         t.syncio.create_new_session("u" * 129)
     with pytest.raises(ValueError, match="tenant"):
@@ -457,3 +457,23 @@ async def test_async_api_matches_sync(make_tessera: MakeTessera) -> None:
     assert await t.asyncio.update_session_data_in_database(one_more.get_handle(), {}) is False
     assert await t.asyncio.merge_into_access_token_payload(one_more.get_handle(), {"x": 1}) is False
     assert await t.asyncio.regenerate_access_token(one_more.get_access_token()) is None
+
+
+def test_token_type_claim_decides_whether_a_token_is_a_session_token(
+    make_tessera: MakeTessera,
+) -> None:
+    t = make_tessera()
+    plain = t.syncio.create_new_session("user-1", {"stt": 0})
+    assert t.syncio.get_session_without_request_response(plain.get_access_token()) is not None
+    # A token typed as something else (OAuth tokens carry stt=1) is never a session.
+    typed = t.syncio.create_new_session("user-1", {"stt": 1})
+    with pytest.raises(UnauthorisedError):
+        t.syncio.get_session_without_request_response(typed.get_access_token())
+
+
+def test_empty_user_id_is_allowed_as_in_supertokens(make_tessera: MakeTessera) -> None:
+    t = make_tessera()
+    session = t.syncio.create_new_session("")
+    verified = t.syncio.get_session_without_request_response(session.get_access_token())
+    assert verified is not None
+    assert verified.get_user_id() == ""

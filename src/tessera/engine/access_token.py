@@ -37,7 +37,6 @@ PROTECTED_CLAIMS = frozenset(
         "refreshTokenHash1",
         "parentRefreshTokenHash1",
         "antiCsrfToken",
-        "stt",
     }
 )
 
@@ -152,6 +151,7 @@ def _well_formed_claims(payload: dict[str, Any]) -> bool:
         and all(get(name) is None or type(get(name)) is str for name in _NULLABLE_STRING_CLAIMS)
         and type(get("exp")) is int
         and type(get("iat")) is int
+        # "stt" marks the token type (OAuth tokens carry 1): only session tokens pass.
         and get("stt", 0) in (0, None)
     )
 

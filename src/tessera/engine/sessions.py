@@ -524,8 +524,9 @@ def check_tenant_id(tenant_id: str) -> None:
 
 
 def _check_user_id(user_id: str) -> None:
-    if not isinstance(user_id, str) or not user_id or len(user_id) > _MAX_USER_ID:
-        raise ValueError(f"user_id must be a non-empty string of at most {_MAX_USER_ID} characters")
+    # An empty id is allowed, as in SuperTokens: some apps key sessions on other data.
+    if not isinstance(user_id, str) or len(user_id) > _MAX_USER_ID:
+        raise ValueError(f"user_id must be a string of at most {_MAX_USER_ID} characters")
 
 
 def _tenant_scope(tenant_id: str | None, across_all_tenants: bool | None) -> str | None:
