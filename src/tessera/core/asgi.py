@@ -39,8 +39,13 @@ Send = Callable[[Message], Awaitable[None]]
 access_log = logging.getLogger("tessera.core.access")
 error_log = logging.getLogger("tessera.core.error")
 
-_MAX_CDI = (5, 4)
-_VERSION = re.compile(r"^(\d+)\.(\d+)$")
+#: The ``cdi-version`` values accepted, as the SuperTokens core accepts them: every
+#: version it has spoken since 2.7. Below 2.21 access tokens are minted in version 2.
+_CDI_VERSIONS = frozenset(
+    [*((2, minor) for minor in range(7, 22)), (3, 0), (3, 1), (4, 0)]
+    + [(5, minor) for minor in range(5)]
+)
+_VERSION = re.compile(r"^(\d{1,3})\.(\d{1,3})$")
 _PATHS = {path for _, path in ROUTES}
 
 
@@ -149,12 +154,14 @@ class CoreApp:
         handler, needs_key = entry
         if needs_key:
             self._check_api_key(headers)
-        self._check_cdi_version(headers)
+        cdi_version = self._cdi_version(headers)
+        if route.tenant_given and cdi_version < (3, 0):
+            raise error("not_found")  # tenants came with CDI 3.0
         body = await self._read_body(receive, headers)
         query = dict(
             parse_qsl(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True)
         )
-        request = Request(method, route, query, headers, body)
+        request = Request(method, route, query, headers, body, cdi_version)
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._executor, handler, self.context, request)
 
@@ -186,13 +193,15 @@ class CoreApp:
         if not matched:
             raise error("api_key")
 
-    def _check_cdi_version(self, headers: dict[str, str]) -> None:
+    def _cdi_version(self, headers: dict[str, str]) -> tuple[int, int]:
         version = headers.get("cdi-version")
         if version is None:
-            return
+            return (5, 4)
         found = _VERSION.match(version.strip())
-        if found is None or (int(found[1]), int(found[2])) > _MAX_CDI:
+        parsed = (int(found[1]), int(found[2])) if found else None
+        if parsed is None or parsed not in _CDI_VERSIONS:
             raise HttpError(400, f"cdi-version {version[:20]} not supported")
+        return parsed
 
     async def _read_body(self, receive: Receive, headers: dict[str, str]) -> bytes:
         limit = self.config.max_body_size

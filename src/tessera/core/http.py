@@ -57,6 +57,8 @@ class Request:
     query: dict[str, str]
     headers: Mapping[str, str]
     body: bytes = b""
+    #: The ``cdi-version`` the caller speaks, as (major, minor); the newest when absent.
+    cdi_version: tuple[int, int] = (5, 4)
     _json: Any = field(default=None, repr=False)
 
     def json(self) -> dict[str, Any]:

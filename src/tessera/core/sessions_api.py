@@ -4,17 +4,26 @@ into an engine call and the engine's result into the JSON the SuperTokens SDKs e
 Session outcomes are HTTP 200 with a ``status``: ``UNAUTHORISED`` and
 ``TRY_REFRESH_TOKEN`` carry a ``message``, ``TOKEN_THEFT_DETECTED`` the session's
 handle and user. Caller mistakes are 400 with the core's plain-text messages.
+
+Older clients are answered in their own dialect: below CDI 2.21 access tokens are
+minted in version 2 (``legacy_tokens``), below 3.0 sessions carry no tenant or recipe
+user. Version-2 tokens are verified whatever version the caller speaks.
 """
 
 from __future__ import annotations
 
+import hmac
+import logging
 from typing import Any
 
-from ..engine.access_token import PROTECTED_CLAIMS, check_custom_claims
-from ..engine.sessions import SessionState
+from ..engine.access_token import PROTECTED_CLAIMS, AccessToken, check_custom_claims
+from ..engine.keys import SigningKey
+from ..engine.sessions import SessionEngine, SessionState
 from ..errors import TokenTheftError, TryRefreshTokenError, UnauthorisedError
+from .apps import AppEngines
 from .context import Context, app_of, public_only
 from .http import BadRequest, Request, Response, json_response, query_bool, query_str, require
+from .legacy_tokens import is_v2_token, sign_v2_token, verify_v2_token
 
 __all__ = [
     "create_session",
@@ -29,13 +38,21 @@ __all__ = [
 ]
 
 _NULLABLE_STR = (str, type(None))
+#: Callers speaking an older CDI than this get version-2 access tokens.
+_V2_TOKENS_BELOW = (2, 21)
+#: Sessions name their tenant and recipe user from this CDI on.
+_TENANTS_SINCE = (3, 0)
+
+security_log = logging.getLogger("tessera.security")
 
 
 def _claims(payload: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in payload.items() if k not in PROTECTED_CLAIMS}
 
 
-def _session(state: SessionState, claims: dict[str, Any]) -> dict[str, Any]:
+def _session(state: SessionState, claims: dict[str, Any], req: Request) -> dict[str, Any]:
+    if req.cdi_version < _TENANTS_SINCE:
+        return {"handle": state.session_handle, "userId": state.user_id, "userDataInJWT": claims}
     return {
         "handle": state.session_handle,
         "userId": state.user_id,
@@ -45,9 +62,33 @@ def _session(state: SessionState, claims: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _token(state: SessionState) -> dict[str, Any]:
+def _v2_key(req: Request, app: AppEngines, now: int) -> SigningKey | None:
+    """The key to sign version-2 tokens with when the caller needs them, else ``None``.
+    Checked before anything changes, so a refused request leaves no trace."""
+    if req.cdi_version >= _V2_TOKENS_BELOW:
+        return None
+    if app.config.access_token_signing_algorithm != "RS256":
+        raise BadRequest("cdi-version below 2.21 needs RS256 access token signing keys")
+    return app.dynamic.keys.signing_key(now, dynamic=True)
+
+
+def _token(state: SessionState, v2_key: SigningKey | None) -> dict[str, Any]:
     token = state.access_token
-    return {"token": token.token, "expiry": token.expiry, "createdTime": token.created_at}
+    text = token.token
+    if v2_key is not None:
+        payload = token.payload
+        text = sign_v2_token(
+            v2_key,
+            session_handle=state.session_handle,
+            user_id=state.user_id,
+            refresh_token_hash1=payload["refreshTokenHash1"],
+            parent_refresh_token_hash1=payload["parentRefreshTokenHash1"],
+            user_data=_claims(payload),
+            anti_csrf_token=payload["antiCsrfToken"],
+            expiry=token.expiry,
+            created_at=token.created_at,
+        )
+    return {"token": text, "expiry": token.expiry, "createdTime": token.created_at}
 
 
 def _unauthorised(message: str) -> Response:
@@ -74,6 +115,9 @@ def create_session(ctx: Context, req: Request) -> Response:
     app = app_of(ctx, req)
     ctx.registry.check_tenant(req.route.app_id, req.route.tenant_id)
     now = ctx.clock()
+    v2_key = _v2_key(req, app, now)
+    if v2_key is not None:
+        dynamic = True  # version-2 tokens are signed with the dynamic keys
     try:
         state = app.engine(dynamic).create_new_session(
             user_id, claims, data, req.route.tenant_id, now=now, disable_anti_csrf=not anti_csrf
@@ -82,8 +126,8 @@ def create_session(ctx: Context, req: Request) -> Response:
         raise BadRequest(str(exc)) from None
     answer: dict[str, Any] = {
         "status": "OK",
-        "session": _session(state, claims),
-        "accessToken": _token(state),
+        "session": _session(state, claims, req),
+        "accessToken": _token(state, v2_key),
         "refreshToken": {
             "token": state.refresh_token,
             "expiry": now + app.config.refresh_token_validity_ms,
@@ -109,8 +153,12 @@ def verify_session(ctx: Context, req: Request) -> Response:
     app = app_of(ctx, req)
     engine = app.dynamic
     now = ctx.clock()
+    v2_key = _v2_key(req, app, now)
     try:
-        state = engine.get_session(token, anti_csrf, now=now, anti_csrf_check=check_anti_csrf)
+        if is_v2_token(token):
+            state = _v2_session(engine, token, anti_csrf, check_anti_csrf, now)
+        else:
+            state = engine.get_session(token, anti_csrf, now=now, anti_csrf_check=check_anti_csrf)
     except (UnauthorisedError, TryRefreshTokenError) as exc:
         return json_response({"status": "TRY_REFRESH_TOKEN", "message": exc.message})
     try:
@@ -121,11 +169,41 @@ def verify_session(ctx: Context, req: Request) -> Response:
         return _unauthorised("Either the session has ended or has been blacklisted")
     answer: dict[str, Any] = {
         "status": "OK",
-        "session": _session(confirmed, _claims(confirmed.access_token.payload)),
+        "session": _session(confirmed, _claims(confirmed.access_token.payload), req),
     }
     if confirmed is not state:
-        answer["accessToken"] = _token(confirmed)
+        answer["accessToken"] = _token(confirmed, v2_key)
     return json_response(answer)
+
+
+def _v2_session(
+    engine: SessionEngine, token: str, anti_csrf: str | None, check_anti_csrf: bool, now: int
+) -> SessionState:
+    """What ``SessionEngine.get_session`` does for version-5 tokens, for a version-2 one:
+    the signature of any live dynamic key, the claims, the expiry, the anti-CSRF token."""
+    ring = engine.keys
+    kids = [jwk["kid"] for jwk in ring.jwks(now)["keys"] if jwk["kid"].startswith("d-")]
+    keys = [key for kid in kids if (key := ring.verification_key(kid, now)) is not None]
+    try:
+        payload = verify_v2_token(token, keys, now)
+        expected = payload["antiCsrfToken"]
+        if check_anti_csrf and (
+            expected is None
+            or anti_csrf is None
+            or not hmac.compare_digest(expected.encode(), anti_csrf.encode())
+        ):
+            raise TryRefreshTokenError(reason="version-2 token: anti-CSRF token missing or wrong")
+    except TryRefreshTokenError as exc:
+        security_log.debug("access token rejected: %s", exc.reason)
+        raise
+    access = AccessToken(token, payload, payload["exp"] * 1000, payload["iat"] * 1000)
+    return SessionState(
+        session_handle=payload["sessionHandle"],
+        user_id=payload["sub"],
+        tenant_id=payload["tId"],
+        access_token=access,
+        anti_csrf_token=expected,
+    )
 
 
 def refresh_session(ctx: Context, req: Request) -> Response:
@@ -137,6 +215,9 @@ def refresh_session(ctx: Context, req: Request) -> Response:
     dynamic = require(body, "useDynamicSigningKey", bool, default=True)
     app = app_of(ctx, req)
     now = ctx.clock()
+    v2_key = _v2_key(req, app, now)
+    if v2_key is not None:
+        dynamic = True
     try:
         state = app.engine(dynamic).refresh_session(
             token, anti_csrf, now=now, disable_anti_csrf=not enable
@@ -148,8 +229,8 @@ def refresh_session(ctx: Context, req: Request) -> Response:
         return _unauthorised(exc.message)
     answer: dict[str, Any] = {
         "status": "OK",
-        "session": _session(state, _claims(state.access_token.payload)),
-        "accessToken": _token(state),
+        "session": _session(state, _claims(state.access_token.payload), req),
+        "accessToken": _token(state, v2_key),
         "refreshToken": {
             "token": state.refresh_token,
             "expiry": now + app.config.refresh_token_validity_ms,
@@ -168,9 +249,11 @@ def regenerate(ctx: Context, req: Request) -> Response:
     claims = require(body, "userDataInJWT", (dict, type(None)), default=None)
     if claims is not None:
         _protected_claims(claims)
-    engine = app_of(ctx, req).dynamic
+    app = app_of(ctx, req)
+    now = ctx.clock()
+    v2_key = _v2_key(req, app, now)
     try:
-        state = engine.regenerate_access_token(token, claims, now=ctx.clock())
+        state = app.dynamic.regenerate_access_token(token, claims, now=now)
     except (UnauthorisedError, TryRefreshTokenError):
         state = None
     if state is None:
@@ -180,9 +263,9 @@ def regenerate(ctx: Context, req: Request) -> Response:
         if state.access_token_updated or claims is None
         else claims
     )
-    answer: dict[str, Any] = {"status": "OK", "session": _session(state, shown)}
+    answer: dict[str, Any] = {"status": "OK", "session": _session(state, shown, req)}
     if state.access_token_updated:
-        answer["accessToken"] = _token(state)
+        answer["accessToken"] = _token(state, v2_key)
     return json_response(answer)
 
 
