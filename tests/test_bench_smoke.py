@@ -50,7 +50,8 @@ def test_main_writes_json_and_reports_an_unreachable_backend_as_skipped(
     monkeypatch.setitem(engine.SERVER_URLS, "postgresql", "postgresql://postgres@127.0.0.1:1/none")
     out = tmp_path / "engine.json"
 
-    assert engine.main(["--quick", "--backends", "sqlite,postgresql", "--json", str(out)]) == 0
+    args = ["--quick", "--repeats", "1", "--backends", "sqlite,postgresql", "--json", str(out)]
+    assert engine.main(args) == 0
 
     printed = capsys.readouterr().out
     assert "postgresql (skipped)" in printed
