@@ -45,11 +45,8 @@ PROTECTED_CLAIMS = frozenset(
 _KNOWN_HEADERS: dict[str, dict[str, Any]] = {}
 _MAX_KNOWN_HEADERS = 256
 
-_STRING_CLAIMS = ("sub", "rsub", "tId", "sessionHandle", "refreshTokenHash1")
-_NULLABLE_STRING_CLAIMS = ("parentRefreshTokenHash1", "antiCsrfToken")
 
-
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class AccessToken:
     token: str
     payload: dict[str, Any]
@@ -106,8 +103,9 @@ def verify_access_token(
     now: int,
     *,
     check_expiry: bool = True,
-) -> dict[str, Any]:
-    """Check signature, structure and expiry; return the payload.
+) -> tuple[dict[str, Any], SigningKey]:
+    """Check signature, structure and expiry; return the payload and the key that
+    verified it.
 
     A token that is not even shaped like ours is ``UnauthorisedError``; one that is
     shaped right but not currently trusted (expired, unknown or retired key, wrong
@@ -140,15 +138,22 @@ def verify_access_token(
         _KNOWN_HEADERS[parsed.header_text] = header
     if check_expiry and payload["exp"] * 1000 < now:
         raise TryRefreshTokenError(reason="access token expired")
-    return payload
+    return payload, key
 
 
 def _well_formed_claims(payload: dict[str, Any]) -> bool:
     # Exact type checks: JSON gives exactly str, int and None (and bool, refused here).
+    # One flat expression: this runs on every verification.
     get = payload.get
+    parent, anti_csrf = get("parentRefreshTokenHash1"), get("antiCsrfToken")
     return (
-        all(type(get(name)) is str for name in _STRING_CLAIMS)
-        and all(get(name) is None or type(get(name)) is str for name in _NULLABLE_STRING_CLAIMS)
+        type(get("sub")) is str
+        and type(get("rsub")) is str
+        and type(get("tId")) is str
+        and type(get("sessionHandle")) is str
+        and type(get("refreshTokenHash1")) is str
+        and (parent is None or type(parent) is str)
+        and (anti_csrf is None or type(anti_csrf) is str)
         and type(get("exp")) is int
         and type(get("iat")) is int
         # "stt" marks the token type (OAuth tokens carry 1): only session tokens pass.

@@ -21,6 +21,7 @@ from .keys import (
     overlap_ms,
     signing_key_for,
     still_verifying,
+    verifies_until,
 )
 
 __all__ = ["KeyRing", "KeysNeedLoading"]
@@ -38,6 +39,8 @@ class KeyRing:
         self._store = store
         self._lock = threading.Lock()
         self._keys: dict[str, SigningKey] = {}
+        #: kid -> the instant (ms) until which the key verifies; read on every request.
+        self._until: dict[str, int] = {}
         self._loaded_at: int | None = None
 
     # -- reading -----------------------------------------------------------------
@@ -46,30 +49,26 @@ class KeyRing:
         """The key named ``kid`` if it may verify now. With ``may_load=False`` an unknown
         key that would call for a reload raises ``KeysNeedLoading`` instead, so callers
         on an event loop can move the work to a thread."""
-        key = self._keys.get(kid)
-        if key is None:
+        until = self._until.get(kid)
+        if until is None:
             if self._loaded_at is not None and now - self._loaded_at < UNKNOWN_KID_RELOAD_MS:
                 return None
             if not may_load:
                 raise KeysNeedLoading
             self._reload(now)
-            key = self._keys.get(kid)
-            if key is None:
+            until = self._until.get(kid)
+            if until is None:
                 return None
-        config = self._config
-        if not still_verifying(
-            key, now, config.key_update_interval_ms, config.access_token_validity_ms
-        ):
-            return None
-        return key
+        return self._keys.get(kid) if until > now else None
+
+    def verification_key_without_loading(self, kid: str, now: int) -> SigningKey | None:
+        """``verification_key`` for callers on an event loop: raises ``KeysNeedLoading``
+        rather than read the store."""
+        return self.verification_key(kid, now, may_load=False)
 
     def is_live(self, kid: str, now: int) -> bool:
         """True when ``kid`` is loaded and may still verify; never reads the store."""
-        key = self._keys.get(kid)
-        config = self._config
-        return key is not None and still_verifying(
-            key, now, config.key_update_interval_ms, config.access_token_validity_ms
-        )
+        return self._until.get(kid, 0) > now
 
     def signing_key(self, now: int, *, dynamic: bool) -> SigningKey:
         algorithm = self._config.access_token_signing_algorithm
@@ -148,7 +147,11 @@ class KeyRing:
                 expired.append(key.kid)
         if expired:
             self._store.delete_signing_keys(expired)
-        # Swap the whole dict: readers on other threads never see it half-built.
+        # Swap whole dicts: readers on other threads never see one half-built.
+        self._until = {
+            kid: verifies_until(key, config.key_update_interval_ms, config.access_token_validity_ms)
+            for kid, key in keys.items()
+        }
         self._keys = keys
         self._loaded_at = now
 

@@ -27,6 +27,7 @@ __all__ = [
     "needs_new_dynamic_key",
     "signing_key_for",
     "still_verifying",
+    "verifies_until",
 ]
 
 #: How long a new dynamic key is published before it signs.
@@ -105,9 +106,17 @@ def key_from_record(kid: str, algorithm: str, created_at: int, private_b64: str)
     return SigningKey(kid, algorithm, created_at, private, private.public_key())
 
 
-def still_verifying(key: SigningKey, now: int, interval_ms: int, validity_ms: int) -> bool:
+#: "Verifies until" of a key that never retires (the static key).
+FOREVER = 2**62
+
+
+def verifies_until(key: SigningKey, interval_ms: int, validity_ms: int) -> int:
     """A dynamic key verifies until the last token it could have signed has expired."""
-    return not key.is_dynamic or key.created_at + interval_ms + 2 * validity_ms > now
+    return key.created_at + interval_ms + 2 * validity_ms if key.is_dynamic else FOREVER
+
+
+def still_verifying(key: SigningKey, now: int, interval_ms: int, validity_ms: int) -> bool:
+    return verifies_until(key, interval_ms, validity_ms) > now
 
 
 def overlap_ms(interval_ms: int) -> int:

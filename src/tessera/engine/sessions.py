@@ -30,7 +30,6 @@ from .access_token import (
     verify_access_token,
 )
 from .keyring import KeyRing
-from .keys import SigningKey
 from .refresh_token import RefreshTokenCodec, hash_once, hash_twice
 from .rotation import RefreshOutcome, decide_refresh
 from .state import SessionInformation, SessionState
@@ -182,22 +181,16 @@ class SessionEngine:
             if payload["exp"] * 1000 >= now and self.keys.is_live(kid, now):
                 return payload
             self._verified.pop(access_token, None)
-        used: list[SigningKey] = []
-
-        def find_key(kid: str, at: int) -> SigningKey | None:
-            key = self.keys.verification_key(kid, at, may_load=may_block)
-            if key is not None:
-                used.append(key)
-            return key
-
+        keys = self.keys
+        find_key = keys.verification_key if may_block else keys.verification_key_without_loading
         try:
-            payload = verify_access_token(access_token, find_key, now)
+            payload, key = verify_access_token(access_token, find_key, now)
         except (UnauthorisedError, TryRefreshTokenError) as exc:
             security_log.debug("access token rejected: %s", exc.reason)
             raise
         if len(self._verified) >= _VERIFIED_CACHE_SIZE:
             self._verified.clear()  # crude, but thread-safe and O(1) per token on average
-        self._verified[access_token] = (used[0].kid, payload)
+        self._verified[access_token] = (key.kid, payload)
         return payload
 
     def verification_needs_store(self, check_database: bool) -> bool:
@@ -434,7 +427,7 @@ class SessionEngine:
         """Sign a new access token for the same session and expiry, with ``new_payload``
         (stored for future tokens too) or the stored payload. ``None`` when the session
         is gone. An expired token gets its payload stored but no new token."""
-        payload = verify_access_token(
+        payload, _ = verify_access_token(
             access_token, self.keys.verification_key, now, check_expiry=False
         )
         handle = payload["sessionHandle"]

@@ -10,7 +10,8 @@ from .access_token import AccessToken
 __all__ = ["SessionInformation", "SessionState"]
 
 
-@dataclass(frozen=True, kw_only=True)
+# Not frozen: a frozen dataclass costs ~3 µs more to build, on every verification.
+@dataclass(slots=True, kw_only=True)
 class SessionState:
     """What a session operation hands back: who, which session, and its tokens."""
 

@@ -61,7 +61,7 @@ class MysqlDialect(Dialect):
 
     def schema(self, prefix: str) -> list[str]:
         indexes = (
-            f", INDEX {prefix}sessions_user (app_id, user_id, tenant_id)"
+            f", INDEX {prefix}sessions_by_user (user_id, app_id, tenant_id)"
             f", INDEX {prefix}sessions_expiry (expires_at)"
         )
         return [

@@ -44,8 +44,10 @@ class PostgresDialect(Dialect):
     def schema(self, prefix: str) -> list[str]:
         return [
             session_table_ddl(prefix, text="TEXT", big="BIGINT", small="SMALLINT"),
-            f"CREATE INDEX IF NOT EXISTS {prefix}sessions_user ON {prefix}sessions "
-            "(app_id, user_id, tenant_id)",
+            # user_id first: the (app_id, ...) order let the planner pick this index for
+            # primary-key lookups on a table it had not analysed yet, reading every row.
+            f"CREATE INDEX IF NOT EXISTS {prefix}sessions_by_user ON {prefix}sessions "
+            "(user_id, app_id, tenant_id)",
             f"CREATE INDEX IF NOT EXISTS {prefix}sessions_expiry ON {prefix}sessions (expires_at)",
             *other_tables_ddl(prefix, text="TEXT", big="BIGINT"),
             *app_tables_ddl(prefix, text="TEXT", big="BIGINT"),

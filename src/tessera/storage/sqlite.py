@@ -53,8 +53,8 @@ class SqliteDialect(Dialect):
     def schema(self, prefix: str) -> list[str]:
         return [
             session_table_ddl(prefix, text="TEXT", big="INTEGER", small="INTEGER"),
-            f"CREATE INDEX IF NOT EXISTS {prefix}sessions_user ON {prefix}sessions "
-            "(app_id, user_id, tenant_id)",
+            f"CREATE INDEX IF NOT EXISTS {prefix}sessions_by_user ON {prefix}sessions "
+            "(user_id, app_id, tenant_id)",
             f"CREATE INDEX IF NOT EXISTS {prefix}sessions_expiry ON {prefix}sessions (expires_at)",
             *other_tables_ddl(prefix, text="TEXT", big="INTEGER"),
             *app_tables_ddl(prefix, text="TEXT", big="INTEGER"),
