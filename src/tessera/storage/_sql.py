@@ -445,6 +445,21 @@ def _session_record(row: Sequence[Any]) -> SessionRecord:
     )
 
 
+def schema_with_separate_indexes(prefix: str, *, big: str, small: str) -> list[str]:
+    """The whole schema for databases with ``CREATE INDEX IF NOT EXISTS`` (SQLite,
+    PostgreSQL). MySQL lacks it, so its dialect declares the indexes inside the table."""
+    return [
+        session_table_ddl(prefix, text="TEXT", big=big, small=small),
+        # user_id first: led by app_id, PostgreSQL picked this index for primary-key
+        # lookups on a table it had not analysed yet, and read every row of the app.
+        f"CREATE INDEX IF NOT EXISTS {prefix}sessions_by_user ON {prefix}sessions "
+        "(user_id, app_id, tenant_id)",
+        f"CREATE INDEX IF NOT EXISTS {prefix}sessions_expiry ON {prefix}sessions (expires_at)",
+        *other_tables_ddl(prefix, text="TEXT", big=big),
+        *app_tables_ddl(prefix, text="TEXT", big=big),
+    ]
+
+
 def session_table_ddl(prefix: str, *, text: str, big: str, small: str, tail: str = "") -> str:
     """The sessions table, in a dialect's column types."""
     return (

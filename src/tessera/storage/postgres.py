@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from ._sql import Dialect, app_tables_ddl, other_tables_ddl, session_table_ddl
+from ._sql import Dialect, schema_with_separate_indexes
 
 __all__ = ["PostgresDialect"]
 
@@ -42,16 +42,7 @@ class PostgresDialect(Dialect):
         return (self._psycopg.OperationalError, self._psycopg.InterfaceError)
 
     def schema(self, prefix: str) -> list[str]:
-        return [
-            session_table_ddl(prefix, text="TEXT", big="BIGINT", small="SMALLINT"),
-            # user_id first: the (app_id, ...) order let the planner pick this index for
-            # primary-key lookups on a table it had not analysed yet, reading every row.
-            f"CREATE INDEX IF NOT EXISTS {prefix}sessions_by_user ON {prefix}sessions "
-            "(user_id, app_id, tenant_id)",
-            f"CREATE INDEX IF NOT EXISTS {prefix}sessions_expiry ON {prefix}sessions (expires_at)",
-            *other_tables_ddl(prefix, text="TEXT", big="BIGINT"),
-            *app_tables_ddl(prefix, text="TEXT", big="BIGINT"),
-        ]
+        return schema_with_separate_indexes(prefix, big="BIGINT", small="SMALLINT")
 
     @contextmanager
     def schema_lock(self, cursor: Any) -> Iterator[None]:

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from ._sql import Dialect, app_tables_ddl, other_tables_ddl, session_table_ddl
+from ._sql import Dialect, schema_with_separate_indexes
 
 __all__ = ["SqliteDialect"]
 
@@ -51,14 +51,7 @@ class SqliteDialect(Dialect):
         return ()
 
     def schema(self, prefix: str) -> list[str]:
-        return [
-            session_table_ddl(prefix, text="TEXT", big="INTEGER", small="INTEGER"),
-            f"CREATE INDEX IF NOT EXISTS {prefix}sessions_by_user ON {prefix}sessions "
-            "(user_id, app_id, tenant_id)",
-            f"CREATE INDEX IF NOT EXISTS {prefix}sessions_expiry ON {prefix}sessions (expires_at)",
-            *other_tables_ddl(prefix, text="TEXT", big="INTEGER"),
-            *app_tables_ddl(prefix, text="TEXT", big="INTEGER"),
-        ]
+        return schema_with_separate_indexes(prefix, big="INTEGER", small="INTEGER")
 
     @contextmanager
     def schema_lock(self, cursor: Any) -> Iterator[None]:
