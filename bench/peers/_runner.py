@@ -24,6 +24,7 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from . import _pg
 from ._servers import HOST, Server, ServerFailed, free_port
+from ._setup import Prepared, prepare_all
 from ._targets import GROWTH_WORKS, Settings, Target
 from ._wrk import WrkResult, run_wrk
 
@@ -94,20 +95,52 @@ def run_targets(run: Run, targets: list[Target]) -> None:
     if pg_problem is None:
         _pg.ensure_schema(run.postgres_url, run.schema)
     redis_problem = _redis_problem(run.redis_url)
+    reasons = {t.name: _why_unavailable(t, pg_problem, redis_problem) for t in targets}
+    ready = [t for t in targets if reasons[t.name] is None]
+    core: Server | None = None
     try:
+        if any(t.needs_core for t in ready):
+            try:
+                core = _start_core(run, _target_env(run, next(t for t in ready if t.needs_core)))
+            except ServerFailed as error:
+                run.say(f"  tessera core: {error}")
+        growth = _growth_target(run, ready)
+        prepared = prepare_all(
+            run.settings,
+            run.workdir,
+            ready,
+            lambda t: _target_env(run, t),
+            core.env["BENCH_SELF_URL"] if core else None,
+            [f"g{size}" for size in run.settings.growth] if growth else [],
+            run.say,
+        )
         for target in targets:
-            reason = _why_unavailable(target, pg_problem, redis_problem)
+            reason = reasons[target.name] or (
+                prepared[target.name].problem and f"unavailable: {prepared[target.name].problem}"
+            )
             if reason is None:
                 try:
-                    _run_target(run, target, keys)
+                    _run_target(run, target, keys, prepared[target.name], core)
                     continue
                 except (ServerFailed, RuntimeError, OSError) as error:
                     reason = f"unavailable: {str(error)[:300]}"
             run.say(f"  {target.name}: {reason}")
             run.cells += [Cell(target.name, w, unavailable=reason) for w in target.works()]
+            if target.needs_core and core is not None:
+                core.stop()
+        if growth is not None and not prepared[growth.name].problem:
+            _run_growth(run, growth, keys, prepared[growth.name])
     finally:
+        if core is not None:
+            core.stop()
         if pg_problem is None:
             _pg.drop_run_objects(run.postgres_url, run.schema, run.table_prefix)
+
+
+def _growth_target(run: Run, ready: list[Target]) -> Target | None:
+    if not run.settings.growth:
+        return None
+    return next((t for t in ready if t.growth), None)
 
 
 def _why_unavailable(target: Target, pg: str | None, redis: str | None) -> str | None:
@@ -136,52 +169,80 @@ def _redis_problem(url: str) -> str | None:
 # -- one target ------------------------------------------------------------------
 
 
-def _run_target(run: Run, target: Target, keys: dict[str, Any]) -> None:
-    run.say(f"* {target.name}: {target.label}")
+def _target_env(run: Run, target: Target) -> dict[str, str]:
     short = target.name.replace("-", "_")
+    # tessera's embedded targets share one database per store (and so its keys and the
+    # tokens minted in set-up); each framework has its own users for list and revoke-all.
+    prefix = f"{run.table_prefix}tessera_" if target.is_tessera else f"{run.table_prefix}{short}_"
     env = {
         **os.environ,
         **target.env,
         "BENCH_KEY_DIR": str(run.workdir),
         "BENCH_USERS": "1000",
-        "BENCH_PREFIX": f"{run.table_prefix}{short}_",
+        "BENCH_PREFIX": prefix,
         "BENCH_REDIS_URL": run.redis_url,
         "BENCH_REDIS_PREFIX": f"{run.run_id}:",
         "PYTHONPATH": str(ROOT),
         **_pg_env(run),
     }
+    database = "tessera" if target.is_tessera else short
     env["BENCH_DATABASE"] = (
-        f"sqlite:///{run.workdir / (short + '.db')}"
+        f"sqlite:///{run.workdir / (database + '.db')}"
         if target.store == "sqlite"
         else run.postgres_url
     )
-    servers: list[Server] = []
+    return env
+
+
+def _start_app(run: Run, target: Target, core: Server | None) -> tuple[Server, str]:
+    env = _target_env(run, target)
+    if target.needs_core:
+        if core is None:
+            raise RuntimeError("the core did not start")
+        env["BENCH_CORE_URL"] = core.env["BENCH_SELF_URL"]
+    port = free_port()
+    short = target.name.replace("-", "_")
+    app = Server(target.name, _command(target, port), env, run.workdir / f"{short}.log")
+    base = f"http://{HOST}:{port}"
+    app.start(f"{base}/open")
+    return app, base
+
+
+def _run_target(
+    run: Run, target: Target, keys: dict[str, Any], prepared: Prepared, core: Server | None
+) -> None:
+    run.say(f"* {target.name}: {target.label}")
+    app: Server | None = None
     try:
-        if target.needs_core:
-            core = _start_core(run, env)
-            servers.append(core)
-            env["BENCH_CORE_URL"] = core.env["BENCH_SELF_URL"]
-        port = free_port()
-        app = Server(target.name, _command(target, port), env, run.workdir / f"{short}.log")
-        servers.append(app)
-        base = f"http://{HOST}:{port}"
-        app.start(f"{base}/open")
-        _measure_target(run, target, base, keys, app)
-        if target.growth and run.settings.growth:
-            table = f"{env['BENCH_PREFIX']}sessions"
-            loaded = 0
-            for size in run.settings.growth:
-                seconds = _pg.bulk_load_sessions(run.postgres_url, table, loaded, size - loaded)
-                loaded = size
-                stored = _pg.count_sessions(run.postgres_url, table)
-                run.say(f"  loaded {size:,} sessions in {seconds:.1f} s ({stored:,} rows)")
-                _measure_target(run, target, base, keys, app, stored=stored)
+        app, base = _start_app(run, target, core)
+        _measure_target(run, target, base, keys, app, prepared)
     finally:
         run.rss_kib[target.name] = {}
-        for server in servers:
-            server.stop()
-            role = "core" if server is not servers[-1] else "app"
-            run.rss_kib[target.name][role] = server.peak_rss_kib
+        if target.needs_core and core is not None:
+            core.stop()
+            run.rss_kib[target.name]["core"] = core.peak_rss_kib
+        if app is not None:
+            app.stop()
+            run.rss_kib[target.name]["app"] = app.peak_rss_kib
+
+
+def _run_growth(run: Run, target: Target, keys: dict[str, Any], prepared: Prepared) -> None:
+    """Rows 2-4 again on tessera (FastAPI, PostgreSQL) with 10^4..10^6 sessions stored:
+    after every tessera target, since they share its table."""
+    run.say(f"* growth: {target.label}")
+    app, base = _start_app(run, target, None)
+    try:
+        table = f"{_target_env(run, target)['BENCH_PREFIX']}sessions"
+        loaded = 0
+        for size in run.settings.growth:
+            seconds = _pg.bulk_load_sessions(run.postgres_url, table, loaded, size - loaded)
+            loaded = size
+            stored = _pg.count_sessions(run.postgres_url, table)
+            run.say(f"  loaded {size:,} sessions in {seconds:.1f} s ({stored:,} rows)")
+            slot = Prepared(prepared.folder, f"g{size}")
+            _measure_target(run, target, base, keys, app, slot, stored=stored)
+    finally:
+        app.stop()
 
 
 def _command(target: Target, port: int) -> list[str]:
@@ -233,16 +294,16 @@ def _measure_target(
     base: str,
     keys: dict[str, Any],
     app: Server,
+    prepared: Prepared,
     *,
     stored: int | None = None,
 ) -> None:
     works = target.works() if stored is None else [w for w in target.works() if w in GROWTH_WORKS]
-    access = _login(base, "u1")[0] if {"protected", "protected-db"} & set(works) else ""
     for work in works:
         cell = Cell(target.name, work, stored)
         run.cells.append(cell)
         try:
-            _measure(run, target, base, work, cell, access, keys)
+            _measure(run, target, base, work, cell, prepared, keys)
         except (RuntimeError, OSError, KeyError, ValueError) as error:
             cell.runs = []
             cell.unavailable = f"failed: {str(error)[:200]}"
@@ -256,15 +317,15 @@ def _measure(
     base: str,
     work: str,
     cell: Cell,
-    access: str,
+    prepared: Prepared,
     keys: dict[str, Any],
 ) -> None:
     s = run.settings
     n = s.sessions_per_user
     if work == "revoke-all":
         for rep in range(s.revoke_reps):
-            user = f"bulk{rep}"
-            if not (rep == 0 and "list" in target.works()):
+            user = prepared.bulk_user(rep)
+            if prepared.seed_through_app and not (rep == 0 and "list" in target.works()):
                 _post(f"{base}/seed?user={user}&n={n}")
             started = time.perf_counter()
             answer = _post(f"{base}/revoke-all?user={user}")
@@ -276,19 +337,23 @@ def _measure(
     headers: dict[str, str] = {}
     script = None
     script_env: dict[str, str] = {}
-    path = {"open": "/open", "bare": "/bare", "protected": "/protected"}.get(work, "")
-    if work == "protected-db":
-        path = "/protected-db"
+    path = "/" + work.removesuffix("-repeat")
     if work == "bare":
         headers["Authorization"] = f"Bearer {_bare_token(keys)}"
+    elif work.startswith("protected") and work.endswith("-repeat"):
+        headers["Authorization"] = f"Bearer {prepared.first_access_token()}"
     elif work.startswith("protected"):
-        headers["Authorization"] = f"Bearer {access}"
+        script = "tokens.lua"
+        script_env["BENCH_TOKENS"] = str(prepared.access_file)
+        headers["Authorization"] = f"Bearer {prepared.first_access_token()}"  # the probe
     elif work == "login":
         path, script = "/login", "login.lua"
         script_env["BENCH_USERS"] = "1000"
     elif work == "list":
-        path = "/sessions?user=bulk0"
-        _post(f"{base}/seed?user=bulk0&n={n}")
+        user = prepared.bulk_user(0)
+        path = f"/sessions?user={user}"
+        if prepared.seed_through_app:
+            _post(f"{base}/seed?user={user}&n={n}")
         listed = _get(f"{base}{path}")
         if len(listed["sessions"]) != n:
             raise RuntimeError(f"listed {len(listed['sessions'])} sessions of {n}")
@@ -298,11 +363,15 @@ def _measure(
         script_env = {"BENCH_REFRESH_PATH": path, "BENCH_REFRESH_MODE": target.refresh[1]}
     if work not in ("login", "refresh", "list"):
         _check_probe(f"{base}{path}", headers)
+        if script:
+            headers = {}
     seconds = [s.warmup] if s.warmup else []
     seconds += [s.seconds] * s.runs
-    for index, duration in enumerate(seconds):
+    refresh = _refresh_batches(run, prepared, len(seconds)) if work == "refresh" else []
+    for index in range(len(seconds)):
+        duration = seconds[index]
         if work == "refresh":
-            script_env["BENCH_TOKENS"] = _refresh_tokens(run, base, s.connections * 3)
+            script_env["BENCH_TOKENS"] = refresh[index]
         result = run_wrk(
             f"{base}{path}",
             seconds=duration,
@@ -313,10 +382,28 @@ def _measure(
             script_env=script_env,
         )
         if s.warmup and index == 0:
+            if result.requests < 10 * s.connections:
+                # Too slow for the run to hold enough answers (with every connection
+                # waiting, the first answers come after seconds): measured runs 3x longer.
+                seconds = [duration] + [d * 3 for d in seconds[1:]]
             continue
-        cell.runs.append(_result_row(result))
+        cell.runs.append({**_result_row(result), "seconds": duration})
         if result.failures:
             raise RuntimeError(f"{result.failures} failed requests of {result.requests}")
+
+
+def _refresh_batches(run: Run, prepared: Prepared, count: int) -> list[str]:
+    """Splits the slot's refresh tokens into one file per wrk run: none is sent twice."""
+    tokens = prepared.refresh_file().read_text().split()
+    size = len(tokens) // count
+    if size < run.settings.connections:
+        raise RuntimeError(f"only {len(tokens)} refresh tokens for {count} runs")
+    files = []
+    for index in range(count):
+        path = run.workdir / f"refresh-{prepared.slot}-{index}.txt"
+        path.write_text("\n".join(tokens[index * size : (index + 1) * size]) + "\n")
+        files.append(str(path))
+    return files
 
 
 def _result_row(result: WrkResult) -> dict[str, Any]:
@@ -369,26 +456,6 @@ def _check_probe(url: str, headers: dict[str, str]) -> None:
     body = _get(url, headers)
     if body.get("ok") is False:
         raise RuntimeError(f"{urlsplit(url).path} rejected the probe request")
-
-
-def _login(base: str, user: str) -> tuple[str, str]:
-    """(access token, refresh token) of a new session, from headers or the JSON body."""
-    headers, raw = _request(f"{base}/login?user={user}", "POST")
-    body = json.loads(raw) if raw else {}
-    access = headers.get("st-access-token") or body.get("access") or body.get("access_token")
-    refresh = headers.get("st-refresh-token") or body.get("refresh") or ""
-    if not access:
-        raise RuntimeError("login gave no access token")
-    return str(access), str(refresh)
-
-
-def _refresh_tokens(run: Run, base: str, count: int) -> str:
-    path = run.workdir / "refresh-tokens.txt"
-    tokens = [_login(base, f"u{i}")[1] for i in range(count)]
-    if not all(tokens):
-        raise RuntimeError("login gave no refresh token")
-    path.write_text("\n".join(tokens) + "\n")
-    return str(path)
 
 
 # -- keys ------------------------------------------------------------------------
