@@ -216,7 +216,7 @@ def test_cdi_2_8_refresh_mints_a_child_token_that_verify_promotes(app_uri: str) 
 
 
 def test_an_expired_version_2_token_needs_a_refresh(core: str) -> None:
-    short = new_app(core, access_token_validity="1")
+    short = new_app(core, access_token_validity="2")
     token = _create(short)["accessToken"]["token"]
     assert _verify(short, token, check_database=False)["status"] == "OK"
     time.sleep(max(0.0, _claims(token)["expiryTime"] / 1000 - time.time()) + 0.2)
@@ -245,3 +245,40 @@ def test_tenants_do_not_exist_before_cdi_3(app_uri: str) -> None:
         f"{app_uri}/t1/recipe/session", json={**CREATE, "enableAntiCsrf": False}, headers=LEGACY
     )
     assert answer.status_code == 404
+
+
+def test_cdi_2_8_verify_and_regenerate_answer_in_version_2(app_uri: str) -> None:
+    created = _create(app_uri)
+    refreshed = httpx.post(
+        f"{app_uri}/recipe/session/refresh",
+        json={"refreshToken": created["refreshToken"]["token"], "enableAntiCsrf": False},
+        headers=LEGACY,
+    ).json()
+    verify = {"doAntiCsrfCheck": False, "enableAntiCsrf": False, "checkDatabase": False}
+    promoted = httpx.post(
+        f"{app_uri}/recipe/session/verify",
+        json={"accessToken": refreshed["accessToken"]["token"], **verify},
+        headers=LEGACY,
+    ).json()
+    assert promoted["status"] == "OK"
+    assert set(promoted["session"]) == {"handle", "userId", "userDataInJWT"}
+    replacement = promoted["accessToken"]["token"]
+    assert replacement.startswith(V2_HEADER + ".")
+    assert "parentRefreshTokenHash1" not in _claims(replacement)
+    # Regenerating starts from a version-5 token; a version-2 one names no session.
+    legacy = httpx.post(
+        f"{app_uri}/recipe/session/regenerate",
+        json={"accessToken": replacement, "userDataInJWT": {"role": "owner"}},
+    ).json()
+    assert legacy["status"] == "UNAUTHORISED"
+    modern = httpx.post(
+        f"{app_uri}/recipe/session",
+        json={**CREATE, "enableAntiCsrf": False, "useDynamicSigningKey": True},
+    ).json()
+    regenerated = httpx.post(
+        f"{app_uri}/recipe/session/regenerate",
+        json={"accessToken": modern["accessToken"]["token"], "userDataInJWT": {"role": "owner"}},
+        headers=LEGACY,
+    ).json()
+    assert regenerated["status"] == "OK"
+    assert _claims(regenerated["accessToken"]["token"])["userData"] == {"role": "owner"}
