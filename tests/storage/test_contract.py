@@ -87,7 +87,7 @@ def test_concurrent_swaps_have_exactly_one_winner(store_factory: Callable[..., S
             store.rotate_refresh_token(
                 "h1",
                 expected_hash="hash-0",
-                new_hash=f"hash-{i}",
+                new_hash=f"hash-new-{i}",
                 rotated_at=NOW,
                 expires_at=NOW + 1,
                 ip=None,
@@ -102,6 +102,9 @@ def test_concurrent_swaps_have_exactly_one_winner(store_factory: Callable[..., S
     for t in threads:
         t.join()
     assert sorted(results) == [False] * 7 + [True]
+    after = store.get_session("h1")
+    assert after is not None
+    assert after.refresh_token_hash.startswith("hash-new-")
 
 
 def test_update_json_columns_replace_and_report_missing(store: SqlStore) -> None:
