@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import os
 import threading
+import weakref
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -35,6 +36,7 @@ class ConnectionPool:
         backend: str,
     ) -> None:
         self._connect = connect
+        self._size = size
         self._slots = threading.BoundedSemaphore(size)
         self._idle: list[Any] = []
         self._lock = threading.Lock()
@@ -46,6 +48,8 @@ class ConnectionPool:
         # would end the parent's session on the same socket), only kept from the GC.
         self._inherited: list[Any] = []
         self._closed = False
+        pool = weakref.ref(self)
+        os.register_at_fork(after_in_child=lambda: _adopt_in_child(pool))
 
     def run(self, work: Callable[[Any], T]) -> T:
         """Call ``work(connection)``; on a broken reused connection, once more on a new one."""
@@ -75,10 +79,6 @@ class ConnectionPool:
         with self._lock:
             if self._closed:
                 raise StorageError(f"{self._backend}: the store is closed")
-            if os.getpid() != self._pid:
-                self._inherited.extend(self._idle)
-                self._idle.clear()
-                self._pid = os.getpid()
             if self._idle:
                 return self._idle.pop(), True
         try:
@@ -101,9 +101,24 @@ class ConnectionPool:
         with contextlib.suppress(Exception):
             connection.close()
 
+    def _start_over_after_fork(self) -> None:
+        # Runs in the child, alone, right after fork(): the parent's threads are gone, so
+        # its lock may be held forever and its slot count is wrong. Start from scratch.
+        self._lock = threading.Lock()
+        self._slots = threading.BoundedSemaphore(self._size)
+        self._inherited.extend(self._idle)
+        self._idle = []
+        self._pid = os.getpid()
+
     def close(self) -> None:
         with self._lock:
             self._closed = True
             idle, self._idle = self._idle, []
         for connection in idle:
             self._close_quietly(connection)
+
+
+def _adopt_in_child(pool: weakref.ref[ConnectionPool]) -> None:
+    alive = pool()
+    if alive is not None:
+        alive._start_over_after_fork()
