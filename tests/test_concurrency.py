@@ -153,3 +153,25 @@ def test_theft_after_grace_under_concurrency(make_tessera: MakeTessera, clock: F
     assert set(results) <= {TokenTheftError, UnauthorisedError}
     assert len(results) == 10
     assert t.syncio.get_session_information(handle) is None
+
+
+def test_concurrent_payload_merges_lose_nothing(make_tessera: MakeTessera) -> None:
+    t = make_tessera(database_pool_size=10)
+    handle = t.syncio.create_new_session("user-1", {"base": 0}).get_handle()
+    barrier = threading.Barrier(10)
+
+    def merge(i: int) -> None:
+        barrier.wait()
+        assert t.syncio.merge_into_access_token_payload(handle, {f"k{i}": i})
+
+    threads = [threading.Thread(target=merge, args=(i,)) for i in range(10)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    info = t.syncio.get_session_information(handle)
+    assert info is not None
+    assert info.custom_claims_in_access_token_payload == {
+        "base": 0,
+        **{f"k{i}": i for i in range(10)},
+    }

@@ -223,3 +223,24 @@ def test_lifetime_lookup(store: SqlStore) -> None:
     store.create_session(record(created_at=NOW - 5, expires_at=NOW + 7))
     assert store.get_session_lifetime("h1") == (NOW - 5, NOW + 7)
     assert store.get_session_lifetime("missing") is None
+
+
+def test_payload_transform_is_serialised(store_factory: Callable[..., SqlStore]) -> None:
+    store = store_factory(pool_size=8)
+    store.create_session(record(access_token_payload={"n": 0}))
+    barrier = threading.Barrier(8)
+
+    def add_one() -> None:
+        barrier.wait()
+        assert store.transform_access_token_payload("h1", lambda p: {"n": p["n"] + 1}, NOW)
+
+    threads = [threading.Thread(target=add_one) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    after = store.get_session("h1")
+    assert after is not None
+    assert after.access_token_payload == {"n": 8}
+    assert not store.transform_access_token_payload("missing", lambda p: p, NOW)
+    assert not store.transform_access_token_payload("h1", lambda p: p, NOW + 60_001)

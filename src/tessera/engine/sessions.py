@@ -415,11 +415,12 @@ class SessionEngine:
         """Merge ``update`` into the stored payload (a ``None`` value removes a key). The
         change reaches the client with its next access token."""
         check_custom_claims(update)
-        record = self.store.get_session(session_handle)
-        if record is None or not self._alive(record, now):
+        lifetime = self.store.get_session_lifetime(session_handle)
+        if lifetime is None or not self._alive_between(*lifetime, now):
             return False
-        merged = merge_payload(record.access_token_payload, update)
-        return self.store.update_access_token_payload(session_handle, merged, now)
+        return self.store.transform_access_token_payload(
+            session_handle, lambda current: merge_payload(current, update), now
+        )
 
     def regenerate_access_token(
         self, access_token: str, new_payload: Mapping[str, Any] | None, *, now: int

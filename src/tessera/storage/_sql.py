@@ -36,6 +36,8 @@ class Dialect:
     uses_format_placeholders: bool = True
     has_delete_returning: bool = True
     begin_statement = "BEGIN"
+    #: Appended to a SELECT to lock its rows until the transaction ends.
+    row_lock_clause = " FOR UPDATE"
 
     def connect(self) -> Any:
         raise NotImplementedError
@@ -251,6 +253,37 @@ class SqlStore:
             (text, self.app_id, session_handle, now),
         )
         return changed == 1
+
+    def transform_access_token_payload(
+        self,
+        session_handle: str,
+        transform: Callable[[dict[str, Any]], dict[str, Any]],
+        now: int,
+    ) -> bool:
+        table, lock = self._sessions, self.dialect.row_lock_clause
+
+        def work(cursor: Any) -> bool:
+            with self._transaction(cursor):
+                cursor.execute(
+                    self._sql(
+                        f"SELECT access_token_payload FROM {table} WHERE app_id = ? "
+                        f"AND session_handle = ? AND expires_at >= ?{lock}"
+                    ),
+                    (self.app_id, session_handle, now),
+                )
+                row = cursor.fetchone()
+                if row is None:
+                    return False
+                cursor.execute(
+                    self._sql(
+                        f"UPDATE {table} SET access_token_payload = ? "
+                        "WHERE app_id = ? AND session_handle = ?"
+                    ),
+                    (_dumps(transform(json.loads(row[0]))), self.app_id, session_handle),
+                )
+            return True
+
+        return self._run(work)
 
     def delete_sessions(self, session_handles: Sequence[str]) -> list[str]:
         unique = list(dict.fromkeys(session_handles))

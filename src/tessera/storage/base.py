@@ -12,7 +12,7 @@ read. Everything else is a single statement.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -86,6 +86,17 @@ class SessionStore(Protocol):
     def update_access_token_payload(
         self, session_handle: str, payload: dict[str, Any], now: int
     ) -> bool: ...
+
+    def transform_access_token_payload(
+        self,
+        session_handle: str,
+        transform: Callable[[dict[str, Any]], dict[str, Any]],
+        now: int,
+    ) -> bool:
+        """Replace the stored payload of a live session by ``transform(payload)``, with
+        the row locked throughout, so concurrent merges never lose each other's keys.
+        False when the session is gone."""
+        ...
 
     def delete_sessions(self, session_handles: Sequence[str]) -> list[str]:
         """Delete these sessions; return the handles that existed."""

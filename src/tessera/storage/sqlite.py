@@ -24,7 +24,9 @@ class SqliteDialect(Dialect):
     name = "sqlite"
     uses_format_placeholders = False
     has_delete_returning = sqlite3.sqlite_version_info >= (3, 35)
+    # BEGIN IMMEDIATE takes the database's write lock at once: no row locks needed.
     begin_statement = "BEGIN IMMEDIATE"
+    row_lock_clause = ""
 
     def __init__(self, path: str) -> None:
         self.path = path
