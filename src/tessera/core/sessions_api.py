@@ -124,19 +124,9 @@ def create_session(ctx: Context, req: Request) -> Response:
         )
     except (ValueError, TypeError) as exc:
         raise BadRequest(str(exc)) from None
-    answer: dict[str, Any] = {
-        "status": "OK",
-        "session": _session(state, claims, req),
-        "accessToken": _token(state, v2_key),
-        "refreshToken": {
-            "token": state.refresh_token,
-            "expiry": now + app.config.refresh_token_validity_ms,
-            "createdTime": now,
-        },
-    }
-    if state.anti_csrf_token is not None:
-        answer["antiCsrfToken"] = state.anti_csrf_token
-    return json_response(answer)
+    return _new_tokens_answer(
+        state, claims, req, v2_key, now + app.config.refresh_token_validity_ms, now
+    )
 
 
 def verify_session(ctx: Context, req: Request) -> Response:
@@ -227,19 +217,14 @@ def refresh_session(ctx: Context, req: Request) -> Response:
         return json_response({"status": "TOKEN_THEFT_DETECTED", "session": who})
     except UnauthorisedError as exc:
         return _unauthorised(exc.message)
-    answer: dict[str, Any] = {
-        "status": "OK",
-        "session": _session(state, _claims(state.access_token.payload), req),
-        "accessToken": _token(state, v2_key),
-        "refreshToken": {
-            "token": state.refresh_token,
-            "expiry": now + app.config.refresh_token_validity_ms,
-            "createdTime": now,
-        },
-    }
-    if state.anti_csrf_token is not None:
-        answer["antiCsrfToken"] = state.anti_csrf_token
-    return json_response(answer)
+    return _new_tokens_answer(
+        state,
+        _claims(state.access_token.payload),
+        req,
+        v2_key,
+        now + app.config.refresh_token_validity_ms,
+        now,
+    )
 
 
 def regenerate(ctx: Context, req: Request) -> Response:
@@ -359,3 +344,27 @@ def sessions_of_user(ctx: Context, req: Request) -> Response:
         user_id, req.route.tenant_id, across, now=ctx.clock()
     )
     return json_response({"status": "OK", "sessionHandles": handles})
+
+
+def _new_tokens_answer(
+    state: SessionState,
+    claims: dict[str, Any],
+    req: Request,
+    v2_key: SigningKey | None,
+    refresh_expiry: int,
+    now: int,
+) -> Response:
+    """The answer to create and refresh: the session, both new tokens, the anti-CSRF token."""
+    answer: dict[str, Any] = {
+        "status": "OK",
+        "session": _session(state, claims, req),
+        "accessToken": _token(state, v2_key),
+        "refreshToken": {
+            "token": state.refresh_token,
+            "expiry": refresh_expiry,
+            "createdTime": now,
+        },
+    }
+    if state.anti_csrf_token is not None:
+        answer["antiCsrfToken"] = state.anti_csrf_token
+    return json_response(answer)
