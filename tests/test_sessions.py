@@ -477,3 +477,36 @@ def test_empty_user_id_is_allowed_as_in_supertokens(make_tessera: MakeTessera) -
     verified = t.syncio.get_session_without_request_response(session.get_access_token())
     assert verified is not None
     assert verified.get_user_id() == ""
+
+
+def test_session_merge_changes_only_the_given_keys(make_tessera: MakeTessera) -> None:
+    t = make_tessera()
+    session = t.syncio.create_new_session("user-1", {"role": "admin", "plan": "pro"})
+    access, _ = tokens(session)
+    # An operator takes the role away while the user's request holds the old token.
+    assert t.syncio.merge_into_access_token_payload(session.get_handle(), {"role": None})
+    in_request = t.syncio.get_session_without_request_response(access)
+    assert in_request is not None
+    in_request.merge_into_access_token_payload({"theme": "dark"})
+    info = t.syncio.get_session_information(session.get_handle())
+    assert info is not None
+    assert info.custom_claims_in_access_token_payload == {"plan": "pro", "theme": "dark"}
+    payload = in_request.get_access_token_payload()
+    assert "role" not in payload
+    assert (payload["plan"], payload["theme"]) == ("pro", "dark")
+
+
+def test_two_requests_merging_different_keys_keep_both(make_tessera: MakeTessera) -> None:
+    t = make_tessera()
+    session = t.syncio.create_new_session("user-1", {"a": 1})
+    access, _ = tokens(session)
+    first = t.syncio.get_session_without_request_response(access)
+    second = t.syncio.get_session_without_request_response(access)
+    assert first is not None
+    assert second is not None
+    first.merge_into_access_token_payload({"x": 1})
+    second.merge_into_access_token_payload({"y": 2})
+    info = t.syncio.get_session_information(session.get_handle())
+    assert info is not None
+    assert info.custom_claims_in_access_token_payload == {"a": 1, "x": 1, "y": 2}
+    assert second.get_access_token_payload()["x"] == 1

@@ -11,7 +11,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from ._session import SessionBase
-from .engine.sessions import SessionInformation, SessionState, merge_payload
+from .engine.sessions import SessionInformation, SessionState
 from .errors import UnauthorisedError
 
 if TYPE_CHECKING:
@@ -67,12 +67,15 @@ class Session(SessionBase):
 
     def merge_into_access_token_payload(self, update: Mapping[str, Any]) -> None:
         """Change the access token's custom claims now: this session gets a new access
-        token (same expiry), and later tokens carry the change too."""
+        token (same expiry), and later tokens carry the change too.
+
+        Only the keys in ``update`` change in the stored payload; claims changed
+        elsewhere since this token was issued are kept, and show in the new token."""
         owner = self._owner
-        merged = merge_payload(self.get_access_token_payload(), update)
-        state = owner.engine.regenerate_access_token(
-            self.get_access_token(), merged, now=owner.now()
-        )
+        engine, now = owner.engine, owner.now()
+        state = None
+        if engine.merge_into_access_token_payload(self.get_handle(), update, now=now):
+            state = engine.regenerate_access_token(self.get_access_token(), None, now=now)
         if state is None:
             raise UnauthorisedError("session revoked or expired", reason="session gone")
         # The client keeps the refresh token it was just given, if any.
