@@ -3,6 +3,7 @@ from __future__ import annotations
 import pytest
 
 from tessera import SessionConfig, Tessera
+from tessera.storage import Timeouts
 
 
 def test_defaults_match_the_supertokens_core() -> None:
@@ -25,6 +26,12 @@ def test_defaults_match_the_supertokens_core() -> None:
         ({"session_max_lifetime": -1}, "session_max_lifetime"),
         ({"table_name_prefix": "Robert'); DROP TABLE"}, "table_name_prefix"),
         ({"database_pool_size": 0}, "database_pool_size"),
+        ({"database_connect_timeout": 0}, "database_connect_timeout"),
+        ({"database_statement_timeout": "nan"}, "database_statement_timeout"),
+        (
+            {"database_statement_timeout": 6, "database_socket_timeout": 6},
+            "database_socket_timeout",
+        ),
         (
             {"access_token_dynamic_signing_key_update_interval": 0},
             "access_token_dynamic_signing_key_update_interval",
@@ -63,3 +70,16 @@ def test_strings_are_coerced_for_environment_and_per_app_config() -> None:
 def test_unknown_settings_are_named(tmp_path: object) -> None:
     with pytest.raises(ValueError, match="acess_token_validity"):
         Tessera(f"sqlite:///{tmp_path}/x.db", acess_token_validity=5)
+
+
+def test_database_timeouts_default_well_under_the_sdks_30_s() -> None:
+    config = SessionConfig()
+    defaults = Timeouts(
+        connect=config.database_connect_timeout,
+        statement=config.database_statement_timeout,
+        socket=config.database_socket_timeout,
+    )
+    assert defaults == Timeouts()  # a store opened without settings behaves the same
+    # The longest a store call can take: wait for a free connection, open one, and wait
+    # for its answer.
+    assert defaults.socket + defaults.connect + defaults.socket <= 15

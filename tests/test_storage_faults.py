@@ -82,7 +82,7 @@ def test_dropped_connections_are_replaced(make_tessera: MakeTessera, backend: st
     t = make_tessera(database_pool_size=2)
     session = t.syncio.create_new_session("user-1")
     assert isinstance(t.store, SqlStore)
-    idle = list(t.store._pool._idle)
+    idle = [pooled.raw for pooled in t.store._pool._idle]
     assert idle
     # Kill exactly this pool's server connections, from a connection of our own.
     killer = t.store.dialect.connect()

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from .config import SessionConfig
 from .engine.sessions import SessionEngine
 from .errors import StorageError
-from .storage import open_store
+from .storage import Timeouts, open_store
 from .storage.base import SessionStore
 
 if TYPE_CHECKING:
@@ -60,6 +60,11 @@ class Tessera:
             database or DEFAULT_DATABASE,
             table_name_prefix=self.config.table_name_prefix,
             pool_size=self.config.database_pool_size,
+            timeouts=Timeouts(
+                connect=self.config.database_connect_timeout,
+                statement=self.config.database_statement_timeout,
+                socket=self.config.database_socket_timeout,
+            ),
         )
         self.engine = SessionEngine(self.config, self.store)
         self.clock = clock

@@ -56,6 +56,14 @@ class SessionConfig:
     table_name_prefix: str = "tessera_"
     #: Connections kept open to the database.
     database_pool_size: int = 10
+    #: Seconds to wait for a new database connection (PostgreSQL: whole seconds, >= 2).
+    database_connect_timeout: float = 3
+    #: Seconds a statement may run, lock waits included, before the database cancels it.
+    database_statement_timeout: float = 4
+    #: Seconds without an answer after which tessera gives up on a database connection
+    #: (a silent network or server) and reports ``StorageError``; also the longest wait
+    #: for a free connection. Longer than ``database_statement_timeout``.
+    database_socket_timeout: float = 5
     #: Seconds between runs of the background job that deletes expired sessions;
     #: ``0`` turns it off (call ``purge_expired()`` yourself).
     expired_session_purge_interval: float = 3600
@@ -86,6 +94,15 @@ class SessionConfig:
             )
         if not 1 <= self.database_pool_size <= 1000:
             _bad("database_pool_size", "must be between 1 and 1000")
+        if not 0 < self.database_connect_timeout <= 600:
+            _bad("database_connect_timeout", "must be more than 0 and at most 600 seconds")
+        if not 0 < self.database_statement_timeout <= 3600:
+            _bad("database_statement_timeout", "must be more than 0 and at most 3600 seconds")
+        if not self.database_statement_timeout < self.database_socket_timeout <= 3600:
+            _bad(
+                "database_socket_timeout",
+                "must be longer than database_statement_timeout and at most 3600 seconds",
+            )
         if self.expired_session_purge_interval < 0:
             _bad("expired_session_purge_interval", "must be >= 0 seconds")
 

@@ -10,14 +10,22 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
+from ._pool import Timeouts
 from ._sql import SqlStore
 from .base import KeyRecord, SessionRecord, SessionStore
 
-__all__ = ["KeyRecord", "SessionRecord", "SessionStore", "SqlStore", "open_store"]
+__all__ = ["KeyRecord", "SessionRecord", "SessionStore", "SqlStore", "Timeouts", "open_store"]
 
 
-def open_store(url: str, *, table_name_prefix: str = "tessera_", pool_size: int = 10) -> SqlStore:
-    """Open (and create or migrate the tables of) the store at ``url``."""
+def open_store(
+    url: str,
+    *,
+    table_name_prefix: str = "tessera_",
+    pool_size: int = 10,
+    timeouts: Timeouts | None = None,
+) -> SqlStore:
+    """Open (and create or migrate the tables of) the store at ``url``; ``timeouts``
+    bound every wait on the database (``Timeouts()`` when not given)."""
     if not isinstance(url, str):
         raise TypeError("the database URL must be a string")
     scheme = urlsplit(url).scheme.lower()
@@ -28,15 +36,17 @@ def open_store(url: str, *, table_name_prefix: str = "tessera_", pool_size: int 
         if not path:
             raise ValueError("a sqlite URL needs a path: sqlite:///sessions.db")
         size = 1 if path == ":memory:" else pool_size
-        return SqlStore(SqliteDialect(path), prefix=table_name_prefix, pool_size=size)
+        return SqlStore(SqliteDialect(path, timeouts), prefix=table_name_prefix, pool_size=size)
     if scheme in ("postgresql", "postgres"):
         from .postgres import PostgresDialect
 
-        return SqlStore(PostgresDialect(url), prefix=table_name_prefix, pool_size=pool_size)
+        return SqlStore(
+            PostgresDialect(url, timeouts), prefix=table_name_prefix, pool_size=pool_size
+        )
     if scheme in ("mysql", "mariadb"):
         from .mysql import MysqlDialect
 
-        return SqlStore(MysqlDialect(url), prefix=table_name_prefix, pool_size=pool_size)
+        return SqlStore(MysqlDialect(url, timeouts), prefix=table_name_prefix, pool_size=pool_size)
     raise ValueError(
         f"unsupported database URL scheme {scheme!r}: use sqlite:///, postgresql:// or mysql://"
     )

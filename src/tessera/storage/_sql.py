@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
-from ._pool import ConnectionPool
+from ._pool import ConnectionPool, Timeouts
 from .base import AppRecord, KeyRecord, SessionRecord
 
 __all__ = ["Dialect", "SqlStore"]
@@ -38,9 +38,19 @@ class Dialect:
     begin_statement = "BEGIN"
     #: Appended to a SELECT to lock its rows until the transaction ends.
     row_lock_clause = " FOR UPDATE"
+    #: Create and migrate the tables on a pooled connection rather than on one of their own
+    #: without time limits (SQLite: a second ``:memory:`` connection is another database).
+    schema_in_pool = False
+    timeouts = Timeouts()
 
-    def connect(self) -> Any:
+    def connect(self, *, bounded: bool = True) -> Any:
+        """A new connection; ``bounded`` ones carry the database-side time limits."""
         raise NotImplementedError
+
+    def socket_of(self, connection: Any) -> int | None:
+        """The connection's socket, for the pool to cut if the database falls silent;
+        ``None`` when the driver enforces a socket timeout itself."""
+        return None
 
     @property
     def driver_errors(self) -> tuple[type[BaseException], ...]:
@@ -94,9 +104,14 @@ class SqlStore:
             driver_errors=dialect.driver_errors,
             retryable_errors=dialect.retryable_errors,
             backend=dialect.name,
+            timeouts=dialect.timeouts,
+            socket_of=dialect.socket_of,
         )
         if _pool is None:
-            self._pool.run(self._create_schema)
+            if dialect.schema_in_pool:
+                self._pool.run(self._create_schema)
+            else:
+                self._pool.run_alone(self._create_schema, lambda: dialect.connect(bounded=False))
 
     def for_app(self, app_id: str) -> SqlStore:
         return SqlStore(

@@ -4,15 +4,20 @@ Two details matter here. Text columns use the binary collation, because MySQL's
 default comparisons ignore case and "Bob" must not revoke "bob"'s sessions. And the
 connection counts *matched* rather than *changed* rows, so writing a value that is
 already stored still reports the session as found.
+
+Time limits: PyMySQL's own read and write timeouts bound every wait on the socket;
+the server gives up on a statement, or a lock wait, after ``Timeouts.statement``.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
+from ._pool import Timeouts
 from ._sql import Dialect, app_tables_ddl, other_tables_ddl, session_table_ddl
 
 __all__ = ["MysqlDialect"]
@@ -26,7 +31,7 @@ class MysqlDialect(Dialect):
     has_delete_returning = False
     begin_statement = "START TRANSACTION"
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, timeouts: Timeouts | None = None) -> None:
         try:
             import pymysql
             from pymysql.constants import CLIENT
@@ -45,11 +50,31 @@ class MysqlDialect(Dialect):
             "charset": "utf8mb4",
             "autocommit": True,
             "client_flag": CLIENT.FOUND_ROWS,
-            "connect_timeout": 10,
         }
+        self.timeouts = timeouts or Timeouts()
 
-    def connect(self) -> Any:
-        return self._pymysql.connect(**self._args)
+    def connect(self, *, bounded: bool = True) -> Any:
+        t = self.timeouts
+        if not bounded:
+            return self._pymysql.connect(**self._args, connect_timeout=t.connect)
+        connection = self._pymysql.connect(
+            **self._args, connect_timeout=t.connect, read_timeout=t.socket, write_timeout=t.socket
+        )
+        lock_wait = max(1, math.ceil(t.statement))
+        if "mariadb" in connection.get_server_info().lower():
+            limits = (
+                f"max_statement_time = {t.statement:.3f}, "
+                f"idle_transaction_timeout = {math.ceil(t.socket * 2)}"
+            )
+        else:
+            limits = f"max_execution_time = {math.ceil(t.statement * 1000)}"
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute(f"SET SESSION innodb_lock_wait_timeout = {lock_wait}, {limits}")
+        except BaseException:
+            connection.close()
+            raise
+        return connection
 
     @property
     def driver_errors(self) -> tuple[type[BaseException], ...]:

@@ -2,8 +2,8 @@
 
 WAL lets readers run while one writer commits; ``synchronous=NORMAL`` makes a commit
 durable against an application crash (a power cut may lose the last commits, which for
-sessions means a few users log in again). Writers wait up to ``busy_timeout`` for
-each other instead of failing.
+sessions means a few users log in again). Writers wait for each other instead of
+failing, up to ``Timeouts.statement`` (SQLite's ``busy_timeout``).
 """
 
 from __future__ import annotations
@@ -13,11 +13,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from ._pool import Timeouts
 from ._sql import Dialect, schema_with_separate_indexes
 
 __all__ = ["SqliteDialect"]
-
-BUSY_TIMEOUT_MS = 10_000
 
 
 class SqliteDialect(Dialect):
@@ -27,21 +26,24 @@ class SqliteDialect(Dialect):
     # BEGIN IMMEDIATE takes the database's write lock at once: no row locks needed.
     begin_statement = "BEGIN IMMEDIATE"
     row_lock_clause = ""
+    schema_in_pool = True
 
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str, timeouts: Timeouts | None = None) -> None:
         self.path = path
+        self.timeouts = timeouts or Timeouts()
 
-    def connect(self) -> Any:
+    def connect(self, *, bounded: bool = True) -> Any:
+        busy_ms = int(self.timeouts.statement * 1000)
         connection = sqlite3.connect(
             self.path,
             isolation_level=None,
             check_same_thread=False,
-            timeout=BUSY_TIMEOUT_MS / 1000,
+            timeout=busy_ms / 1000,
         )
         if self.path != ":memory:":
             connection.execute("PRAGMA journal_mode=WAL")
         connection.execute("PRAGMA synchronous=NORMAL")
-        connection.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        connection.execute(f"PRAGMA busy_timeout={busy_ms}")
         return connection
 
     @property

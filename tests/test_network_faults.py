@@ -1,0 +1,133 @@
+"""Network faults between tessera and a real database server, through a TCP proxy.
+
+Under every fault: calls fail with ``StorageError`` within the configured time limits,
+nobody is logged out or accused of theft, and once traffic flows again the same
+``Tessera`` object works, with the same tokens, without a restart.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+
+from tessera import StorageError, Tessera
+from tessera.storage import Timeouts, open_store
+
+from .conftest import SERVER_URLS, FakeClock, _unavailable
+from .support.faultproxy import FaultProxy
+
+LIMITS = Timeouts(connect=2, statement=0.5, socket=1)
+#: The longest a failing call may take: a free connection, a new one, its answer.
+BOUND = LIMITS.socket + LIMITS.connect + LIMITS.socket + 0.5
+
+
+class Faulty:
+    def __init__(self, t: Tessera, proxy: FaultProxy, clock: FakeClock) -> None:
+        self.t, self.proxy, self.clock = t, proxy, clock
+
+
+@pytest.fixture(params=["postgresql", "mysql"])
+def faulty(request: pytest.FixtureRequest, table_prefix: str, clock: FakeClock) -> Iterator[Faulty]:
+    url = SERVER_URLS[request.param]
+    try:
+        open_store(url, table_name_prefix=table_prefix).close()
+    except StorageError as exc:
+        _unavailable(request.param, str(exc))
+    parts = urlsplit(url)
+    proxy = FaultProxy(parts.hostname or "127.0.0.1", parts.port or 0)
+    t = Tessera(
+        proxy.url_for(url),
+        clock=clock,
+        table_name_prefix=table_prefix,
+        database_pool_size=4,
+        expired_session_purge_interval=0,
+        refresh_token_grace_period=10,
+        database_connect_timeout=LIMITS.connect,
+        database_statement_timeout=LIMITS.statement,
+        database_socket_timeout=LIMITS.socket,
+    )
+    try:
+        yield Faulty(t, proxy, clock)
+    finally:
+        proxy.pass_traffic()
+        t.store.drop_tables()  # type: ignore[attr-defined]
+        t.close()
+        proxy.close()
+
+
+def fails_in_bounded_time(call: Callable[[], Any]) -> float:
+    started = time.monotonic()
+    with pytest.raises(StorageError):
+        call()
+    took = time.monotonic() - started
+    assert took < BOUND, f"took {took:.1f} s"
+    return took
+
+
+def refresh_token_of(session: Any) -> str:
+    token = session.get_all_session_tokens_dangerously()["refreshToken"]
+    assert isinstance(token, str)
+    return token
+
+
+@pytest.mark.parametrize("fault", ["blackhole", "lose_answers", "slow"])
+def test_silent_database_fails_fast_and_logs_nobody_out(faulty: Faulty, fault: str) -> None:
+    t, proxy = faulty.t, faulty.proxy
+    session = t.syncio.create_new_session("user-1", {"plan": "pro"})
+    access, refresh = session.get_access_token(), refresh_token_of(session)
+    handle = session.get_handle()
+    if fault == "slow":
+        proxy.delay = 1.5  # every answer arrives after the socket timeout
+    else:
+        getattr(proxy, fault)()
+    sync = t.syncio
+    calls: list[Callable[[], Any]] = [
+        lambda: sync.refresh_session_without_request_response(refresh),
+        lambda: sync.get_session_without_request_response(access, check_database=True),
+        lambda: sync.create_new_session("user-2"),
+        lambda: sync.revoke_all_sessions_for_user("user-1"),
+        lambda: sync.merge_into_access_token_payload(handle, {"x": 1}),
+        lambda: sync.get_session_information(handle),
+    ]
+    # All at once: more callers than connections, so waiting for one is bounded too.
+    failures: list[BaseException] = []
+
+    def call(work: Callable[[], Any]) -> None:
+        try:
+            fails_in_bounded_time(work)
+        except BaseException as exc:
+            failures.append(exc)
+
+    threads = [threading.Thread(target=call, args=(work,)) for work in calls]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not failures, failures
+    proxy.pass_traffic()
+    faulty.clock.advance(60)  # well past the grace period
+    # Some writes may have reached the database, but the session is there, and the
+    # refresh token the client still holds works.
+    assert sync.get_session_information(handle) is not None
+    renewed = sync.refresh_session_without_request_response(refresh)
+    assert renewed.get_handle() == handle
+    assert sync.get_session_without_request_response(
+        renewed.get_access_token(), check_database=True
+    )
+
+
+async def test_async_callers_are_bounded_too(faulty: Faulty) -> None:
+    t, proxy = faulty.t, faulty.proxy
+    session = await t.asyncio.create_new_session("user-1")
+    proxy.blackhole()
+    started = time.monotonic()
+    with pytest.raises(StorageError):
+        await t.asyncio.refresh_session_without_request_response(refresh_token_of(session))
+    assert time.monotonic() - started < BOUND
+    proxy.pass_traffic()
+    assert await t.asyncio.get_session_information(session.get_handle()) is not None
