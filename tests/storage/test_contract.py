@@ -244,3 +244,99 @@ def test_payload_transform_is_serialised(store_factory: Callable[..., SqlStore])
     assert after.access_token_payload == {"n": 8}
     assert not store.transform_access_token_payload("missing", lambda p: p, NOW)
     assert not store.transform_access_token_payload("h1", lambda p: p, NOW + 60_001)
+
+
+def test_ids_compare_exactly_trailing_spaces_included(store: SqlStore) -> None:
+    # MySQL's utf8mb4_bin ignores trailing spaces: "bob " used to revoke bob's sessions.
+    store.create_session(record("h1", user_id="bob"))
+    store.create_session(record("h2", user_id="bob ", tenant_id="acme"))
+    assert store.get_session("h1 ") is None
+    assert store.get_session_lifetime("h1 ") is None
+    assert not store.update_session_data("h1 ", {}, NOW)
+    assert not store.transform_access_token_payload("h1 ", lambda p: p, NOW)
+    rotate: dict[str, Any] = {
+        "rotated_at": NOW,
+        "expires_at": NOW + 1,
+        "ip": None,
+        "user_agent": None,
+        "use_static_key": False,
+    }
+    assert not store.rotate_refresh_token("h1 ", expected_hash="hash-0", new_hash="x", **rotate)
+    assert not store.rotate_refresh_token("h1", expected_hash="hash-0 ", new_hash="x", **rotate)
+    assert store.list_session_handles_for_user("bob", None, NOW) == ["h1"]
+    assert store.list_session_handles_for_user("bob ", None, NOW) == ["h2"]
+    assert store.list_session_handles_for_user("bob ", "acme ", NOW) == []
+    assert store.delete_sessions_for_user("bob  ", None, NOW) == []
+    assert store.delete_sessions(["h1 ", " h1", "h2 "]) == []
+    assert store.delete_sessions_for_user("bob ", None, NOW) == ["h2"]
+    assert store.get_session("h1") is not None
+    assert store.for_app("public ").get_session("h1") is None
+    store.add_signing_key(KeyRecord("k", "ES256", NOW, "pub", "priv"))
+    store.add_signing_key(KeyRecord("k ", "ES256", NOW + 1, "pub2", "priv2"))
+    assert [key.kid for key in store.list_signing_keys()] == ["k", "k "]
+    assert store.get_or_create_secret("s", "one", NOW) == "one"
+    assert store.get_or_create_secret("s ", "two", NOW) == "two"
+    assert store.put_tenant("app", "t1", {}, NOW)
+    assert store.put_tenant("app", "t1 ", {}, NOW)
+    assert store.get_tenant("app ", "t1") is None
+
+
+def test_pending_rotation_is_acknowledged_once(store: SqlStore) -> None:
+    store.create_session(record())
+    rotate: dict[str, Any] = {
+        "rotated_at": NOW + 5,
+        "expires_at": NOW + 90_000,
+        "ip": None,
+        "user_agent": None,
+        "use_static_key": False,
+    }
+    assert store.rotate_refresh_token(
+        "h1", expected_hash="hash-0", new_hash="hash-1", pending=True, **rotate
+    )
+    pending = store.get_session("h1")
+    assert pending is not None
+    assert pending.rotation_pending
+    acknowledge = store.acknowledge_rotation
+    assert not acknowledge("h1", new_hash="hash-1", previous_hash="hash-X", now=NOW + 9)
+    assert not acknowledge("h1", new_hash="hash-X", previous_hash="hash-0", now=NOW + 9)
+    assert acknowledge("h1", new_hash="hash-1", previous_hash="hash-0", now=NOW + 9)
+    done = store.get_session("h1")
+    assert done is not None
+    assert not done.rotation_pending
+    assert done.refresh_token_rotated_at == NOW + 9  # the grace period starts again
+    assert not acknowledge("h1", new_hash="hash-1", previous_hash="hash-0", now=NOW + 20)
+    assert store.rotate_refresh_token(
+        "h1", expected_hash="hash-1", new_hash="hash-2", pending=True, **rotate
+    )
+    # A swap without ``pending`` (the core's confirmation) clears it.
+    assert store.rotate_refresh_token("h1", expected_hash="hash-2", new_hash="hash-2", **rotate)
+    confirmed = store.get_session("h1")
+    assert confirmed is not None
+    assert not confirmed.rotation_pending
+
+
+def test_schema_1_is_migrated_on_start(store_factory: Callable[..., SqlStore]) -> None:
+    first = store_factory()
+    first.create_session(record("h1", user_id="bob"))
+    prefix = first.prefix
+    tables = ("sessions", "signing_keys", "secrets", "tenants", "schema")
+
+    def back_to_version_1(cursor: Any) -> None:
+        cursor.execute(f"ALTER TABLE {prefix}sessions DROP COLUMN rotation_pending")
+        cursor.execute(f"UPDATE {prefix}schema SET version = 1")
+        if first.dialect.name == "mysql":
+            for table in tables:
+                cursor.execute(
+                    f"ALTER TABLE {prefix}{table} "
+                    "CONVERT TO CHARACTER SET utf8mb4 COLLATE utf8mb4_bin"
+                )
+
+    first._run(back_to_version_1)
+    migrated = store_factory()
+    assert migrated._fetch(f"SELECT version FROM {prefix}schema") == [(2,)]
+    assert migrated.get_session("h1") == record("h1", user_id="bob")
+    assert migrated.delete_sessions_for_user("bob ", None, NOW) == []
+    assert migrated.get_session("h1 ") is None
+    migrated.create_session(record("h2"))  # the new column takes writes
+    # Starting again finds nothing to do.
+    assert store_factory().get_session("h2") == record("h2")

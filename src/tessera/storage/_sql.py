@@ -23,10 +23,11 @@ T = TypeVar("T")
 _SESSION_COLUMNS = (
     "session_handle, tenant_id, user_id, refresh_token_hash, previous_refresh_token_hash, "
     "refresh_token_rotated_at, session_data, access_token_payload, created_at, expires_at, "
-    "last_refreshed_at, ip, user_agent, use_static_key"
+    "last_refreshed_at, ip, user_agent, use_static_key, rotation_pending"
 )
 _BATCH = 500
-SCHEMA_VERSION = 1
+#: 2: ``rotation_pending``; on MySQL/MariaDB, ids compare exactly (trailing spaces too).
+SCHEMA_VERSION = 2
 
 
 class Dialect:
@@ -63,6 +64,13 @@ class Dialect:
     def schema(self, prefix: str) -> list[str]:
         """CREATE statements for the current schema, each idempotent."""
         raise NotImplementedError
+
+    def prepare(self, cursor: Any) -> None:
+        """Learn what the server offers, before ``schema`` and ``migrate`` are asked."""
+
+    def migrate(self, cursor: Any, prefix: str, from_version: int) -> None:
+        """Bring tables of ``from_version`` to ``SCHEMA_VERSION`` (dialect-specific part,
+        after the common one). Must be safe to run again after a crash half-way."""
 
     @contextmanager
     def schema_lock(self, cursor: Any) -> Iterator[None]:
@@ -160,6 +168,7 @@ class SqlStore:
     def _create_schema(self, connection: Any) -> None:
         cursor = connection.cursor()
         try:
+            self.dialect.prepare(cursor)
             with self.dialect.schema_lock(cursor):
                 for statement in self.dialect.schema(self.prefix):
                     cursor.execute(statement)
@@ -175,8 +184,21 @@ class SqlStore:
                         f"the database schema (version {row[0]}) is newer than this tessera "
                         f"understands ({SCHEMA_VERSION}); upgrade tessera"
                     )
+                elif int(row[0]) < SCHEMA_VERSION:
+                    self._migrate(cursor, int(row[0]))
         finally:
             cursor.close()
+
+    def _migrate(self, cursor: Any, from_version: int) -> None:
+        if from_version < 2:
+            cursor.execute(f"SELECT * FROM {self._sessions} WHERE 1 = 0")
+            if "rotation_pending" not in [column[0] for column in cursor.description]:
+                cursor.execute(
+                    f"ALTER TABLE {self._sessions} "
+                    "ADD COLUMN rotation_pending SMALLINT DEFAULT 0 NOT NULL"
+                )
+        self.dialect.migrate(cursor, self.prefix, from_version)
+        cursor.execute(self._sql(f"UPDATE {self._schema_table} SET version = ?"), (SCHEMA_VERSION,))
 
     def drop_tables(self) -> None:
         """Remove every table this store created (tests and ``tessera uninstall``)."""
@@ -228,11 +250,13 @@ class SqlStore:
         ip: str | None,
         user_agent: str | None,
         use_static_key: bool,
+        pending: bool = False,
     ) -> bool:
         changed = self._execute(
             f"UPDATE {self._sessions} SET refresh_token_hash = ?, previous_refresh_token_hash = ?, "
             "refresh_token_rotated_at = ?, last_refreshed_at = ?, expires_at = ?, "
-            "ip = COALESCE(?, ip), user_agent = COALESCE(?, user_agent), use_static_key = ? "
+            "ip = COALESCE(?, ip), user_agent = COALESCE(?, user_agent), use_static_key = ?, "
+            "rotation_pending = ? "
             "WHERE app_id = ? AND session_handle = ? AND refresh_token_hash = ?",
             (
                 new_hash,
@@ -243,10 +267,22 @@ class SqlStore:
                 ip,
                 user_agent,
                 int(use_static_key),
+                int(pending),
                 self.app_id,
                 session_handle,
                 expected_hash,
             ),
+        )
+        return changed == 1
+
+    def acknowledge_rotation(
+        self, session_handle: str, *, new_hash: str, previous_hash: str, now: int
+    ) -> bool:
+        changed = self._execute(
+            f"UPDATE {self._sessions} SET rotation_pending = 0, refresh_token_rotated_at = ? "
+            "WHERE app_id = ? AND session_handle = ? AND refresh_token_hash = ? "
+            "AND previous_refresh_token_hash = ? AND rotation_pending = 1",
+            (now, self.app_id, session_handle, new_hash, previous_hash),
         )
         return changed == 1
 
@@ -471,6 +507,7 @@ def _session_row(r: SessionRecord) -> tuple[Any, ...]:
         r.ip,
         r.user_agent,
         int(r.use_static_key),
+        int(r.rotation_pending),
     )
 
 
@@ -490,6 +527,7 @@ def _session_record(row: Sequence[Any]) -> SessionRecord:
         ip=row[11],
         user_agent=row[12],
         use_static_key=bool(row[13]),
+        rotation_pending=bool(row[14]),
     )
 
 
@@ -519,6 +557,7 @@ def session_table_ddl(prefix: str, *, text: str, big: str, small: str, tail: str
         f"access_token_payload {text} NOT NULL, created_at {big} NOT NULL, "
         f"expires_at {big} NOT NULL, last_refreshed_at {big} NOT NULL, ip VARCHAR(64), "
         f"user_agent {text}, use_static_key {small} NOT NULL, "
+        f"rotation_pending {small} DEFAULT 0 NOT NULL, "
         f"PRIMARY KEY (app_id, session_handle){tail})"
     )
 

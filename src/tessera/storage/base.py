@@ -8,6 +8,9 @@ once; async callers reach it through a thread pool. Every driver failure surface
 The only write that races is the refresh-token rotation, so it is a compare-and-swap:
 ``rotate_refresh_token`` changes the row only if it still holds the hash the caller
 read. Everything else is a single statement.
+
+Ids (session handles, user, tenant and app ids, key ids) compare exactly on every
+backend: case and trailing spaces count.
 """
 
 from __future__ import annotations
@@ -37,6 +40,10 @@ class SessionRecord:
     ip: str | None
     user_agent: str | None
     use_static_key: bool
+    #: Set by a rotation until the engine had the new tokens in hand and said so
+    #: (``acknowledge_rotation``). While set, the replaced token is a retry of a refresh
+    #: whose answer may never have arrived, not theft.
+    rotation_pending: bool = False
 
 
 @dataclass(frozen=True)
@@ -76,9 +83,18 @@ class SessionStore(Protocol):
         ip: str | None,
         user_agent: str | None,
         use_static_key: bool,
+        pending: bool = False,
     ) -> bool:
         """Replace ``expected_hash`` by ``new_hash`` (keeping the old one as the previous
-        hash). False when the row is gone or no longer holds ``expected_hash``."""
+        hash), with ``rotation_pending = pending``. False when the row is gone or no
+        longer holds ``expected_hash``."""
+        ...
+
+    def acknowledge_rotation(
+        self, session_handle: str, *, new_hash: str, previous_hash: str, now: int
+    ) -> bool:
+        """Clear ``rotation_pending`` of the rotation ``previous_hash`` -> ``new_hash`` if
+        it is still the last one, restarting its grace period at ``now``."""
         ...
 
     def update_session_data(self, session_handle: str, data: dict[str, Any], now: int) -> bool: ...

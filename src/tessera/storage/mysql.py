@@ -1,9 +1,11 @@
 """MySQL and MariaDB through PyMySQL (``pip install tessera[mysql]``).
 
-Two details matter here. Text columns use the binary collation, because MySQL's
-default comparisons ignore case and "Bob" must not revoke "bob"'s sessions. And the
-connection counts *matched* rather than *changed* rows, so writing a value that is
-already stored still reports the session as found.
+Two details matter here. Text columns use a binary collation without padding,
+because MySQL's default comparisons ignore case and even its ``utf8mb4_bin`` ignores
+trailing spaces: "Bob" and "bob " must not revoke "bob"'s sessions. (MariaDB calls it
+``utf8mb4_nopad_bin``, MySQL 8 ``utf8mb4_0900_bin``; tables of schema version 1 are
+converted on start.) And the connection counts *matched* rather than *changed* rows,
+so writing a value that is already stored still reports the session as found.
 
 Time limits: PyMySQL's own read and write timeouts bound every wait on the socket;
 the server gives up on a statement, or a lock wait, after ``Timeouts.statement``.
@@ -22,7 +24,8 @@ from ._sql import Dialect, app_tables_ddl, other_tables_ddl, session_table_ddl
 
 __all__ = ["MysqlDialect"]
 
-_TABLE_OPTIONS = " ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin"
+#: Binary collations that do not pad: MariaDB's, then MySQL 8's.
+_EXACT_COLLATIONS = ("utf8mb4_nopad_bin", "utf8mb4_0900_bin")
 
 
 class MysqlDialect(Dialect):
@@ -52,6 +55,7 @@ class MysqlDialect(Dialect):
             "client_flag": CLIENT.FOUND_ROWS,
         }
         self.timeouts = timeouts or Timeouts()
+        self._collation = _EXACT_COLLATIONS[0]
 
     def connect(self, *, bounded: bool = True) -> Any:
         t = self.timeouts
@@ -84,17 +88,43 @@ class MysqlDialect(Dialect):
     def retryable_errors(self) -> tuple[type[BaseException], ...]:
         return (self._pymysql.OperationalError, self._pymysql.InterfaceError)
 
+    def prepare(self, cursor: Any) -> None:
+        cursor.execute("SHOW COLLATION WHERE Charset = 'utf8mb4'")
+        available = {row[0] for row in cursor.fetchall()}
+        for name in _EXACT_COLLATIONS:
+            if name in available:
+                self._collation = name
+                return
+        raise RuntimeError(
+            "this MySQL server has no binary collation without padding (MySQL 5.7?): ids "
+            "would compare with trailing spaces ignored; use MySQL 8 or MariaDB 10.2 or later"
+        )
+
+    def _table_options(self) -> str:
+        return f" ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE={self._collation}"
+
     def schema(self, prefix: str) -> list[str]:
         indexes = (
             f", INDEX {prefix}sessions_by_user (user_id, app_id, tenant_id)"
             f", INDEX {prefix}sessions_expiry (expires_at)"
         )
+        options = self._table_options()
         return [
             session_table_ddl(prefix, text="TEXT", big="BIGINT", small="SMALLINT", tail=indexes)
-            + _TABLE_OPTIONS,
-            *other_tables_ddl(prefix, text="TEXT", big="BIGINT", suffix=_TABLE_OPTIONS),
-            *app_tables_ddl(prefix, text="TEXT", big="BIGINT", suffix=_TABLE_OPTIONS),
+            + options,
+            *other_tables_ddl(prefix, text="TEXT", big="BIGINT", suffix=options),
+            *app_tables_ddl(prefix, text="TEXT", big="BIGINT", suffix=options),
         ]
+
+    def migrate(self, cursor: Any, prefix: str, from_version: int) -> None:
+        if from_version < 2:
+            # utf8mb4_bin pads: "bob" = "bob ". Converting only makes more ids distinct,
+            # so no key can collide.
+            for table in ("sessions", "signing_keys", "secrets", "tenants", "schema"):
+                cursor.execute(
+                    f"ALTER TABLE {prefix}{table} "
+                    f"CONVERT TO CHARACTER SET utf8mb4 COLLATE {self._collation}"
+                )
 
     @contextmanager
     def schema_lock(self, cursor: Any) -> Iterator[None]:
