@@ -7,6 +7,8 @@ nobody is logged out or accused of theft, and once traffic flows again the same
 
 from __future__ import annotations
 
+import contextlib
+import random
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -131,3 +133,103 @@ async def test_async_callers_are_bounded_too(faulty: Faulty) -> None:
     assert time.monotonic() - started < BOUND
     proxy.pass_traffic()
     assert await t.asyncio.get_session_information(session.get_handle()) is not None
+
+
+def test_lost_answer_to_a_refresh_is_not_theft(
+    faulty: Faulty, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    t, proxy = faulty.t, faulty.proxy
+    session = t.syncio.create_new_session("user-1")
+    parent = refresh_token_of(session)
+    rotate = t.store.rotate_refresh_token
+
+    def rotate_then_lose_the_answer(*args: Any, **kwargs: Any) -> bool:
+        proxy.lose_answers()  # the UPDATE reaches the database; its answer does not
+        return rotate(*args, **kwargs)
+
+    monkeypatch.setattr(t.store, "rotate_refresh_token", rotate_then_lose_the_answer)
+    fails_in_bounded_time(lambda: t.syncio.refresh_session_without_request_response(parent))
+    monkeypatch.undo()
+    proxy.pass_traffic()
+    record = t.store.get_session(session.get_handle())
+    assert record is not None
+    assert record.previous_refresh_token_hash is not None  # the rotation did commit
+    faulty.clock.advance(600)
+    renewed = t.syncio.refresh_session_without_request_response(parent)
+    t.syncio.refresh_session_without_request_response(refresh_token_of(renewed))
+
+
+def test_cut_and_refused_connections_fail_fast_and_recover(faulty: Faulty) -> None:
+    t, proxy = faulty.t, faulty.proxy
+    session = t.syncio.create_new_session("user-1")
+    handle = session.get_handle()
+    # Every pooled connection is reset while idle: the next calls do not even notice.
+    proxy.cut()
+    assert t.syncio.get_session_information(handle) is not None
+    # A server that is down: fast failures, not waits.
+    proxy.refuse()
+    took = fails_in_bounded_time(lambda: t.syncio.get_session_information(handle))
+    assert took < LIMITS.socket
+    proxy.pass_traffic()
+    # A connection reset in the middle of a refresh.
+    proxy.delay = 0.3
+    cutter = threading.Timer(0.45, proxy.cut)
+    cutter.start()
+    refresh = refresh_token_of(session)
+    with contextlib.suppress(StorageError):
+        refresh = refresh_token_of(t.syncio.refresh_session_without_request_response(refresh))
+    cutter.join()
+    proxy.pass_traffic()
+    faulty.clock.advance(60)
+    assert t.syncio.refresh_session_without_request_response(refresh).get_handle() == handle
+
+
+def test_faults_during_load_lose_no_session_and_accuse_nobody(faulty: Faulty) -> None:
+    t, proxy, clock = faulty.t, faulty.proxy, faulty.clock
+    clients = [t.syncio.create_new_session(f"user-{i}") for i in range(4)]
+    held = {c.get_handle(): refresh_token_of(c) for c in clients}
+    unexpected: list[BaseException] = []
+    stop = threading.Event()
+
+    def client(handle: str) -> None:
+        while not stop.is_set():
+            try:
+                renewed = t.syncio.refresh_session_without_request_response(held[handle])
+                held[handle] = refresh_token_of(renewed)
+                t.syncio.get_session_without_request_response(
+                    renewed.get_access_token(), check_database=True
+                )
+            except StorageError:
+                time.sleep(0.02)  # keep the old token and try again, as a client does
+            except BaseException as exc:  # theft, a logout: what must not happen
+                unexpected.append(exc)
+                return
+
+    threads = [threading.Thread(target=client, args=(handle,)) for handle in held]
+    for thread in threads:
+        thread.start()
+    faults: list[Callable[[], None]] = [
+        proxy.blackhole,
+        proxy.lose_answers,
+        proxy.cut,
+        proxy.refuse,
+        lambda: setattr(proxy, "delay", 0.6),
+    ]
+    random.Random(7).shuffle(faults)
+    try:
+        for fault in faults:
+            time.sleep(0.3)
+            fault()
+            time.sleep(0.6)
+            proxy.pass_traffic()
+            clock.advance(30)  # every retry after a fault comes after the grace period
+    finally:
+        time.sleep(0.3)
+        stop.set()
+        for thread in threads:
+            thread.join(timeout=BOUND * 3)
+    assert not unexpected, unexpected
+    clock.advance(30)
+    for handle, refresh in held.items():
+        assert t.syncio.get_session_information(handle) is not None
+        assert t.syncio.refresh_session_without_request_response(refresh).get_handle() == handle

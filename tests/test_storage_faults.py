@@ -6,10 +6,11 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import pytest
 
-from tessera import StorageError, Tessera, TokenTheftError, UnauthorisedError
+from tessera import StorageError, Tessera, TesseraError, TokenTheftError, UnauthorisedError
 from tessera.storage import SqlStore
 
 from .conftest import FakeClock
@@ -114,3 +115,83 @@ def test_background_job_purges_expired_sessions(
         time.sleep(0.02)
     assert t.store.get_session(expired) is None
     assert t.store.get_session(live) is not None
+
+
+def test_lost_answer_to_the_rotation_is_not_theft(
+    make_tessera: MakeTessera, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    t = make_tessera(refresh_token_grace_period=10)
+    session = t.syncio.create_new_session("user-1")
+    parent = session.get_all_session_tokens_dangerously()["refreshToken"]
+    assert parent is not None
+    rotate = t.store.rotate_refresh_token
+
+    def commit_then_lose_the_answer(*args: Any, **kwargs: Any) -> bool:
+        rotate(*args, **kwargs)
+        raise StorageError("connection lost before the answer arrived")
+
+    monkeypatch.setattr(t.store, "rotate_refresh_token", commit_then_lose_the_answer)
+    with pytest.raises(StorageError):
+        t.syncio.refresh_session_without_request_response(parent)
+    monkeypatch.undo()
+    # The client never saw the new tokens, and retries long after the grace period.
+    clock.advance(600)
+    renewed = t.syncio.refresh_session_without_request_response(parent)
+    assert renewed.get_handle() == session.get_handle()
+    child = renewed.get_all_session_tokens_dangerously()["refreshToken"]
+    assert child is not None
+    # The new tokens went out: the parent is covered by the grace period only, so a
+    # stolen copy does not stay usable.
+    clock.advance(5)
+    assert t.syncio.refresh_session_without_request_response(parent).get_handle()
+    clock.advance(6)
+    with pytest.raises(TokenTheftError):
+        t.syncio.refresh_session_without_request_response(parent)
+
+
+def test_replaying_the_parent_after_its_successor_was_used_is_theft(
+    make_tessera: MakeTessera, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    t = make_tessera(refresh_token_grace_period=10)
+    parent = t.syncio.create_new_session("user-1").get_all_session_tokens_dangerously()
+    assert parent["refreshToken"] is not None
+
+    def lost(*args: Any, **kwargs: Any) -> bool:
+        raise StorageError("lost")
+
+    # The rotation commits but its acknowledgement is lost: it stays pending, while
+    # the client got the new tokens and goes on with them.
+    monkeypatch.setattr(t.store, "acknowledge_rotation", lost)
+    child = t.syncio.refresh_session_without_request_response(parent["refreshToken"])
+    monkeypatch.undo()
+    record = t.store.get_session(child.get_handle())
+    assert record is not None
+    assert record.rotation_pending
+    child_refresh = child.get_all_session_tokens_dangerously()["refreshToken"]
+    assert child_refresh is not None
+    t.syncio.refresh_session_without_request_response(child_refresh)
+    clock.advance(1)
+    with pytest.raises(TokenTheftError):
+        t.syncio.refresh_session_without_request_response(parent["refreshToken"])
+
+
+def test_unsignable_stored_payload_does_not_rotate(
+    make_tessera: MakeTessera, clock: FakeClock
+) -> None:
+    t = make_tessera(refresh_token_grace_period=10)
+    assert isinstance(t.store, SqlStore)
+    session = t.syncio.create_new_session("user-1", {"score": 1})
+    refresh = session.get_all_session_tokens_dangerously()["refreshToken"]
+    assert refresh is not None
+    # JSON the database holds but a token cannot carry (written by older code or by hand).
+    t.store._execute(
+        f"UPDATE {t.store.prefix}sessions SET access_token_payload = ?", ('{"score":NaN}',)
+    )
+    with pytest.raises((ValueError, TesseraError)) as caught:
+        t.syncio.refresh_session_without_request_response(refresh)
+    assert not isinstance(caught.value, TokenTheftError)
+    clock.advance(600)
+    assert t.store.update_access_token_payload(session.get_handle(), {"score": 2}, t.now())
+    # Nothing was rotated: the same token refreshes once the payload is fixed.
+    renewed = t.syncio.refresh_session_without_request_response(refresh)
+    assert renewed.get_access_token_payload()["score"] == 2

@@ -29,6 +29,8 @@ BASE = SessionRecord(
     use_static_key=False,
 )
 
+PENDING = replace(BASE, rotation_pending=True)
+
 
 def decide(
     record: SessionRecord | None, presented: str, successor: str = "x", **kw: int | None
@@ -56,6 +58,33 @@ def decide(
             RefreshOutcome.THEFT,
         ),
         (BASE, "ancient", "x", {}, RefreshOutcome.THEFT),
+        # A rotation still pending (its answer may have been lost): the replaced token
+        # gets the same successor after the grace period too, and with no grace at all...
+        (
+            PENDING,
+            "previous",
+            "current",
+            {"now": NOW + 10**8},
+            RefreshOutcome.REISSUE_SUCCESSOR,
+        ),
+        (PENDING, "previous", "current", {"grace_period_ms": 0}, RefreshOutcome.REISSUE_SUCCESSOR),
+        # ... but only while that successor is current and the token is its parent.
+        (PENDING, "previous", "not-current", {"now": NOW + 10**8}, RefreshOutcome.THEFT),
+        (PENDING, "ancient", "x", {}, RefreshOutcome.THEFT),
+        (
+            replace(PENDING, previous_refresh_token_hash="current"),
+            "previous",
+            "current",
+            {},
+            RefreshOutcome.THEFT,
+        ),
+        (
+            replace(PENDING, expires_at=NOW - 1),
+            "previous",
+            "current",
+            {},
+            RefreshOutcome.UNAUTHORISED,
+        ),
     ],
 )
 def test_refresh_decisions(

@@ -313,18 +313,7 @@ class SessionEngine:
             static = record.use_static_key
             if outcome is RefreshOutcome.ROTATE:
                 static = not self.config.use_dynamic_access_token_signing_key
-                swapped = self.store.rotate_refresh_token(
-                    handle,
-                    expected_hash=presented_hash,
-                    new_hash=successor_hash,
-                    rotated_at=now,
-                    expires_at=_cap(now + self.config.refresh_token_validity_ms, session_end),
-                    ip=ip,
-                    user_agent=user_agent,
-                    use_static_key=static,
-                )
-                if not swapped:
-                    continue  # someone rotated or revoked it meanwhile: look again
+            # Sign before rotating: tokens that cannot be made must not replace the old.
             anti_csrf = codec.anti_csrf_token(successor)
             access = self._sign(
                 user_id=record.user_id,
@@ -338,6 +327,24 @@ class SessionEngine:
                 now=now,
                 expiry=_cap(now + self.config.access_token_validity_ms, session_end),
             )
+            if outcome is RefreshOutcome.ROTATE:
+                # Pending until acknowledged below: if the answer to this write is lost,
+                # the client's retry with the old token is no theft (see decide_refresh).
+                swapped = self.store.rotate_refresh_token(
+                    handle,
+                    expected_hash=presented_hash,
+                    new_hash=successor_hash,
+                    rotated_at=now,
+                    expires_at=_cap(now + self.config.refresh_token_validity_ms, session_end),
+                    ip=ip,
+                    user_agent=user_agent,
+                    use_static_key=static,
+                    pending=True,
+                )
+                if not swapped:
+                    continue  # someone rotated or revoked it meanwhile: look again
+            if outcome is RefreshOutcome.ROTATE or record.rotation_pending:
+                self._acknowledge_rotation(handle, successor_hash, presented_hash, now)
             return SessionState(
                 session_handle=handle,
                 user_id=record.user_id,
@@ -484,6 +491,17 @@ class SessionEngine:
         return total
 
     # -- internals ---------------------------------------------------------------
+
+    def _acknowledge_rotation(self, handle: str, new_hash: str, old_hash: str, now: int) -> None:
+        # The new tokens are in hand: from now the old token is covered by the grace
+        # period only. If the store fails here, the rotation merely stays pending (the
+        # old token stays accepted until the new one is used): the tokens still go out.
+        try:
+            self.store.acknowledge_rotation(
+                handle, new_hash=new_hash, previous_hash=old_hash, now=now
+            )
+        except StorageError as exc:
+            security_log.warning("refresh of session %s not acknowledged: %s", handle, exc)
 
     def _refresh_codec(self, now: int) -> RefreshTokenCodec:
         if self._codec is None:
