@@ -1,4 +1,4 @@
-"""MySQL and MariaDB through PyMySQL (``pip install tessera[mysql]``).
+"""MySQL and MariaDB through PyMySQL (``pip install tessera-sessions[mysql]``).
 
 Two details matter here. Text columns use the binary collation, because MySQL's
 default comparisons ignore case and "Bob" must not revoke "bob"'s sessions. And the
@@ -32,7 +32,7 @@ class MysqlDialect(Dialect):
             from pymysql.constants import CLIENT
         except ImportError:
             raise ImportError(
-                "the mysql:// store needs PyMySQL: pip install 'tessera[mysql]'"
+                "the mysql:// store needs PyMySQL: pip install 'tessera-sessions[mysql]'"
             ) from None
         self._pymysql = pymysql
         parts = urlsplit(url)

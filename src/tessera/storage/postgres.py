@@ -1,4 +1,4 @@
-"""PostgreSQL through psycopg 3 (``pip install tessera[postgres]``).
+"""PostgreSQL through psycopg 3 (``pip install tessera-sessions[postgres]``).
 
 Connections run in autocommit: every operation but one is a single statement, and
 the refresh-token rotation is a single conditional UPDATE, atomic by itself.
@@ -25,7 +25,7 @@ class PostgresDialect(Dialect):
             import psycopg
         except ImportError:
             raise ImportError(
-                "the postgresql:// store needs psycopg: pip install 'tessera[postgres]'"
+                "the postgresql:// store needs psycopg: pip install 'tessera-sessions[postgres]'"
             ) from None
         self._psycopg = psycopg
         self.url = url
