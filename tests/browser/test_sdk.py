@@ -341,3 +341,19 @@ def test_cross_site_refresh_post_logs_nobody_out(
     assert js(page, "(api) => fetch(api + '/protected').then(r => r.status)", served.api) == 200
     wait_past_expiry()
     assert js(page, "(api) => fetch(api + '/protected').then(r => r.status)", served.api) == 200
+
+
+def test_cors_set_up_before_tessera(backend: MakeBackend, context: Any, page_origin: str) -> None:
+    """CORS set up first, so that tessera's middleware wraps it (``add_middleware`` order
+    in FastAPI, ``CORS(app)`` before ``FlaskTessera(app)``): tessera's own answers
+    (refresh, sign-out, 401s) still reach the page."""
+    served = backend(cors_inside=True)
+    page = open_page(context, page_origin, served.api, "cookie")
+    assert js(page, "() => supertokensSession.doesSessionExist()") is False
+    assert js(page, "(api) => window.login(api, 'cors')", served.api) == 200
+    wait_past_expiry()
+    assert js(page, "(api) => fetch(api + '/protected').then(r => r.status)", served.api) == 200
+    assert len(served.refreshes()) == 2
+    js(page, "() => supertokensSession.signOut()")
+    assert js(page, "() => supertokensSession.doesSessionExist()") is False
+    assert js(page, "(api) => fetch(api + '/protected').then(r => r.status)", served.api) == 401
