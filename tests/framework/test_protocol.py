@@ -348,6 +348,23 @@ def test_planted_refresh_cookie_is_cleared_never_500(
         assert browser.call("GET", "/protected", **API_HOST).json()["userId"] == "user-1"
 
 
+def test_planted_cookie_domains_behind_a_proxy(serve: Serve) -> None:
+    """The public host comes from X-Forwarded-Host or api_domain when the proxy sends
+    its own Host."""
+    for settings, headers in [
+        ({}, {"x-forwarded-host": "api.example.test"}),
+        ({"api_domain": "https://api.example.test"}, {}),
+    ]:
+        served = serve(**settings)
+        with served.client() as client:
+            response = client.post(
+                "/auth/session/refresh",
+                headers={**headers, "cookie": "sRefreshToken=a.n.b; sRefreshToken=c.n.d"},
+            )
+        assert response.status_code == 200
+        assert ("example.test", "/auth/session/refresh") in _expired(response, "sRefreshToken")
+
+
 def test_planted_access_cookie_is_cleared_and_refresh_goes_on(serve: Serve) -> None:
     served = serve(cookie_domain=".example.test")
     with served.client() as client:

@@ -294,7 +294,10 @@ def clear_duplicate_cookies(
     own_path = "/" if name == h.ACCESS_TOKEN_COOKIE else config.refresh_cookie_path
     own_domain = _domain_attribute(config.cookie_domain)
     host = _hostname(request.header("host"))
-    names: list[str | None] = [host, config.cookie_domain, config.older_cookie_domain]
+    # Extra names only add deletions for domains that are not ours, so trusting a
+    # proxy's X-Forwarded-Host here is safe.
+    forwarded = _hostname((request.header("x-forwarded-host") or "").split(",")[0])
+    names = [host, forwarded, config.cookie_domain, config.older_cookie_domain]
     if config.api_domain:
         names.append(urlsplit(config.api_domain).hostname)
     domains: list[str | None] = [None]
