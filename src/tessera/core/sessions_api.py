@@ -124,9 +124,7 @@ def create_session(ctx: Context, req: Request) -> Response:
         )
     except (ValueError, TypeError) as exc:
         raise BadRequest(str(exc)) from None
-    return _new_tokens_answer(
-        state, claims, req, v2_key, now + app.config.refresh_token_validity_ms, now
-    )
+    return _new_tokens_answer(state, claims, req, v2_key, now)
 
 
 def verify_session(ctx: Context, req: Request) -> Response:
@@ -217,14 +215,7 @@ def refresh_session(ctx: Context, req: Request) -> Response:
         return json_response({"status": "TOKEN_THEFT_DETECTED", "session": who})
     except UnauthorisedError as exc:
         return _unauthorised(exc.message)
-    return _new_tokens_answer(
-        state,
-        _claims(state.access_token.payload),
-        req,
-        v2_key,
-        now + app.config.refresh_token_validity_ms,
-        now,
-    )
+    return _new_tokens_answer(state, _claims(state.access_token.payload), req, v2_key, now)
 
 
 def regenerate(ctx: Context, req: Request) -> Response:
@@ -351,17 +342,17 @@ def _new_tokens_answer(
     claims: dict[str, Any],
     req: Request,
     v2_key: SigningKey | None,
-    refresh_expiry: int,
     now: int,
 ) -> Response:
-    """The answer to create and refresh: the session, both new tokens, the anti-CSRF token."""
+    """The answer to create and refresh: the session, both new tokens, the anti-CSRF token.
+    The refresh token's expiry is the engine's (capped by ``session_max_lifetime``)."""
     answer: dict[str, Any] = {
         "status": "OK",
         "session": _session(state, claims, req),
         "accessToken": _token(state, v2_key),
         "refreshToken": {
             "token": state.refresh_token,
-            "expiry": refresh_expiry,
+            "expiry": state.refresh_token_expiry,
             "createdTime": now,
         },
     }

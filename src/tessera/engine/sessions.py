@@ -127,6 +127,7 @@ class SessionEngine:
             tenant_id=tenant_id,
             access_token=access,
             refresh_token=refresh.text,
+            refresh_token_expiry=expires_at,
             anti_csrf_token=anti_csrf,
             access_token_updated=True,
         )
@@ -283,7 +284,11 @@ class SessionEngine:
             if not isinstance(anti_csrf_token, str) or not hmac.compare_digest(
                 expected.encode(), anti_csrf_token.encode()
             ):
-                raise UnauthorisedError("anti-CSRF token missing or wrong", reason="anti-csrf")
+                # A failed check proves nothing about the tokens (a cross-site request
+                # carries the cookies but not the header): never clear them for it.
+                raise UnauthorisedError(
+                    "anti-CSRF token missing or wrong", reason="anti-csrf", clear_tokens=False
+                )
         successor = codec.successor(presented)
         presented_hash, successor_hash = hash_twice(presented.text), hash_twice(successor.text)
         handle = presented.session_handle
@@ -311,14 +316,17 @@ class SessionEngine:
                 )
                 raise TokenTheftError(session_handle=handle, user_id=record.user_id)
             static = record.use_static_key
+            # A reissued successor keeps the expiry stored when it was first handed out.
+            refresh_expiry = record.expires_at
             if outcome is RefreshOutcome.ROTATE:
                 static = not self.config.use_dynamic_access_token_signing_key
+                refresh_expiry = _cap(now + self.config.refresh_token_validity_ms, session_end)
                 swapped = self.store.rotate_refresh_token(
                     handle,
                     expected_hash=presented_hash,
                     new_hash=successor_hash,
                     rotated_at=now,
-                    expires_at=_cap(now + self.config.refresh_token_validity_ms, session_end),
+                    expires_at=refresh_expiry,
                     ip=ip,
                     user_agent=user_agent,
                     use_static_key=static,
@@ -344,6 +352,7 @@ class SessionEngine:
                 tenant_id=record.tenant_id,
                 access_token=access,
                 refresh_token=successor.text,
+                refresh_token_expiry=refresh_expiry,
                 anti_csrf_token=anti_csrf,
                 access_token_updated=True,
             )
