@@ -16,7 +16,14 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-__all__ = ["AppRecord", "AppStore", "KeyRecord", "SessionRecord", "SessionStore"]
+__all__ = [
+    "AppRecord",
+    "AppStore",
+    "KeyRecord",
+    "RevocationRecord",
+    "SessionRecord",
+    "SessionStore",
+]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -46,6 +53,17 @@ class KeyRecord:
     created_at: int
     public_key: str
     private_key: str
+
+
+@dataclass(frozen=True)
+class RevocationRecord:
+    """One revoked session in the revocation log. ``seq`` grows with every revocation
+    (a rolled-back one leaves a hole); ``revoked_at`` is the database's clock (ms)."""
+
+    seq: int
+    app_id: str
+    session_handle: str
+    revoked_at: int
 
 
 class SessionStore(Protocol):
@@ -99,11 +117,13 @@ class SessionStore(Protocol):
         ...
 
     def delete_sessions(self, session_handles: Sequence[str]) -> list[str]:
-        """Delete these sessions; return the handles that existed."""
+        """Delete these sessions; return the handles that existed. The deleted handles
+        enter the revocation log in the same transaction."""
         ...
 
     def delete_sessions_for_user(self, user_id: str, tenant_id: str | None, now: int) -> list[str]:
-        """Delete the user's live sessions in one tenant, or in all (``None``)."""
+        """Delete the user's live sessions in one tenant, or in all (``None``), and log
+        them as revoked in the same transaction."""
         ...
 
     def list_session_handles_for_user(
@@ -112,6 +132,18 @@ class SessionStore(Protocol):
 
     def purge_expired(self, now: int, limit: int) -> int:
         """Delete up to ``limit`` expired sessions of every app; return how many."""
+        ...
+
+    # the revocation log, of every app (read by the revocation feed)
+    def read_revocations(
+        self, after_seq: int, also_seqs: Sequence[int], limit: int
+    ) -> list[RevocationRecord]:
+        """Log rows with ``seq > after_seq`` or ``seq`` in ``also_seqs``, by ``seq``."""
+        ...
+
+    def purge_revocations(self, keep_ms: int) -> int:
+        """Delete log rows older than ``keep_ms`` by the database's clock; return how
+        many. Purging expired sessions is not a revocation and logs nothing."""
         ...
 
     # signing keys and secrets
