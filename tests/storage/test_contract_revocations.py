@@ -20,7 +20,7 @@ def test_deletes_by_handle_are_logged_with_growing_numbers(store: SqlStore) -> N
     store.delete_sessions(["a", "missing"])
     store.delete_sessions(["c", "b"])
     rows = store.read_revocations(0, (), 100)
-    assert [r.session_handle for r in rows][0] == "a"
+    assert rows[0].session_handle == "a"
     assert sorted(r.session_handle for r in rows) == ["a", "b", "c"]
     assert [r.seq for r in rows] == sorted({r.seq for r in rows})
     # Stamped by the database's clock, in milliseconds since the epoch.
