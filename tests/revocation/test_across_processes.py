@@ -97,9 +97,9 @@ def test_every_revocation_reaches_every_process_within_the_bound(
     stolen = s.create_new_session("u-theft")
 
     everything = [keep, one, *many, *tenant, other_tenant, *across, signed_out, stolen]
-    assert verifiers.ask("verify", [_token(x) for x in everything]) == [
-        ["ok"] * len(everything)
-    ] * 3
+    assert (
+        verifiers.ask("verify", [_token(x) for x in everything]) == [["ok"] * len(everything)] * 3
+    )
 
     def revoked_everywhere(sessions: list[Any]) -> None:
         tokens = [_token(x) for x in sessions]

@@ -3,6 +3,7 @@ own Tessera object (and so its own revocation feed), driven through a pipe."""
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import time
 from dataclasses import asdict
@@ -89,10 +90,8 @@ class Verifiers:
 
     def close(self) -> None:
         for pipe in self.pipes:
-            try:
+            with contextlib.suppress(OSError):
                 pipe.send(("stop",))
-            except OSError:
-                pass
         for process in self.processes:
             process.join(20)
             if process.is_alive():
