@@ -183,7 +183,11 @@ class RedisSignal(_Reconnecting):
         import redis
 
         client: Any = redis.Redis.from_url(
-            self._url, socket_connect_timeout=5, socket_keepalive=True, health_check_interval=10
+            self._url,
+            socket_connect_timeout=5,
+            socket_keepalive=True,
+            health_check_interval=10,
+            client_name=f"tessera-revocation-feed-{os.getpid()}",
         )
         try:
             pubsub = client.pubsub(ignore_subscribe_messages=True)
