@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 from .config import SessionConfig
 from .engine.sessions import SessionEngine
 from .errors import StorageError
-from .revocation import FeedStats, RevocationFeed, RevokingStore
+from .revocation import REVOCATION_MARGIN_S, FeedStats, RevocationFeed, RevokingStore
 from .storage import open_store
 from .storage.base import SessionStore
 
@@ -30,9 +30,6 @@ log = logging.getLogger("tessera")
 
 #: Used when no database is given: a SQLite file in the working directory.
 DEFAULT_DATABASE = "sqlite:///tessera.db"
-#: Seconds a revocation is remembered beyond the access-token lifetime: covers clock
-#: differences between the machines that sign tokens and the database.
-REVOCATION_MARGIN_S = 60.0
 
 
 def wall_clock_ms() -> int:

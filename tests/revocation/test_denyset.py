@@ -8,7 +8,7 @@ import logging
 import pytest
 
 from tessera.revocation._denyset import DenySet
-from tessera.storage.base import RevocationRecord
+from tessera.storage.base import PAYLOAD_CHANGED, RevocationRecord
 
 
 def row(seq: int, handle: str | None = None, app_id: str = "public") -> RevocationRecord:
@@ -103,3 +103,13 @@ def test_clear_keeps_the_mappings_readers_hold() -> None:
     assert deny.low_water == 0
     deny.apply([row(3)], now=1.0)
     assert "h3" in held
+
+
+def test_payload_changes_are_kept_apart_from_revocations() -> None:
+    deny = make()
+    changed = RevocationRecord(1, "public", "h1", 0, PAYLOAD_CHANGED)
+    assert deny.apply([changed, row(2)], now=0.0) == [row(2)]
+    assert "h1" in deny.changed("public")
+    assert "h1" not in deny.entries("public")
+    assert deny.low_water == 2
+    assert deny.expire(100.0) == 2

@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 
 from tessera.storage import SqlStore
+from tessera.storage.base import PAYLOAD_CHANGED, REVOKED
 
 from .test_contract import NOW, record
 
@@ -85,3 +86,18 @@ def test_reopening_keeps_the_log(store_factory: object, store: SqlStore) -> None
     store.delete_sessions(["a"])
     again = store_factory()  # type: ignore[operator]
     assert [r.session_handle for r in again.read_revocations(0, (), 10)] == ["a"]
+
+
+def test_payload_changes_are_logged_as_such(store: SqlStore) -> None:
+    store.create_session(record("a"))
+    assert store.update_access_token_payload("a", {"r": 1}, NOW)
+    assert store.transform_access_token_payload("a", lambda p: {**p, "s": 2}, NOW)
+    assert not store.update_access_token_payload("gone", {"r": 1}, NOW)
+    assert store.update_session_data("a", {"x": 1}, NOW), "session data is not logged"
+    store.delete_sessions(["a"])
+    rows = store.read_revocations(0, (), 10)
+    assert [(r.session_handle, r.kind) for r in rows] == [
+        ("a", PAYLOAD_CHANGED),
+        ("a", PAYLOAD_CHANGED),
+        ("a", REVOKED),
+    ]

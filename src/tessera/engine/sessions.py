@@ -58,6 +58,8 @@ class RevocationCheck(Protocol):
 
     def is_revoked(self, session_handle: str) -> bool | None: ...
 
+    def payload_changed(self, session_handle: str) -> bool | None: ...
+
 
 class SessionEngine:
     """Sessions of one app, kept in ``store``, under ``config``."""
@@ -216,6 +218,11 @@ class SessionEngine:
         """The revocation feed's answer, ``None`` when there is none to trust."""
         revocations = self.revocations
         return None if revocations is None else revocations.is_revoked(session_handle)
+
+    def payload_changed(self, session_handle: str) -> bool | None:
+        """Whether the stored access-token payload changed lately, by the feed's log."""
+        revocations = self.revocations
+        return None if revocations is None else revocations.payload_changed(session_handle)
 
     def confirm_access_token(
         self, state: SessionState, *, now: int, check_database: bool

@@ -10,12 +10,13 @@ deny set may be older than ``revocation_max_staleness``.
 
 from __future__ import annotations
 
-from ._feed import RevocationFeed, RevocationView
+from ._feed import REVOCATION_MARGIN_S, RevocationFeed, RevocationView
 from ._stats import LAG_BUCKETS_MS, FeedState, FeedStats
 from ._store import RevokingStore
 
 __all__ = [
     "LAG_BUCKETS_MS",
+    "REVOCATION_MARGIN_S",
     "FeedState",
     "FeedStats",
     "RevocationFeed",

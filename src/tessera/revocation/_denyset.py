@@ -17,7 +17,7 @@ from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from ..storage.base import RevocationRecord
+from ..storage.base import PAYLOAD_CHANGED, RevocationRecord
 
 __all__ = ["DenySet", "ReadPlan"]
 
@@ -48,7 +48,9 @@ class DenySet:
         self.late_window = late_window
         #: app id -> {handle: monotonic time the entry may be dropped}
         self.by_app: dict[str, dict[str, float]] = {}
-        self._expiry: deque[tuple[float, str, str]] = deque()
+        #: The same for sessions whose stored access-token payload changed.
+        self.changed_by_app: dict[str, dict[str, float]] = {}
+        self._expiry: deque[tuple[float, dict[str, float], str]] = deque()
         self.low_water = 0
         self._started = False
         self._above: set[int] = set()
@@ -62,6 +64,13 @@ class DenySet:
         found = self.by_app.get(app_id)
         if found is None:
             found = self.by_app.setdefault(app_id, {})
+        return found
+
+    def changed(self, app_id: str) -> dict[str, float]:
+        """Like ``entries``, for sessions whose stored payload changed."""
+        found = self.changed_by_app.get(app_id)
+        if found is None:
+            found = self.changed_by_app.setdefault(app_id, {})
         return found
 
     def __len__(self) -> int:
@@ -92,8 +101,10 @@ class DenySet:
                 self._above.add(seq)
             self._holes.pop(seq, None)
             self.highest_seen = max(self.highest_seen, seq)
-            handles = self.entries(row.app_id)
-            if row.session_handle not in handles:  # else this process revoked it itself
+            if row.kind == PAYLOAD_CHANGED:
+                self._remember(self.changed(row.app_id), row.session_handle, now + self.window)
+                continue
+            if row.session_handle not in self.entries(row.app_id):  # else revoked here
                 fresh.append(row)
             self.note(row.app_id, row.session_handle, now + self.window)
         self._advance(now)
@@ -120,12 +131,18 @@ class DenySet:
     def note(self, app_id: str, handle: str, expires: float) -> None:
         """Deny ``handle`` until ``expires`` (also for revocations made in this process,
         before the log is read)."""
-        self.entries(app_id)[handle] = expires
-        self._expiry.append((expires, app_id, handle))
+        self._remember(self.entries(app_id), handle, expires)
+
+    def changed_here(self, app_id: str, handle: str, expires: float) -> None:
+        self._remember(self.changed(app_id), handle, expires)
+
+    def _remember(self, mapping: dict[str, float], handle: str, expires: float) -> None:
+        mapping[handle] = expires
+        self._expiry.append((expires, mapping, handle))
 
     def clear(self) -> None:
         """Forget everything (kept mappings are emptied in place)."""
-        for handles in self.by_app.values():
+        for handles in (*self.by_app.values(), *self.changed_by_app.values()):
             handles.clear()
         self._expiry.clear()
         self.low_water = self.highest_seen = 0
@@ -139,10 +156,9 @@ class DenySet:
         dropped = 0
         queue = self._expiry
         while queue and queue[0][0] <= now:
-            expires, app_id, handle = queue.popleft()
-            handles = self.by_app.get(app_id)
+            expires, handles, handle = queue.popleft()
             # A handle applied twice (re-read after a skip) keeps its later expiry.
-            if handles is not None and handles.get(handle) == expires:
+            if handles.get(handle) == expires:
                 del handles[handle]
                 dropped += 1
         return dropped

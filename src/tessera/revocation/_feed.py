@@ -23,10 +23,13 @@ from ._denyset import DenySet
 from ._signals import NoSignal, PostgresSignal, RedisPublisher, RedisSignal, Signal
 from ._stats import FeedState, FeedStats, LagHistogram
 
-__all__ = ["RevocationFeed", "RevocationView"]
+__all__ = ["REVOCATION_MARGIN_S", "RevocationFeed", "RevocationView"]
 
 log = logging.getLogger("tessera.revocation")
 
+#: Seconds a revocation is remembered beyond the longest access-token lifetime: covers
+#: clock differences between the machines that sign tokens and the database.
+REVOCATION_MARGIN_S = 60.0
 #: Log rows fetched per query; a catch-up reads page after page.
 PAGE = 5000
 #: Seconds between deny-set expiry sweeps, and between purges of old log rows.
@@ -41,12 +44,13 @@ def _wall_ms() -> float:
 class RevocationView:
     """One app's side of the feed: what the engine asks on every verification."""
 
-    __slots__ = ("_feed", "_handles", "app_id")
+    __slots__ = ("_changed", "_feed", "_handles", "app_id")
 
     def __init__(self, feed: RevocationFeed, app_id: str) -> None:
         self._feed = feed
         self.app_id = app_id
         self._handles = feed._deny.entries(app_id)
+        self._changed = feed._deny.changed(app_id)
 
     def is_revoked(self, session_handle: str) -> bool | None:
         """True or False when the deny set can be trusted now; ``None`` when it cannot
@@ -58,6 +62,13 @@ class RevocationView:
             return False
         feed._untrusted()
         return None
+
+    def payload_changed(self, session_handle: str) -> bool | None:
+        """Whether the session's stored access-token payload changed within the window
+        (``None`` when the feed cannot be trusted now)."""
+        if session_handle in self._changed:
+            return True
+        return False if self._feed.trusted() else None
 
 
 class RevocationFeed:
@@ -131,6 +142,13 @@ class RevocationFeed:
             expires = self._clock() + self._deny.window
             for handle in handles:
                 self._deny.note(app_id, handle, expires)
+        if self._publisher is not None:
+            self._publisher.publish()
+
+    def note_payload_changed(self, app_id: str, handle: str) -> None:
+        """This process just changed a session's stored payload (see ``note_revoked``)."""
+        if self._pid == os.getpid():
+            self._deny.changed_here(app_id, handle, self._clock() + self._deny.window)
         if self._publisher is not None:
             self._publisher.publish()
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from ..storage.base import SessionStore
@@ -35,3 +35,22 @@ class RevokingStore:
         deleted = self._inner.delete_sessions_for_user(user_id, tenant_id, now)
         self._feed.note_revoked(self._inner.app_id, deleted)
         return deleted
+
+    def update_access_token_payload(
+        self, session_handle: str, payload: dict[str, Any], now: int
+    ) -> bool:
+        changed = self._inner.update_access_token_payload(session_handle, payload, now)
+        if changed:
+            self._feed.note_payload_changed(self._inner.app_id, session_handle)
+        return changed
+
+    def transform_access_token_payload(
+        self,
+        session_handle: str,
+        transform: Callable[[dict[str, Any]], dict[str, Any]],
+        now: int,
+    ) -> bool:
+        changed = self._inner.transform_access_token_payload(session_handle, transform, now)
+        if changed:
+            self._feed.note_payload_changed(self._inner.app_id, session_handle)
+        return changed

@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from typing import Any, TypeVar
 
 from ._pool import ConnectionPool
-from .base import AppRecord, KeyRecord, RevocationRecord, SessionRecord
+from .base import PAYLOAD_CHANGED, REVOKED, AppRecord, KeyRecord, RevocationRecord, SessionRecord
 
 __all__ = ["Dialect", "SqlStore"]
 
@@ -252,7 +252,23 @@ class SqlStore:
     def update_access_token_payload(
         self, session_handle: str, payload: dict[str, Any], now: int
     ) -> bool:
-        return self._update_json("access_token_payload", session_handle, payload, now)
+        text, table = _dumps(payload), self._sessions
+
+        def work(cursor: Any) -> bool:
+            with self._transaction(cursor):
+                cursor.execute(
+                    self._sql(
+                        f"UPDATE {table} SET access_token_payload = ? "
+                        "WHERE app_id = ? AND session_handle = ? AND expires_at >= ?"
+                    ),
+                    (text, self.app_id, session_handle, now),
+                )
+                changed = int(cursor.rowcount) == 1
+                if changed:
+                    self._log_revocations(cursor, [session_handle], PAYLOAD_CHANGED)
+            return changed
+
+        return self._run(work)
 
     def _update_json(
         self, column: str, session_handle: str, value: dict[str, Any], now: int
@@ -292,6 +308,7 @@ class SqlStore:
                     ),
                     (_dumps(transform(json.loads(row[0]))), self.app_id, session_handle),
                 )
+                self._log_revocations(cursor, [session_handle], PAYLOAD_CHANGED)
             return True
 
         return self._run(work)
@@ -360,16 +377,16 @@ class SqlStore:
 
         return self._run(work)
 
-    def _log_revocations(self, cursor: Any, handles: list[str]) -> list[str]:
+    def _log_revocations(self, cursor: Any, handles: list[str], kind: int = REVOKED) -> list[str]:
         if not handles:
             return handles
         stamp = self.dialect.now_ms_sql
         for start in range(0, len(handles), _BATCH):
             chunk = handles[start : start + _BATCH]
-            rows = ", ".join([f"(?, ?, {stamp})"] * len(chunk))
+            rows = ", ".join([f"(?, ?, {stamp}, {kind:d})"] * len(chunk))
             cursor.execute(
                 self._sql(
-                    f"INSERT INTO {self._revocations} (app_id, session_handle, revoked_at) "
+                    f"INSERT INTO {self._revocations} (app_id, session_handle, revoked_at, kind) "
                     f"VALUES {rows}"
                 ),
                 [value for handle in chunk for value in (self.app_id, handle)],
@@ -392,11 +409,11 @@ class SqlStore:
             where += f" OR seq IN ({', '.join('?' * len(also_seqs))})"
             params += [int(seq) for seq in also_seqs]
         rows = self._fetch(
-            f"SELECT seq, app_id, session_handle, revoked_at FROM {self._revocations} "
+            f"SELECT seq, app_id, session_handle, revoked_at, kind FROM {self._revocations} "
             f"WHERE {where} ORDER BY seq LIMIT ?",
             (*params, limit),
         )
-        return [RevocationRecord(int(r[0]), r[1], r[2], int(r[3])) for r in rows]
+        return [RevocationRecord(int(r[0]), r[1], r[2], int(r[3]), int(r[4])) for r in rows]
 
     def purge_revocations(self, keep_ms: int) -> int:
         return self._execute(
@@ -595,7 +612,7 @@ def revocation_table_ddl(
     table = (
         f"CREATE TABLE IF NOT EXISTS {prefix}revocations (seq {seq}, "
         "app_id VARCHAR(64) NOT NULL, session_handle VARCHAR(255) NOT NULL, "
-        f"revoked_at {big} NOT NULL{index}){suffix}"
+        f"revoked_at {big} NOT NULL, kind SMALLINT NOT NULL DEFAULT 0{index}){suffix}"
     )
     if inline_index:
         return [table]

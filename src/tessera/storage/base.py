@@ -55,15 +55,21 @@ class KeyRecord:
     private_key: str
 
 
+#: ``RevocationRecord.kind``: the session was revoked, or its stored access-token
+#: payload changed (a database-checked verify then hands out a new token).
+REVOKED, PAYLOAD_CHANGED = 0, 1
+
+
 @dataclass(frozen=True)
 class RevocationRecord:
-    """One revoked session in the revocation log. ``seq`` grows with every revocation
-    (a rolled-back one leaves a hole); ``revoked_at`` is the database's clock (ms)."""
+    """One row of the revocation log. ``seq`` grows with every row (a rolled-back one
+    leaves a hole); ``revoked_at`` is the database's clock (ms) when it was written."""
 
     seq: int
     app_id: str
     session_handle: str
     revoked_at: int
+    kind: int = REVOKED
 
 
 class SessionStore(Protocol):
@@ -103,7 +109,9 @@ class SessionStore(Protocol):
 
     def update_access_token_payload(
         self, session_handle: str, payload: dict[str, Any], now: int
-    ) -> bool: ...
+    ) -> bool:
+        """Replace the stored payload; logs a ``PAYLOAD_CHANGED`` row with the change."""
+        ...
 
     def transform_access_token_payload(
         self,
@@ -113,7 +121,7 @@ class SessionStore(Protocol):
     ) -> bool:
         """Replace the stored payload of a live session by ``transform(payload)``, with
         the row locked throughout, so concurrent merges never lose each other's keys.
-        False when the session is gone."""
+        False when the session is gone. Logs a ``PAYLOAD_CHANGED`` row with the change."""
         ...
 
     def delete_sessions(self, session_handles: Sequence[str]) -> list[str]:
