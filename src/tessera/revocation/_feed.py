@@ -106,6 +106,9 @@ class RevocationFeed:
             RedisPublisher(channel, self._channel_name, clock) if channel is not None else None
         )
         self._closed = False
+        # A parent's connections, inherited across fork(): never used, never closed
+        # (that would end the parent's session), only kept from the garbage collector.
+        self._inherited: list[Any] = []
         self._reset_process_state()
         feed = weakref.ref(self)
         os.register_at_fork(after_in_child=lambda: _start_over_in_child(feed))
@@ -191,11 +194,12 @@ class RevocationFeed:
 
     def _start_over_after_fork(self) -> None:
         # The parent's thread is gone and may have been mid-update: start from nothing.
+        self._inherited.append(self._signal)
         self._reset_process_state()
         self._trusted_until = _NEVER
         self._deny.clear()
         if self._publisher is not None:
-            self._publisher.forget_connection()
+            self._inherited.append(self._publisher.forget_connection())
 
     # -- the thread ------------------------------------------------------------------
 

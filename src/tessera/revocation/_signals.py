@@ -248,10 +248,12 @@ class RedisPublisher:
             self._quiet_until = self._clock() + _BACKOFF_MAX
             log.warning("revocation publish to Redis failed (polling covers it): %s", exc)
 
-    def forget_connection(self) -> None:
-        """In a forked child: the parent's socket is not ours to use or close."""
-        self._client = None
+    def forget_connection(self) -> Any:
+        """In a forked child: the parent's socket is not ours to use or close. Returns
+        the parent's client, for the caller to keep from the garbage collector."""
+        client, self._client = self._client, None
         self._lock = threading.Lock()
+        return client
 
     def close(self) -> None:
         client, self._client = self._client, None
