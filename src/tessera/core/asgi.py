@@ -15,11 +15,13 @@ import threading
 import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import Any, cast
 from urllib.parse import parse_qsl
 
 from .._tessera import wall_clock_ms
+from ..config import SessionConfig
 from ..errors import StorageError
+from ..revocation import REVOCATION_MARGIN_S, RevocationFeed, RevokingStore
 from ..storage import SqlStore, open_store
 from .apps import AppRegistry, UnknownApp, UnknownTenant
 from .config import CoreConfig
@@ -69,7 +71,22 @@ class CoreApp:
             table_name_prefix=config.table_name_prefix,
             pool_size=config.database_pool_size,
         )
-        self.registry = AppRegistry(self.store, config.session_settings, clock=clock)
+        # One revocation feed per process (each uvicorn worker builds its own CoreApp).
+        feed = SessionConfig.from_settings(
+            {**config.session_settings, **config.revocation_settings}
+        )
+        self.revocations = RevocationFeed(
+            self.store,
+            max_staleness=feed.revocation_max_staleness,
+            poll_interval=feed.revocation_poll_seconds,
+            gap_timeout=feed.revocation_gap_timeout,
+            window=feed.access_token_validity + REVOCATION_MARGIN_S,
+            channel=feed.revocation_channel,
+        )
+        revoking = cast(SqlStore, RevokingStore(self.store, self.revocations))
+        self.registry = AppRegistry(
+            revoking, config.session_settings, clock=clock, revocations=self.revocations
+        )
         self.context = Context(self.registry, clock)
         self._clock = clock
         self._api_keys = [k.encode() for k in config.api_keys]
@@ -226,6 +243,12 @@ class CoreApp:
     # -- housekeeping -----------------------------------------------------------------------
 
     def start_housekeeping(self) -> None:
+        try:
+            for app_id in self.registry.list_apps():
+                self.registry.get(app_id)  # each app's token lifetime sizes the feed's window
+        except StorageError as exc:
+            error_log.warning("could not list apps at start-up: %s", exc)
+        self.revocations.ensure_running()
         interval = self.config.expired_session_purge_interval
         if interval <= 0 or self._purger is not None:
             return
@@ -248,4 +271,5 @@ class CoreApp:
     def close(self) -> None:
         self._stop.set()
         self._executor.shutdown(wait=True)
+        self.revocations.close()
         self.store.close()

@@ -33,6 +33,15 @@ SESSION_KEYS = frozenset(
         "session_max_lifetime",
     }
 )
+#: Settings of each process's revocation feed (not per app).
+FEED_KEYS = frozenset(
+    {
+        "revocation_channel",
+        "revocation_max_staleness",
+        "revocation_poll_interval",
+        "revocation_gap_timeout",
+    }
+)
 #: Older or other names accepted for the same settings.
 ALIASES = {
     "access_token_signing_key_update_interval": "access_token_dynamic_signing_key_update_interval",
@@ -82,6 +91,8 @@ class CoreConfig:
     database_url: str | None = None
     #: Session settings for every app, as strings (apps may override them).
     session_settings: Mapping[str, str] = field(default_factory=dict)
+    #: The revocation feed's settings (``FEED_KEYS``), as strings.
+    revocation_settings: Mapping[str, str] = field(default_factory=dict)
     table_name_prefix: str = "tessera_"
     database_pool_size: int = 10
     #: Server processes; ``0`` means one per CPU core.
@@ -126,10 +137,15 @@ def _flatten(raw: Mapping[str, Any]) -> dict[str, str]:
 
 
 def _known_keys() -> set[str]:
-    own = {f.name for f in fields(CoreConfig)} - {"session_settings", "database_url"}
+    own = {f.name for f in fields(CoreConfig)} - {
+        "session_settings",
+        "revocation_settings",
+        "database_url",
+    }
     return (
         own
         | SESSION_KEYS
+        | FEED_KEYS
         | set(ALIASES)
         | IGNORED_KEYS
         | {
@@ -242,8 +258,9 @@ def _build(raw: dict[str, str]) -> CoreConfig:
             except re.error as exc:
                 raise _bad(key, f"not a regular expression: {exc}") from None
     session = {k: v for k, v in raw.items() if k in SESSION_KEYS}
+    feed = {k: v for k, v in raw.items() if k in FEED_KEYS}
     try:
-        SessionConfig.from_settings({**session, "anti_csrf": "VIA_TOKEN"})
+        SessionConfig.from_settings({**session, **feed, "anti_csrf": "VIA_TOKEN"})
     except (ValueError, TypeError) as exc:
         # SessionConfig names the setting: "invalid setting access_token_validity: ..."
         raise ValueError(str(exc).replace("invalid setting", "invalid config", 1)) from None
@@ -267,6 +284,7 @@ def _build(raw: dict[str, str]) -> CoreConfig:
         base_path=base_path,
         database_url=urls[0] if urls else None,
         session_settings=session,
+        revocation_settings=feed,
         table_name_prefix=prefix,
         database_pool_size=_int(raw, "database_pool_size", 10, 1, 1000),
         workers=_int(raw, "workers", 0, 0, 256),

@@ -149,10 +149,16 @@ def verify_session(ctx: Context, req: Request) -> Response:
             state = engine.get_session(token, anti_csrf, now=now, anti_csrf_check=check_anti_csrf)
     except (UnauthorisedError, TryRefreshTokenError) as exc:
         return json_response({"status": "TRY_REFRESH_TOKEN", "message": exc.message})
+    check = check_database or app.config.access_token_blacklisting
+    if check:
+        # The revocation feed answers when it is current (within its staleness bound).
+        revoked = engine.is_revoked(state.session_handle)
+        if revoked:
+            return _unauthorised("Either the session has ended or has been blacklisted")
+        # A stored payload changed since: the database gives the token its new claims.
+        check = revoked is None or engine.payload_changed(state.session_handle) is not False
     try:
-        confirmed = engine.confirm_access_token(
-            state, now=now, check_database=check_database or app.config.access_token_blacklisting
-        )
+        confirmed = engine.confirm_access_token(state, now=now, check_database=check)
     except UnauthorisedError:
         return _unauthorised("Either the session has ended or has been blacklisted")
     answer: dict[str, Any] = {
