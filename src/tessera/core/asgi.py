@@ -24,7 +24,9 @@ from ..storage import SqlStore, open_store
 from .apps import AppRegistry, UnknownApp, UnknownTenant
 from .config import CoreConfig
 from .context import Context
-from .http import HttpError, Request, Response, error, json_response, text_response
+from .guards import RequestGuard
+from .http import ERROR_TABLE, HttpError, Request, Response, error, json_response, text_response
+from .jwks import jwks_response
 from .openapi import openapi_document
 from .routes import ROUTES
 from .routing import split_path
@@ -46,7 +48,10 @@ _CDI_VERSIONS = frozenset(
     + [(5, minor) for minor in range(5)]
 )
 _VERSION = re.compile(r"^(\d{1,3})\.(\d{1,3})$")
-_PATHS = {path for _, path in ROUTES}
+#: API path -> the methods it answers, for the ``Allow`` header of a 405.
+_METHODS: dict[str, list[str]] = {"/hello": ["GET", "HEAD"], "/openapi.json": ["GET"]}
+for _method, _path in sorted(ROUTES):
+    _METHODS.setdefault(_path, []).append(_method)
 
 
 class _TooLarge(Exception):
@@ -73,8 +78,7 @@ class CoreApp:
         self.context = Context(self.registry, clock)
         self._clock = clock
         self._api_keys = [k.encode() for k in config.api_keys]
-        self._allow = re.compile(config.ip_allow_regex) if config.ip_allow_regex else None
-        self._deny = re.compile(config.ip_deny_regex) if config.ip_deny_regex else None
+        self._guard = RequestGuard(config)
         self._executor = ThreadPoolExecutor(
             config.database_pool_size, thread_name_prefix="tessera-core"
         )
@@ -106,6 +110,7 @@ class CoreApp:
             message = await receive()
             if message["type"] == "lifespan.startup":
                 self.start_housekeeping()
+                await asyncio.get_running_loop().run_in_executor(self._executor, self._load_key_set)
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
                 self.close()
@@ -116,7 +121,9 @@ class CoreApp:
         try:
             return await self._dispatch(scope, receive)
         except HttpError as exc:
-            return text_response(exc.status, exc.message)
+            response = text_response(exc.status, exc.message)
+            response.headers.extend(exc.headers)
+            return response
         except (UnknownApp, UnknownTenant) as exc:
             app_id, _, tenant_id = str(exc.args[0]).partition("/")
             what = (
@@ -137,21 +144,25 @@ class CoreApp:
             return text_response(failure.status, failure.message)
 
     async def _dispatch(self, scope: Scope, receive: Receive) -> Response:
-        self._check_ip(scope)
+        self._guard.check(scope)
         route = split_path(scope["path"], self.config.base_path)
         if route is None:
             raise error("not_found")
         method = scope["method"].upper()
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        allowed = _METHODS.get(route.api_path)
+        if allowed is None:
+            raise error("not_found")
+        if method not in allowed:
+            raise HttpError(*ERROR_TABLE["method"], (("allow", ", ".join(allowed)),))
         if route.api_path == "/hello":
             return text_response(200, "Hello")
-        if route.api_path == "/openapi.json" and method == "GET":
+        if route.api_path == "/openapi.json":
             self._check_api_key(headers)
-            return json_response(openapi_document())
-        entry = ROUTES.get((method, route.api_path))
-        if entry is None:
-            raise error("method" if route.api_path in _PATHS else "not_found")
-        handler, needs_key = entry
+            return json_response(
+                openapi_document(bool(self.config.api_keys), self.config.base_path)
+            )
+        handler, needs_key = ROUTES[(method, route.api_path)]
         if needs_key:
             self._check_api_key(headers)
         cdi_version = self._cdi_version(headers)
@@ -166,16 +177,6 @@ class CoreApp:
         return await loop.run_in_executor(self._executor, handler, self.context, request)
 
     # -- checks ---------------------------------------------------------------------------
-
-    def _check_ip(self, scope: Scope) -> None:
-        if self._allow is None and self._deny is None:
-            return
-        client = scope.get("client")
-        ip = client[0] if client else ""
-        if (self._allow is not None and not self._allow.fullmatch(ip)) or (
-            self._deny is not None and self._deny.fullmatch(ip)
-        ):
-            raise error("ip")
 
     def _check_api_key(self, headers: dict[str, str]) -> None:
         if not self._api_keys:
@@ -213,7 +214,8 @@ class CoreApp:
         while True:
             message = await receive()
             if message["type"] == "http.disconnect":
-                break
+                # Gone (or cut off by the body timeout): never act on half a body.
+                raise HttpError(400, "Request body incomplete")
             chunk = message.get("body", b"")
             size += len(chunk)
             if size > limit:
@@ -244,6 +246,14 @@ class CoreApp:
                 continue
             if deleted:
                 access_log.info("purged %d expired sessions", deleted)
+
+    def _load_key_set(self) -> None:
+        """Serve the key set once at start, so it can be answered from memory even if
+        the database goes down before anyone asks for it."""
+        try:
+            jwks_response(self.context, "public")
+        except StorageError as exc:
+            error_log.warning("could not load the signing keys at start: %s", exc)
 
     def close(self) -> None:
         self._stop.set()
