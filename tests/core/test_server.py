@@ -1,5 +1,6 @@
 """The server under the core, driven over real sockets: worker processes die with their
-master, slow or idle connections are cut off, and connections are limited."""
+master, slow or idle connections are cut off, connections are limited, and a client
+cannot write lines of its own into the request log."""
 
 from __future__ import annotations
 
@@ -143,3 +144,18 @@ def test_connections_beyond_the_limit_are_turned_away(
             sock.close()
     time.sleep(0.3)
     assert httpx.get(f"http://127.0.0.1:{port}/hello").status_code == 200
+
+
+def test_a_path_cannot_write_lines_into_the_request_log(
+    tmp_path: Path, process_groups: CoreProcesses
+) -> None:
+    port = free_port()
+    process = launch_core(tmp_path, port, new_session=True)
+    process_groups.append(process)
+    url = wait_until_up(port, process, tmp_path)
+    forged = "/x%0a2030-01-01 00:00:00,000 1 INFO tessera.core.access: POST /forged 200 1.0ms"
+    assert httpx.get(url + forged).status_code == 404
+    assert httpx.get(f"{url}/hello").status_code == 200  # the line before is written
+    lines = (tmp_path / "core.log").read_text().splitlines()
+    assert not [line for line in lines if line.startswith("2030-")]
+    assert any("GET /x\\n2030-01-01" in line for line in lines)

@@ -29,7 +29,7 @@ from .http import ERROR_TABLE, HttpError, Request, Response, error, json_respons
 from .jwks import jwks_response
 from .openapi import openapi_document
 from .routes import ROUTES
-from .routing import split_path
+from .routing import CDI_VERSIONS, split_path
 
 __all__ = ["CoreApp"]
 
@@ -41,12 +41,6 @@ Send = Callable[[Message], Awaitable[None]]
 access_log = logging.getLogger("tessera.core.access")
 error_log = logging.getLogger("tessera.core.error")
 
-#: The ``cdi-version`` values accepted, as the SuperTokens core accepts them: every
-#: version it has spoken since 2.7. Below 2.21 access tokens are minted in version 2.
-_CDI_VERSIONS = frozenset(
-    [*((2, minor) for minor in range(7, 22)), (3, 0), (3, 1), (4, 0)]
-    + [(5, minor) for minor in range(5)]
-)
 _VERSION = re.compile(r"^(\d{1,3})\.(\d{1,3})$")
 #: API path -> the methods it answers, for the ``Allow`` header of a 405.
 _METHODS: dict[str, list[str]] = {"/hello": ["GET", "HEAD"], "/openapi.json": ["GET"]}
@@ -56,6 +50,13 @@ for _method, _path in sorted(ROUTES):
 
 class _TooLarge(Exception):
     pass
+
+
+def _loggable(scope: Scope) -> str:
+    """The request path for a log line: a decoded path may hold line breaks and other
+    control characters, which would let a client write log lines of its own."""
+    path: str = scope["path"]
+    return path if path.isprintable() else path.encode("unicode_escape").decode("ascii")
 
 
 class CoreApp:
@@ -103,7 +104,7 @@ class CoreApp:
         await send({"type": "http.response.start", "status": response.status, "headers": headers})
         await send({"type": "http.response.body", "body": response.body})
         took = (time.perf_counter() - started) * 1000
-        access_log.info("%s %s %d %.1fms", scope["method"], scope["path"], response.status, took)
+        access_log.info("%s %s %d %.1fms", scope["method"], _loggable(scope), response.status, took)
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:
         while True:
@@ -135,11 +136,11 @@ class CoreApp:
             )
             return text_response(400, f"AppId or tenantId not found => {what}")
         except StorageError as exc:
-            error_log.error("database failure on %s %s: %s", scope["method"], scope["path"], exc)
+            error_log.error("database failure on %s %s: %s", scope["method"], _loggable(scope), exc)
             failure = error("storage")
             return text_response(failure.status, failure.message)
         except Exception:
-            error_log.exception("unexpected failure on %s %s", scope["method"], scope["path"])
+            error_log.exception("unexpected failure on %s %s", scope["method"], _loggable(scope))
             failure = error("internal")
             return text_response(failure.status, failure.message)
 
@@ -200,7 +201,7 @@ class CoreApp:
             return (5, 4)
         found = _VERSION.match(version.strip())
         parsed = (int(found[1]), int(found[2])) if found else None
-        if parsed is None or parsed not in _CDI_VERSIONS:
+        if parsed is None or parsed not in CDI_VERSIONS:
             raise HttpError(400, f"cdi-version {version[:20]} not supported")
         return parsed
 

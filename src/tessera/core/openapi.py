@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
+from .routing import CDI_VERSIONS
+
 __all__ = ["openapi_document"]
 
 _STR: dict[str, Any] = {"type": "string"}
@@ -41,6 +43,8 @@ class _Op:
     tenant: bool = False
     #: Whether it is served without an API key.
     open: bool = False
+    #: Whether the body may hold fields beyond ``fields`` (settings of an app or tenant).
+    more_fields: bool = False
 
 
 _KEYS = {"type": "object", "required": ["keys"], "properties": {"keys": {"type": "array"}}}
@@ -99,7 +103,7 @@ _API = [
             "enableAntiCsrf": _BOOL,
             "checkDatabase": _BOOL,
         },
-        ("accessToken", "doAntiCsrfCheck", "enableAntiCsrf"),
+        ("accessToken", "doAntiCsrfCheck"),  # enableAntiCsrf too when checking
     ),
     _Op(
         "post",
@@ -194,6 +198,7 @@ _API = [
             _answer(["OK"], createdNew=_BOOL),
             {"appId": _ID, "coreConfig": _OBJ},
             ("appId",),
+            more_fields=True,
         )
         for path in ("/recipe/multitenancy/app/v2", "/recipe/multitenancy/app")
     ),
@@ -202,7 +207,7 @@ _API = [
         "/recipe/multitenancy/app/remove",
         "Remove an app.",
         _answer(["OK"], didExist=_BOOL),
-        {"appId": _ID},
+        {"appId": _STR},
         ("appId",),
     ),
     _Op(
@@ -218,13 +223,14 @@ _API = [
         _answer(["OK"], createdNew=_BOOL),
         {"tenantId": _ID},
         ("tenantId",),
+        more_fields=True,
     ),
     _Op(
         "post",
         "/recipe/multitenancy/tenant/remove",
         "Remove a tenant of the app.",
         _answer(["OK"], didExist=_BOOL),
-        {"tenantId": _ID},
+        {"tenantId": _STR},
         ("tenantId",),
     ),
     _Op("get", "/openapi.json", "This document.", {"type": "object", "required": ["openapi"]}),
@@ -255,8 +261,8 @@ _CDI_VERSION = {
     "name": "cdi-version",
     "in": "header",
     "required": False,
-    "schema": {"type": "string", "pattern": "^[0-9]{1,3}[.][0-9]{1,3}$"},
-    "description": "The CDI version the caller speaks, 2.7 to 5.4; 5.4 when absent.",
+    "schema": {"enum": [f"{major}.{minor}" for major, minor in sorted(CDI_VERSIONS)]},
+    "description": "The CDI version the caller speaks; 5.4 when absent.",
 }
 
 
@@ -270,7 +276,11 @@ def _operation(op: _Op, path_parameters: list[str], secured: bool) -> dict[str, 
     parameters: list[dict[str, Any]] = [_PATH_PARAMETERS[p] for p in path_parameters]
     operation: dict[str, Any] = {"summary": op.summary, "responses": responses}
     if op.method in ("post", "put"):
-        schema = {"type": "object", "properties": op.fields, "additionalProperties": False}
+        schema = {
+            "type": "object",
+            "properties": op.fields,
+            "additionalProperties": op.more_fields,
+        }
         if op.required:
             schema["required"] = list(op.required)
         operation["requestBody"] = {
@@ -295,9 +305,12 @@ def _operation(op: _Op, path_parameters: list[str], secured: bool) -> dict[str, 
 def openapi_document(api_key_required: bool = True, base_path: str = "") -> dict[str, Any]:
     """The document for a core with (or without) API keys, served under ``base_path``."""
     paths: dict[str, Any] = {}
+    # A path that takes a tenant takes one for every method (an app-level API answers
+    # 403 for a tenant other than public), so its tenant forms list every method.
+    tenant_paths = {op.path for op in _API if op.tenant}
     for op in _API:
         variants = [("", []), ("/appid-{appId}", ["appId"])]
-        if op.tenant:
+        if op.path in tenant_paths:
             variants += [
                 ("/{tenantId}", ["tenantId"]),
                 ("/appid-{appId}/{tenantId}", ["appId", "tenantId"]),
