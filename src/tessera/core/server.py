@@ -153,7 +153,7 @@ def run_foreground(config: CoreConfig, config_path: str | None, overrides: dict[
         access_log=False,
         lifespan="on",
         timeout_graceful_shutdown=_GRACEFUL_SHUTDOWN,
-        http="tessera.core.protocol:LimitedH11Protocol",
+        http=LimitedH11Protocol,
         ws="none",
         # The client address is the peer's; X-Forwarded-For is read only from the
         # trusted_proxies (core/guards.py), never from whoever connects.
