@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from tessera import StorageError, Tessera
-from tessera.storage import Timeouts, open_store
+from tessera.storage import SqlStore, Timeouts, open_store
 
 from .conftest import SERVER_URLS, FakeClock, _unavailable
 from .support.faultproxy import FaultProxy
@@ -233,3 +233,37 @@ def test_faults_during_load_lose_no_session_and_accuse_nobody(faulty: Faulty) ->
     for handle, refresh in held.items():
         assert t.syncio.get_session_information(handle) is not None
         assert t.syncio.refresh_session_without_request_response(refresh).get_handle() == handle
+
+
+def test_revocation_feed_keeps_to_the_time_limits(faulty: Faulty) -> None:
+    t, proxy = faulty.t, faulty.proxy
+    access = t.syncio.create_new_session("user-1").get_access_token()
+    feed = t.revocations
+    assert feed.wait_until_healthy(10)
+    assert isinstance(t.store, SqlStore)
+    if t.store.dialect.name == "postgresql":
+        # The LISTEN connection is opened by the store's dialect, with the store's limits.
+        deadline = time.monotonic() + 5
+        while not feed.stats().signal_connected:
+            assert time.monotonic() < deadline, "the LISTEN connection did not open"
+            time.sleep(0.05)
+        listening: Any = getattr(feed._signal, "_connection", None)
+        parameters = listening.info.get_parameters()
+        assert parameters["connect_timeout"] == str(int(LIMITS.connect))
+        assert f"statement_timeout={int(LIMITS.statement * 1000)}" in parameters["options"]
+        assert parameters["application_name"].startswith("tessera-revocation-feed-")
+    failures = feed.read_failures
+    proxy.blackhole()
+    started = time.monotonic()
+    # A read of the log over a silent network gives up; it does not hang the feed.
+    while feed.read_failures == failures or feed.trusted():
+        assert time.monotonic() - started < BOUND, "a read of the revocation log hung"
+        time.sleep(0.05)
+    assert feed.stats().state == "fallback"
+    # The feed cannot vouch for the session, and the database read fails in bounded time.
+    fails_in_bounded_time(
+        lambda: t.syncio.get_session_without_request_response(access, check_database=True)
+    )
+    proxy.pass_traffic()
+    assert feed.wait_until_healthy(BOUND * 2)
+    assert t.syncio.get_session_without_request_response(access, check_database=True)

@@ -7,6 +7,8 @@ from collections.abc import Callable
 import pytest
 
 from tessera import Tessera, TokenTheftError, TryRefreshTokenError, UnauthorisedError
+from tessera.storage import SqlStore
+from tessera.storage.base import PAYLOAD_CHANGED
 from tessera.syncio import Session
 
 from .conftest import FakeClock
@@ -494,6 +496,10 @@ def test_session_merge_changes_only_the_given_keys(make_tessera: MakeTessera) ->
     payload = in_request.get_access_token_payload()
     assert "role" not in payload
     assert (payload["plan"], payload["theme"]) == ("pro", "dark")
+    # Both changes reach the revocation log, for other processes' revocation feeds.
+    assert isinstance(t.store, SqlStore)
+    logged = [(r.session_handle, r.kind) for r in t.store.read_revocations(0, (), 10)]
+    assert logged == [(session.get_handle(), PAYLOAD_CHANGED)] * 2
 
 
 def test_two_requests_merging_different_keys_keep_both(make_tessera: MakeTessera) -> None:

@@ -19,9 +19,9 @@ MakeTessera = Callable[..., Tessera]
 
 
 @contextmanager
-def sessions_table_missing(store: SqlStore) -> Iterator[None]:
+def sessions_table_missing(store: SqlStore, name: str = "sessions") -> Iterator[None]:
     """Break the database for real: the sessions table disappears under the store."""
-    table, hidden = f"{store.prefix}sessions", f"{store.prefix}hidden"
+    table, hidden = f"{store.prefix}{name}", f"{store.prefix}hidden_{name}"
 
     def rename(cursor: object, old: str, new: str) -> None:
         cursor.execute(f"ALTER TABLE {old} RENAME TO {new}")  # type: ignore[attr-defined]
@@ -69,7 +69,9 @@ async def test_async_callers_get_storage_errors_too(make_tessera: MakeTessera) -
     t = make_tessera()
     assert isinstance(t.store, SqlStore)
     session = await t.asyncio.create_new_session("user-1")
-    with sessions_table_missing(t.store):
+    # The revocation log goes too: a healthy revocation feed would answer without
+    # the sessions table.
+    with sessions_table_missing(t.store), sessions_table_missing(t.store, "revocations"):
         with pytest.raises(StorageError):
             await t.asyncio.get_session_without_request_response(
                 session.get_access_token(), check_database=True
@@ -147,6 +149,34 @@ def test_lost_answer_to_the_rotation_is_not_theft(
     clock.advance(6)
     with pytest.raises(TokenTheftError):
         t.syncio.refresh_session_without_request_response(parent)
+
+
+def test_pending_rotation_reissue_carries_the_stored_refresh_expiry(
+    make_tessera: MakeTessera, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    t = make_tessera(refresh_token_grace_period=10)
+    parent = t.syncio.create_new_session("user-1").get_all_session_tokens_dangerously()
+    assert parent["refreshToken"] is not None
+    rotated_at = clock()
+    rotate = t.store.rotate_refresh_token
+
+    def commit_then_lose_the_answer(*args: Any, **kwargs: Any) -> bool:
+        rotate(*args, **kwargs)
+        raise StorageError("connection lost before the answer arrived")
+
+    monkeypatch.setattr(t.store, "rotate_refresh_token", commit_then_lose_the_answer)
+    with pytest.raises(StorageError):
+        t.engine.refresh_session(parent["refreshToken"], None, now=clock(), disable_anti_csrf=True)
+    monkeypatch.undo()
+    clock.advance(600)  # past the grace period: only the pending rotation covers the retry
+    retry = t.engine.refresh_session(
+        parent["refreshToken"], None, now=clock(), disable_anti_csrf=True
+    )
+    # The successor written by the lost rotation, with the expiry stored for it then.
+    assert retry.refresh_token_expiry == rotated_at + t.config.refresh_token_validity_ms
+    stored = t.store.get_session(retry.session_handle)
+    assert stored is not None
+    assert retry.refresh_token_expiry == stored.expires_at
 
 
 def test_replaying_the_parent_after_its_successor_was_used_is_theft(

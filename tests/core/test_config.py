@@ -7,8 +7,11 @@ from pathlib import Path
 
 import pytest
 
+from tessera import SessionConfig
+from tessera.core.asgi import CoreApp
 from tessera.core.config import load_config
 from tessera.core.routing import split_path
+from tessera.storage import Timeouts
 
 
 def test_defaults_are_loopback_sqlite_and_no_key() -> None:
@@ -16,6 +19,21 @@ def test_defaults_are_loopback_sqlite_and_no_key() -> None:
     assert (config.host, config.port, config.api_keys) == ("127.0.0.1", 3567, ())
     assert config.is_loopback
     assert config.database.startswith("sqlite:///")
+
+
+def test_connection_defaults_are_bounded_and_trust_no_proxy() -> None:
+    config = load_config(environ={})
+    assert config.trusted_proxies == ()
+    assert config.allowed_hosts == ()
+    assert 0 < config.request_header_timeout <= 10
+    assert 0 < config.request_body_timeout <= 15
+    assert 0 < config.keep_alive_timeout <= 10
+    assert 0 < config.max_connections <= 10_000
+    config = load_config(
+        environ={"TRUSTED_PROXIES": "10.0.0.1, 192.168.1.0/24", "ALLOWED_HOSTS": "Core.Internal"}
+    )
+    assert config.trusted_proxies == ("10.0.0.1/32", "192.168.1.0/24")
+    assert config.allowed_hosts == ("core.internal",)
 
 
 def test_file_then_environment(tmp_path: Path) -> None:
@@ -44,11 +62,48 @@ def test_file_then_environment(tmp_path: Path) -> None:
         ({"ACCESS_TOKEN_BLACKLISTING": "yes"}, "access_token_blacklisting"),
         ({"MYSQL_CONNECTION_URI": "postgresql://x"}, "mysql_connection_uri"),
         ({"IP_ALLOW_REGEX": "("}, "ip_allow_regex"),
+        ({"TRUSTED_PROXIES": "10.0.0.1, proxy.local"}, "trusted_proxies"),
+        ({"ALLOWED_HOSTS": "http://core.internal"}, "allowed_hosts"),
+        ({"REQUEST_HEADER_TIMEOUT": "0"}, "request_header_timeout"),
+        ({"REQUEST_BODY_TIMEOUT": "soon"}, "request_body_timeout"),
+        ({"KEEP_ALIVE_TIMEOUT": "-1"}, "keep_alive_timeout"),
+        ({"MAX_CONNECTIONS": "0"}, "max_connections"),
+        ({"DATABASE_CONNECT_TIMEOUT": "soon"}, "database_connect_timeout"),
+        ({"DATABASE_STATEMENT_TIMEOUT": "0"}, "database_statement_timeout"),
+        (
+            {"DATABASE_STATEMENT_TIMEOUT": "6", "DATABASE_SOCKET_TIMEOUT": "6"},
+            "database_socket_timeout",
+        ),
     ],
 )
 def test_bad_values_name_the_key(environ: dict[str, str], key: str) -> None:
     with pytest.raises(ValueError, match=key):
         load_config(environ=environ)
+
+
+def test_database_timeouts_from_file_and_environment_reach_the_store(tmp_path: Path) -> None:
+    defaults = load_config(environ={})
+    library = SessionConfig()
+    assert (
+        defaults.database_connect_timeout,
+        defaults.database_statement_timeout,
+        defaults.database_socket_timeout,
+    ) == (
+        library.database_connect_timeout,
+        library.database_statement_timeout,
+        library.database_socket_timeout,
+    )
+    path = tmp_path / "config.yaml"
+    path.write_text(
+        f"database_url: sqlite:///{tmp_path}/core.db\n"
+        "database_connect_timeout: 2\ndatabase_statement_timeout: 1.5\n"
+    )
+    config = load_config(path, environ={"DATABASE_SOCKET_TIMEOUT": "2.5"})
+    app = CoreApp(config)
+    try:
+        assert app.store.dialect.timeouts == Timeouts(connect=2, statement=1.5, socket=2.5)
+    finally:
+        app.close()
 
 
 def test_unknown_keys_in_the_file_are_refused(tmp_path: Path) -> None:

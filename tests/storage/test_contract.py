@@ -313,30 +313,3 @@ def test_pending_rotation_is_acknowledged_once(store: SqlStore) -> None:
     confirmed = store.get_session("h1")
     assert confirmed is not None
     assert not confirmed.rotation_pending
-
-
-def test_schema_1_is_migrated_on_start(store_factory: Callable[..., SqlStore]) -> None:
-    first = store_factory()
-    first.create_session(record("h1", user_id="bob"))
-    prefix = first.prefix
-    tables = ("sessions", "signing_keys", "secrets", "tenants", "schema")
-
-    def back_to_version_1(cursor: Any) -> None:
-        cursor.execute(f"ALTER TABLE {prefix}sessions DROP COLUMN rotation_pending")
-        cursor.execute(f"UPDATE {prefix}schema SET version = 1")
-        if first.dialect.name == "mysql":
-            for table in tables:
-                cursor.execute(
-                    f"ALTER TABLE {prefix}{table} "
-                    "CONVERT TO CHARACTER SET utf8mb4 COLLATE utf8mb4_bin"
-                )
-
-    first._run(back_to_version_1)
-    migrated = store_factory()
-    assert migrated._fetch(f"SELECT version FROM {prefix}schema") == [(2,)]
-    assert migrated.get_session("h1") == record("h1", user_id="bob")
-    assert migrated.delete_sessions_for_user("bob ", None, NOW) == []
-    assert migrated.get_session("h1 ") is None
-    migrated.create_session(record("h2"))  # the new column takes writes
-    # Starting again finds nothing to do.
-    assert store_factory().get_session("h2") == record("h2")

@@ -3,7 +3,7 @@
 Statements are written with ``?`` placeholders and standard SQL; a ``Dialect`` supplies
 what differs between SQLite, PostgreSQL and MySQL/MariaDB: the driver, the DDL, the
 placeholder style, how to delete a bounded batch, and whether ``DELETE … RETURNING``
-exists.
+exists. The tables themselves, and their migration, are in ``_schema``.
 """
 
 from __future__ import annotations
@@ -14,7 +14,8 @@ from contextlib import contextmanager
 from typing import Any, TypeVar
 
 from ._pool import ConnectionPool, Timeouts
-from .base import AppRecord, KeyRecord, SessionRecord
+from ._schema import TABLES, create_or_migrate
+from .base import PAYLOAD_CHANGED, REVOKED, AppRecord, KeyRecord, RevocationRecord, SessionRecord
 
 __all__ = ["Dialect", "SqlStore"]
 
@@ -26,8 +27,6 @@ _SESSION_COLUMNS = (
     "last_refreshed_at, ip, user_agent, use_static_key, rotation_pending"
 )
 _BATCH = 500
-#: 2: ``rotation_pending``; on MySQL/MariaDB, ids compare exactly (trailing spaces too).
-SCHEMA_VERSION = 2
 
 
 class Dialect:
@@ -43,6 +42,9 @@ class Dialect:
     #: without time limits (SQLite: a second ``:memory:`` connection is another database).
     schema_in_pool = False
     timeouts = Timeouts()
+    #: The database's clock in milliseconds since the epoch, as an SQL expression: the
+    #: revocation log is stamped and purged by one clock whatever the callers' clocks.
+    now_ms_sql = "CAST(EXTRACT(EPOCH FROM clock_timestamp()) * 1000 AS BIGINT)"
 
     def connect(self, *, bounded: bool = True) -> Any:
         """A new connection; ``bounded`` ones carry the database-side time limits."""
@@ -69,8 +71,9 @@ class Dialect:
         """Learn what the server offers, before ``schema`` and ``migrate`` are asked."""
 
     def migrate(self, cursor: Any, prefix: str, from_version: int) -> None:
-        """Bring tables of ``from_version`` to ``SCHEMA_VERSION`` (dialect-specific part,
-        after the common one). Must be safe to run again after a crash half-way."""
+        """Bring tables of ``from_version`` to the current schema version (the
+        dialect-specific part, after the common one). Must be safe to run again after a
+        crash half-way."""
 
     @contextmanager
     def schema_lock(self, cursor: Any) -> Iterator[None]:
@@ -84,6 +87,11 @@ class Dialect:
 
     def purge_statement(self, table: str) -> str:
         raise NotImplementedError
+
+    def notify_statement(self, channel: str) -> str | None:
+        """A statement that wakes listeners when the transaction commits, if the
+        database has one (PostgreSQL's NOTIFY)."""
+        return None
 
 
 class SqlStore:
@@ -104,8 +112,10 @@ class SqlStore:
         self._sessions = f"{prefix}sessions"
         self._keys = f"{prefix}signing_keys"
         self._secrets = f"{prefix}secrets"
-        self._schema_table = f"{prefix}schema"
         self._tenants = f"{prefix}tenants"
+        self._revocations = f"{prefix}revocations"
+        #: The name revocation signals use (PostgreSQL channel, Redis channel).
+        self.revocation_channel = f"{prefix}revocations"
         self._pool = _pool or ConnectionPool(
             dialect.connect,
             size=pool_size,
@@ -168,45 +178,16 @@ class SqlStore:
     def _create_schema(self, connection: Any) -> None:
         cursor = connection.cursor()
         try:
-            self.dialect.prepare(cursor)
-            with self.dialect.schema_lock(cursor):
-                for statement in self.dialect.schema(self.prefix):
-                    cursor.execute(statement)
-                cursor.execute(f"SELECT version FROM {self._schema_table}")
-                row = cursor.fetchone()
-                if row is None:
-                    cursor.execute(
-                        self._sql(f"INSERT INTO {self._schema_table} (version) VALUES (?)"),
-                        (SCHEMA_VERSION,),
-                    )
-                elif int(row[0]) > SCHEMA_VERSION:
-                    raise RuntimeError(
-                        f"the database schema (version {row[0]}) is newer than this tessera "
-                        f"understands ({SCHEMA_VERSION}); upgrade tessera"
-                    )
-                elif int(row[0]) < SCHEMA_VERSION:
-                    self._migrate(cursor, int(row[0]))
+            create_or_migrate(cursor, self.dialect, self.prefix)
         finally:
             cursor.close()
-
-    def _migrate(self, cursor: Any, from_version: int) -> None:
-        if from_version < 2:
-            cursor.execute(f"SELECT * FROM {self._sessions} WHERE 1 = 0")
-            if "rotation_pending" not in [column[0] for column in cursor.description]:
-                cursor.execute(
-                    f"ALTER TABLE {self._sessions} "
-                    "ADD COLUMN rotation_pending SMALLINT DEFAULT 0 NOT NULL"
-                )
-        self.dialect.migrate(cursor, self.prefix, from_version)
-        cursor.execute(self._sql(f"UPDATE {self._schema_table} SET version = ?"), (SCHEMA_VERSION,))
 
     def drop_tables(self) -> None:
         """Remove every table this store created (tests and ``tessera uninstall``)."""
 
         def work(cursor: Any) -> None:
-            tables = (self._sessions, self._keys, self._secrets, self._schema_table)
-            for table in (*tables, self._tenants):
-                cursor.execute(f"DROP TABLE IF EXISTS {table}")
+            for table in TABLES:
+                cursor.execute(f"DROP TABLE IF EXISTS {self.prefix}{table}")
 
         self._run(work)
 
@@ -292,7 +273,23 @@ class SqlStore:
     def update_access_token_payload(
         self, session_handle: str, payload: dict[str, Any], now: int
     ) -> bool:
-        return self._update_json("access_token_payload", session_handle, payload, now)
+        text, table = _dumps(payload), self._sessions
+
+        def work(cursor: Any) -> bool:
+            with self._transaction(cursor):
+                cursor.execute(
+                    self._sql(
+                        f"UPDATE {table} SET access_token_payload = ? "
+                        "WHERE app_id = ? AND session_handle = ? AND expires_at >= ?"
+                    ),
+                    (text, self.app_id, session_handle, now),
+                )
+                changed = int(cursor.rowcount) == 1
+                if changed:
+                    self._log_revocations(cursor, [session_handle], PAYLOAD_CHANGED)
+            return changed
+
+        return self._run(work)
 
     def _update_json(
         self, column: str, session_handle: str, value: dict[str, Any], now: int
@@ -332,6 +329,7 @@ class SqlStore:
                     ),
                     (_dumps(transform(json.loads(row[0]))), self.app_id, session_handle),
                 )
+                self._log_revocations(cursor, [session_handle], PAYLOAD_CHANGED)
             return True
 
         return self._run(work)
@@ -366,20 +364,24 @@ class SqlStore:
         return "user_id = ? AND tenant_id = ? AND expires_at >= ?", [user_id, tenant_id, now]
 
     def _delete_where(self, where: str, params: Sequence[Any]) -> list[str]:
-        table = self._sessions
-        if self.dialect.has_delete_returning:
-            rows = self._fetch(
-                f"DELETE FROM {table} WHERE app_id = ? AND {where} RETURNING session_handle",
-                (self.app_id, *params),
-            )
-            return [row[0] for row in rows]
+        # Every revocation goes through here: the deleted handles enter the revocation
+        # log in the same transaction, so no process can see one without the other.
+        table, lock = self._sessions, self.dialect.row_lock_clause
 
         def work(cursor: Any) -> list[str]:
             with self._transaction(cursor):
+                if self.dialect.has_delete_returning:
+                    cursor.execute(
+                        self._sql(
+                            f"DELETE FROM {table} WHERE app_id = ? AND {where} "
+                            "RETURNING session_handle"
+                        ),
+                        (self.app_id, *params),
+                    )
+                    return self._log_revocations(cursor, [row[0] for row in cursor.fetchall()])
                 cursor.execute(
                     self._sql(
-                        f"SELECT session_handle FROM {table} "
-                        f"WHERE app_id = ? AND {where} FOR UPDATE"
+                        f"SELECT session_handle FROM {table} WHERE app_id = ? AND {where}{lock}"
                     ),
                     (self.app_id, *params),
                 )
@@ -392,12 +394,53 @@ class SqlStore:
                         ),
                         (self.app_id, *handles),
                     )
-            return handles
+                return self._log_revocations(cursor, handles)
 
         return self._run(work)
 
+    def _log_revocations(self, cursor: Any, handles: list[str], kind: int = REVOKED) -> list[str]:
+        if not handles:
+            return handles
+        stamp = self.dialect.now_ms_sql
+        for start in range(0, len(handles), _BATCH):
+            chunk = handles[start : start + _BATCH]
+            rows = ", ".join([f"(?, ?, {stamp}, {kind:d})"] * len(chunk))
+            cursor.execute(
+                self._sql(
+                    f"INSERT INTO {self._revocations} (app_id, session_handle, revoked_at, kind) "
+                    f"VALUES {rows}"
+                ),
+                [value for handle in chunk for value in (self.app_id, handle)],
+            )
+        notify = self.dialect.notify_statement(self.revocation_channel)
+        if notify is not None:
+            cursor.execute(notify)  # delivered at commit, atomically with it
+        return handles
+
     def purge_expired(self, now: int, limit: int) -> int:
         return self._execute(self.dialect.purge_statement(self._sessions), (now, limit))
+
+    # -- the revocation log ----------------------------------------------------------
+
+    def read_revocations(
+        self, after_seq: int, also_seqs: Sequence[int], limit: int
+    ) -> list[RevocationRecord]:
+        where, params = "seq > ?", [after_seq]
+        if also_seqs:
+            where += f" OR seq IN ({', '.join('?' * len(also_seqs))})"
+            params += [int(seq) for seq in also_seqs]
+        rows = self._fetch(
+            f"SELECT seq, app_id, session_handle, revoked_at, kind FROM {self._revocations} "
+            f"WHERE {where} ORDER BY seq LIMIT ?",
+            (*params, limit),
+        )
+        return [RevocationRecord(int(r[0]), r[1], r[2], int(r[3]), int(r[4])) for r in rows]
+
+    def purge_revocations(self, keep_ms: int) -> int:
+        return self._execute(
+            f"DELETE FROM {self._revocations} WHERE revoked_at < {self.dialect.now_ms_sql} - ?",
+            (keep_ms,),
+        )
 
     # -- keys and secrets ----------------------------------------------------------
 
@@ -529,56 +572,3 @@ def _session_record(row: Sequence[Any]) -> SessionRecord:
         use_static_key=bool(row[13]),
         rotation_pending=bool(row[14]),
     )
-
-
-def schema_with_separate_indexes(prefix: str, *, big: str, small: str) -> list[str]:
-    """The whole schema for databases with ``CREATE INDEX IF NOT EXISTS`` (SQLite,
-    PostgreSQL). MySQL lacks it, so its dialect declares the indexes inside the table."""
-    return [
-        session_table_ddl(prefix, text="TEXT", big=big, small=small),
-        # user_id first: led by app_id, PostgreSQL picked this index for primary-key
-        # lookups on a table it had not analysed yet, and read every row of the app.
-        f"CREATE INDEX IF NOT EXISTS {prefix}sessions_by_user ON {prefix}sessions "
-        "(user_id, app_id, tenant_id)",
-        f"CREATE INDEX IF NOT EXISTS {prefix}sessions_expiry ON {prefix}sessions (expires_at)",
-        *other_tables_ddl(prefix, text="TEXT", big=big),
-        *app_tables_ddl(prefix, text="TEXT", big=big),
-    ]
-
-
-def session_table_ddl(prefix: str, *, text: str, big: str, small: str, tail: str = "") -> str:
-    """The sessions table, in a dialect's column types."""
-    return (
-        f"CREATE TABLE IF NOT EXISTS {prefix}sessions ("
-        "app_id VARCHAR(64) NOT NULL, session_handle VARCHAR(255) NOT NULL, "
-        "tenant_id VARCHAR(64) NOT NULL, user_id VARCHAR(128) NOT NULL, "
-        "refresh_token_hash VARCHAR(128) NOT NULL, previous_refresh_token_hash VARCHAR(128), "
-        f"refresh_token_rotated_at {big}, session_data {text} NOT NULL, "
-        f"access_token_payload {text} NOT NULL, created_at {big} NOT NULL, "
-        f"expires_at {big} NOT NULL, last_refreshed_at {big} NOT NULL, ip VARCHAR(64), "
-        f"user_agent {text}, use_static_key {small} NOT NULL, "
-        f"rotation_pending {small} DEFAULT 0 NOT NULL, "
-        f"PRIMARY KEY (app_id, session_handle){tail})"
-    )
-
-
-def other_tables_ddl(prefix: str, *, text: str, big: str, suffix: str = "") -> list[str]:
-    return [
-        f"CREATE TABLE IF NOT EXISTS {prefix}signing_keys (app_id VARCHAR(64) NOT NULL, "
-        f"kid VARCHAR(255) NOT NULL, algorithm VARCHAR(16) NOT NULL, created_at {big} NOT NULL, "
-        f"public_key {text} NOT NULL, private_key {text} NOT NULL, "
-        f"PRIMARY KEY (app_id, kid)){suffix}",
-        f"CREATE TABLE IF NOT EXISTS {prefix}secrets (app_id VARCHAR(64) NOT NULL, "
-        f"name VARCHAR(128) NOT NULL, value {text} NOT NULL, created_at {big} NOT NULL, "
-        f"PRIMARY KEY (app_id, name)){suffix}",
-        f"CREATE TABLE IF NOT EXISTS {prefix}schema (version INTEGER NOT NULL){suffix}",
-    ]
-
-
-def app_tables_ddl(prefix: str, *, text: str, big: str, suffix: str = "") -> list[str]:
-    """Apps and tenants of the core service (``tenant_id = 'public'`` is the app itself)."""
-    return [
-        f"CREATE TABLE IF NOT EXISTS {prefix}tenants (app_id VARCHAR(64) NOT NULL, "
-        f"tenant_id VARCHAR(64) NOT NULL, config {text} NOT NULL, created_at {big} NOT NULL, "
-        f"PRIMARY KEY (app_id, tenant_id)){suffix}",
-    ]

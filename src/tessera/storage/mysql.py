@@ -1,4 +1,4 @@
-"""MySQL and MariaDB through PyMySQL (``pip install tessera[mysql]``).
+"""MySQL and MariaDB through PyMySQL (``pip install tessera-sessions[mysql]``).
 
 Two details matter here. Text columns use a binary collation without padding,
 because MySQL's default comparisons ignore case and even its ``utf8mb4_bin`` ignores
@@ -20,7 +20,14 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from ._pool import Timeouts
-from ._sql import Dialect, app_tables_ddl, other_tables_ddl, session_table_ddl
+from ._schema import (
+    TABLES,
+    app_tables_ddl,
+    other_tables_ddl,
+    revocation_table_ddl,
+    session_table_ddl,
+)
+from ._sql import Dialect
 
 __all__ = ["MysqlDialect"]
 
@@ -33,6 +40,7 @@ class MysqlDialect(Dialect):
     # MariaDB has DELETE ... RETURNING, MySQL does not: use the portable form.
     has_delete_returning = False
     begin_statement = "START TRANSACTION"
+    now_ms_sql = "CAST(UNIX_TIMESTAMP(NOW(3)) * 1000 AS SIGNED)"
 
     def __init__(self, url: str, timeouts: Timeouts | None = None) -> None:
         try:
@@ -40,7 +48,7 @@ class MysqlDialect(Dialect):
             from pymysql.constants import CLIENT
         except ImportError:
             raise ImportError(
-                "the mysql:// store needs PyMySQL: pip install 'tessera[mysql]'"
+                "the mysql:// store needs PyMySQL: pip install 'tessera-sessions[mysql]'"
             ) from None
         self._pymysql = pymysql
         parts = urlsplit(url)
@@ -114,13 +122,20 @@ class MysqlDialect(Dialect):
             + options,
             *other_tables_ddl(prefix, text="TEXT", big="BIGINT", suffix=options),
             *app_tables_ddl(prefix, text="TEXT", big="BIGINT", suffix=options),
+            *revocation_table_ddl(
+                prefix,
+                seq="BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY",
+                big="BIGINT",
+                suffix=options,
+                inline_index=True,
+            ),
         ]
 
     def migrate(self, cursor: Any, prefix: str, from_version: int) -> None:
         if from_version < 2:
             # utf8mb4_bin pads: "bob" = "bob ". Converting only makes more ids distinct,
             # so no key can collide.
-            for table in ("sessions", "signing_keys", "secrets", "tenants", "schema"):
+            for table in TABLES:
                 cursor.execute(
                     f"ALTER TABLE {prefix}{table} "
                     f"CONVERT TO CHARACTER SET utf8mb4 COLLATE {self._collation}"

@@ -14,7 +14,8 @@ from contextlib import contextmanager
 from typing import Any
 
 from ._pool import Timeouts
-from ._sql import Dialect, schema_with_separate_indexes
+from ._schema import revocation_table_ddl, schema_with_separate_indexes
+from ._sql import Dialect
 
 __all__ = ["SqliteDialect"]
 
@@ -27,6 +28,7 @@ class SqliteDialect(Dialect):
     begin_statement = "BEGIN IMMEDIATE"
     row_lock_clause = ""
     schema_in_pool = True
+    now_ms_sql = "CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)"
 
     def __init__(self, path: str, timeouts: Timeouts | None = None) -> None:
         self.path = path
@@ -55,7 +57,11 @@ class SqliteDialect(Dialect):
         return ()
 
     def schema(self, prefix: str) -> list[str]:
-        return schema_with_separate_indexes(prefix, big="INTEGER", small="INTEGER")
+        return [
+            *schema_with_separate_indexes(prefix, big="INTEGER", small="INTEGER"),
+            # AUTOINCREMENT: a number is never reused, even after the newest row is purged.
+            *revocation_table_ddl(prefix, seq="INTEGER PRIMARY KEY AUTOINCREMENT", big="INTEGER"),
+        ]
 
     @contextmanager
     def schema_lock(self, cursor: Any) -> Iterator[None]:
