@@ -31,3 +31,68 @@ def test_base64url_rejects_other_spellings(text: str) -> None:
         return
     with pytest.raises(jws.MalformedToken):
         jws.b64url_decode(text)
+
+
+# -- nesting, crit and ECDSA malleability ----------------------------------------------
+
+_P256_ORDER = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
+
+
+def _deep(levels: int) -> bytes:
+    return b'{"a":' + b"[" * levels + b"]" * levels + b"}"
+
+
+@pytest.mark.parametrize("where", ["header", "payload"])
+@pytest.mark.parametrize("text", [b"[" * 1500 + b"]" * 1500, _deep(1500), _deep(64)])
+def test_deeply_nested_segment_is_malformed_not_a_recursion_error(where: str, text: bytes) -> None:
+    key = generate_key("EdDSA", dynamic=True, now=1)
+    header, payload, signature = jws.sign({"alg": "EdDSA"}, {"n": 1}, key.private_key).split(".")
+    deep = jws.b64url_encode(text)
+    token = f"{deep}.{payload}.{signature}" if where == "header" else f"{header}.{deep}.{signature}"
+    with pytest.raises(jws.MalformedToken):
+        jws.parse(token)
+
+
+def test_nesting_up_to_the_limit_parses() -> None:
+    key = generate_key("EdDSA", dynamic=True, now=1)
+    value: object = 1
+    for _ in range(63):  # 63 arrays inside the payload object: 64 levels
+        value = [value]
+    token = jws.sign({"alg": "EdDSA"}, {"a": value}, key.private_key)
+    assert jws.parse(token).payload == {"a": value}
+
+
+def test_big_integers_still_parse_but_nan_does_not() -> None:
+    # orjson refuses integers past 64 bits; the fallback parser must not add NaN.
+    key = generate_key("EdDSA", dynamic=True, now=1)
+    token = jws.sign({"alg": "EdDSA"}, {"n": 2**80}, key.private_key)
+    assert jws.parse(token).payload == {"n": 2**80}
+    header, _, signature = token.split(".")
+    for text in (
+        b'{"n":NaN,"m":1}',
+        b'{"n":Infinity}',
+        b'{"n":-Infinity, "m":1}',
+        b'{"n":1e999,"m":100000000000000000000000}',
+    ):
+        with pytest.raises(jws.MalformedToken):
+            jws.parse(f"{header}.{jws.b64url_encode(text)}.{signature}")
+
+
+def test_a_signed_header_with_crit_is_refused() -> None:
+    key = generate_key("EdDSA", dynamic=True, now=1)
+    header = {"alg": "EdDSA", "crit": ["exp"], "exp": 1}
+    with pytest.raises(jws.MalformedToken, match="critical"):
+        jws.parse(jws.sign(header, {"n": 1}, key.private_key))
+
+
+def test_es256_signatures_are_low_s_and_the_high_s_twin_is_refused() -> None:
+    key = generate_key("ES256", dynamic=True, now=1)
+    for n in range(40):  # each signature has a ~1/2 chance of coming out high-S unfixed
+        token = jws.sign({"alg": "ES256"}, {"n": n}, key.private_key)
+        parsed = jws.parse(token)
+        r, s = parsed.signature[:32], int.from_bytes(parsed.signature[32:], "big")
+        assert s <= _P256_ORDER // 2
+        assert jws.verify_signature(parsed, key.public_key, "ES256")
+        twin = r + (_P256_ORDER - s).to_bytes(32, "big")
+        forged = jws.parse(token.rpartition(".")[0] + "." + jws.b64url_encode(twin))
+        assert not jws.verify_signature(forged, key.public_key, "ES256")
