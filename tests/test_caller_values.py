@@ -48,6 +48,16 @@ def test_editing_a_verified_payload_does_not_change_the_next_verification(
     assert again.get_access_token_payload()["perms"] == ["read"]
 
 
+def test_big_integer_claims_come_back_exactly(local: Tessera) -> None:
+    claims = {"big": 2**64 + 1, "negative": -(2**63) - 1, "ids": [12345678901234567890123]}
+    token = local.syncio.create_new_session("u", claims).get_access_token()
+    for _ in range(2):  # verified, then remembered
+        session = local.syncio.get_session_without_request_response(token)
+        assert session is not None
+        payload = session.get_access_token_payload()
+        assert {k: payload[k] for k in claims} == claims
+
+
 def test_the_session_keeps_nothing_of_the_callers_objects(local: Tessera) -> None:
     perms = ["read"]
     payload: dict[str, Any] = {"perms": perms, "org": {"id": 1}}

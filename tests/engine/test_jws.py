@@ -62,11 +62,22 @@ def test_nesting_up_to_the_limit_parses() -> None:
     assert jws.parse(token).payload == {"a": value}
 
 
-def test_big_integers_still_parse_but_nan_does_not() -> None:
-    # orjson refuses integers past 64 bits; the fallback parser must not add NaN.
+@pytest.mark.parametrize(
+    "number", [2**64 + 1, -(2**63) - 1, 10**30 + 7, -(10**40) - 3, 2**63 - 1, -(2**63)]
+)
+def test_integers_past_64_bits_keep_every_digit(number: int) -> None:
     key = generate_key("EdDSA", dynamic=True, now=1)
-    token = jws.sign({"alg": "EdDSA"}, {"n": 2**80}, key.private_key)
-    assert jws.parse(token).payload == {"n": 2**80}
+    claims = {"n": number, "nested": [{"m": number}], "hash": "f" + "1" * 30}
+    payload = jws.parse(jws.sign({"alg": "EdDSA"}, claims, key.private_key)).payload
+    assert payload == claims
+    assert type(payload["n"]) is int
+
+
+def test_big_integers_still_parse_but_nan_does_not() -> None:
+    # The exact parser that big integers need must not add NaN and Infinity.
+    key = generate_key("EdDSA", dynamic=True, now=1)
+    token = jws.sign({"alg": "EdDSA"}, {"n": 2**80 + 1}, key.private_key)
+    assert jws.parse(token).payload == {"n": 2**80 + 1}
     header, _, signature = token.split(".")
     for text in (
         b'{"n":NaN,"m":1}',

@@ -13,6 +13,7 @@ from __future__ import annotations
 import binascii
 import json
 import math
+import re
 from collections.abc import Mapping
 from typing import Any, cast
 
@@ -54,6 +55,9 @@ _TO_URLSAFE = bytes.maketrans(b"+/", b"-_")
 #: only the low one, so that a signature has one spelling.
 _P256_ORDER = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
 _P256_HALF_ORDER = _P256_ORDER // 2
+#: 19 digits in a row, not inside a word (such as a hex hash): perhaps an integer that
+#: does not fit in 64 bits.
+_LONG_NUMBER = re.compile(rb"(?<![A-Za-z0-9])[0-9]{19}")
 
 
 class MalformedToken(ValueError):
@@ -97,18 +101,27 @@ def _json_segment(segment: str) -> tuple[dict[str, Any], bytes]:
 def decode_json_object(data: bytes) -> dict[str, Any]:
     """The JSON object ``data`` spells (its depth already bounded); ``MalformedToken``
     otherwise."""
-    try:
-        value = orjson.loads(data)
-    except orjson.JSONDecodeError:
-        # orjson refuses integers beyond 64 bits, which JSON allows: ask the slow parser,
-        # without the NaN and Infinity it would otherwise accept (1e999 included).
+    # orjson reads an integer beyond 64 bits as a float (older versions refuse it),
+    # which would change a signed claim: such text goes to the exact parser.
+    if _LONG_NUMBER.search(data):
+        value = _exact_json(data)
+    else:
         try:
-            value = json.loads(data, parse_constant=_not_json, parse_float=_finite_float)
-        except (UnicodeDecodeError, ValueError, RecursionError):
-            raise MalformedToken("segment is not JSON") from None
+            value = orjson.loads(data)
+        except orjson.JSONDecodeError:
+            value = _exact_json(data)
     if not isinstance(value, dict):
         raise MalformedToken("segment is not a JSON object")
     return value
+
+
+def _exact_json(data: bytes) -> Any:
+    # The standard parser, without the NaN and Infinity it would otherwise accept
+    # (1e999 included).
+    try:
+        return json.loads(data, parse_constant=_not_json, parse_float=_finite_float)
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        raise MalformedToken("segment is not JSON") from None
 
 
 def _not_json(constant: str) -> Any:
