@@ -16,7 +16,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import padding
 
 from tessera import Tessera, TokenTheftError, TryRefreshTokenError, UnauthorisedError
 from tessera.engine import jws
@@ -83,6 +84,15 @@ def _signed_with_crit(v: Victim) -> str:
     return jws.sign(header, v.decoded(v.payload), key.private_key)
 
 
+def _signed_with_a_lone_surrogate(v: Victim) -> str:
+    """Signed with the app's own key, over claims that are not Unicode text."""
+    key = v.t.engine.keys.signing_key(v.clock(), dynamic=True)
+    claims = json.dumps({**v.decoded(v.payload), "antiCsrfToken": "\ud800"}).encode()
+    signing_input = f"{v.header}.{b64url_encode(claims)}".encode()
+    signature = key.private_key.sign(signing_input, padding.PKCS1v15(), hashes.SHA256())  # type: ignore[call-arg,arg-type]
+    return f"{signing_input.decode()}.{b64url_encode(signature)}"
+
+
 def _deep(levels: int) -> str:
     return b64url_encode(b'{"a":' + b"[" * levels + b"]" * levels + b"}")
 
@@ -139,6 +149,7 @@ ACCESS_CASES: dict[str, tuple[Callable[[Victim], Any], type[Exception]]] = {
     "payload nested 65 deep": (lambda v: f"{v.header}.{_deep(64)}.{v.signature}", UNAUTH),
     "lone surrogate": (lambda v: v.access[:-1] + "\ud800", UNAUTH),
     "signed, with an unknown crit extension": (_signed_with_crit, UNAUTH),
+    "signed, with a lone surrogate": (_signed_with_a_lone_surrogate, UNAUTH),
 }
 
 

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from tessera.engine import jws
 from tessera.engine.keys import generate_key
@@ -87,6 +88,27 @@ def test_big_integers_still_parse_but_nan_does_not() -> None:
     ):
         with pytest.raises(jws.MalformedToken):
             jws.parse(f"{header}.{jws.b64url_encode(text)}.{signature}")
+
+
+def _signed_raw(payload: bytes) -> str:
+    """A token over exactly ``payload`` (which ``jws.sign`` would never write)."""
+    key = generate_key("EdDSA", dynamic=True, now=1).private_key
+    assert isinstance(key, ed25519.Ed25519PrivateKey)
+    signing_input = jws.b64url_encode(b'{"alg":"EdDSA"}') + "." + jws.b64url_encode(payload)
+    return signing_input + "." + jws.b64url_encode(key.sign(signing_input.encode()))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [rb'{"sub":"\ud800"}', rb'{"\udfff":1}', rb'{"n":123456789012345678901,"s":"\ud800"}'],
+)
+def test_lone_surrogates_are_malformed_even_under_a_good_signature(text: bytes) -> None:
+    with pytest.raises(jws.MalformedToken):
+        jws.parse(_signed_raw(text))
+
+
+def test_escaped_surrogate_pairs_are_text() -> None:
+    assert jws.parse(_signed_raw(rb'{"s":"\ud83d\ude00"}')).payload == {"s": "\U0001f600"}
 
 
 def test_a_signed_header_with_crit_is_refused() -> None:

@@ -26,7 +26,7 @@ from cryptography.hazmat.primitives.asymmetric.utils import (
     encode_dss_signature,
 )
 
-from .values import json_nesting_exceeds
+from .values import checked_json, json_nesting_exceeds
 
 __all__ = [
     "MalformedToken",
@@ -116,11 +116,12 @@ def decode_json_object(data: bytes) -> dict[str, Any]:
 
 
 def _exact_json(data: bytes) -> Any:
-    # The standard parser, without the NaN and Infinity it would otherwise accept
-    # (1e999 included).
+    # The standard parser, without what it accepts beyond JSON text: NaN and Infinity
+    # (1e999 included) and lone surrogates ("\ud800", which orjson refuses).
     try:
-        return json.loads(data, parse_constant=_not_json, parse_float=_finite_float)
-    except (UnicodeDecodeError, ValueError, RecursionError):
+        value = json.loads(data, parse_constant=_not_json, parse_float=_finite_float)
+        return checked_json(value, "segment")
+    except (UnicodeDecodeError, ValueError, TypeError, RecursionError):
         raise MalformedToken("segment is not JSON") from None
 
 
