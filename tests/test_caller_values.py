@@ -199,3 +199,22 @@ def test_client_tokens_with_lone_surrogates_are_session_errors(make_tessera: Mak
     with pytest.raises(UnauthorisedError):
         t.syncio.get_session_without_request_response(tokens["accessToken"] + "\ud800", anti_csrf)
     assert t.syncio.refresh_session_without_request_response(refresh, anti_csrf)
+
+
+async def test_the_async_functions_refuse_the_same_values(local: Tessera) -> None:
+    with pytest.raises(ValueError, match="user_id"):
+        await local.asyncio.create_new_session("u\x00")
+    with pytest.raises(ValueError, match="JSON has no NaN"):
+        await local.asyncio.create_new_session("u", {"a": math.inf})
+    session = await local.asyncio.create_new_session("u", {"perms": ["read"]})
+    with pytest.raises(ValueError, match="session_handle"):
+        await local.asyncio.revoke_session(session.get_handle() + "\ud800")
+    with pytest.raises(TypeError, match="must be a dict"):
+        await session.merge_into_access_token_payload(["not", "a", "dict"])  # type: ignore[arg-type]
+    token = session.get_access_token()
+    verified = await local.asyncio.get_session_without_request_response(token)
+    assert verified is not None
+    verified.get_access_token_payload()["perms"].append("admin")
+    again = await local.asyncio.get_session_without_request_response(token)
+    assert again is not None
+    assert again.get_access_token_payload()["perms"] == ["read"]

@@ -174,6 +174,8 @@ def _well_formed_claims(payload: dict[str, Any]) -> bool:
 
 def merge_payload(current: Mapping[str, Any], update: Mapping[str, Any]) -> dict[str, Any]:
     """The custom claims of ``current`` with ``update`` applied; ``None`` removes a key."""
+    if not isinstance(update, Mapping):
+        raise TypeError("the access token payload update must be a dict")
     merged = {k: v for k, v in current.items() if k not in PROTECTED_CLAIMS}
     for key, value in update.items():
         if value is None:
