@@ -13,8 +13,7 @@ from __future__ import annotations
 import binascii
 import json
 import math
-import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, cast
 
 import orjson
@@ -35,6 +34,7 @@ __all__ = [
     "b64url_decode",
     "b64url_encode",
     "decode_json_object",
+    "fast_decoder",
     "parse",
     "sign",
     "verify_signature",
@@ -55,9 +55,14 @@ _TO_URLSAFE = bytes.maketrans(b"+/", b"-_")
 #: only the low one, so that a signature has one spelling.
 _P256_ORDER = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
 _P256_HALF_ORDER = _P256_ORDER // 2
-#: 19 digits in a row, not inside a word (such as a hex hash): perhaps an integer that
-#: does not fit in 64 bits.
-_LONG_NUMBER = re.compile(rb"(?<![A-Za-z0-9])[0-9]{19}")
+#: Bytes sorted into digits ("0"), letters ("a") and the rest (" "), in one C pass: 19
+#: digits after a non-letter may be an integer that does not fit in 64 bits, while a run
+#: inside a word (a hex hash) is not a number. (A regular expression costs 5 µs here.)
+_CHARACTER_CLASS = bytes(
+    ord("0") if chr(b).isdigit() and b < 128 else ord("a") if chr(b).isalpha() and b < 128 else 32
+    for b in range(256)
+)
+_LONG_NUMBER = b" " + b"0" * 19
 
 
 class MalformedToken(ValueError):
@@ -103,7 +108,7 @@ def decode_json_object(data: bytes) -> dict[str, Any]:
     otherwise."""
     # orjson reads an integer beyond 64 bits as a float (older versions refuse it),
     # which would change a signed claim: such text goes to the exact parser.
-    if _LONG_NUMBER.search(data):
+    if _LONG_NUMBER in data.translate(_CHARACTER_CLASS):
         value = _exact_json(data)
     else:
         try:
@@ -113,6 +118,19 @@ def decode_json_object(data: bytes) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise MalformedToken("segment is not a JSON object")
     return value
+
+
+def fast_decoder(data: bytes) -> Callable[[bytes], Any]:
+    """The quickest parser that reads ``data`` exactly as ``decode_json_object`` did,
+    for JSON text it has accepted: orjson alone, unless the text may hold a long
+    integer or orjson refuses it."""
+    if _LONG_NUMBER in data.translate(_CHARACTER_CLASS):
+        return _exact_json
+    try:
+        orjson.loads(data)
+    except orjson.JSONDecodeError:
+        return _exact_json
+    return orjson.loads
 
 
 def _exact_json(data: bytes) -> Any:
