@@ -17,7 +17,7 @@ that succeeds without the genuine token, a theft report from a token that is not
 genuine, and any exception other than ``UnauthorisedError``/``TryRefreshTokenError``.
 The totals are printed; the exit status is 1 when any failure occurred.
 
-With ``--engine atheris`` (``pip install 'tessera[fuzz]'``; the default when it imports)
+With ``--engine atheris`` (``pip install 'tessera-sessions[fuzz]'``; the default when it imports)
 libFuzzer chooses the bytes, guided by coverage of tessera's code. ``--engine mutate``
 draws them from a seeded ``random.Random`` instead: no dependency, reproducible.
 """

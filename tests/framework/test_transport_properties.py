@@ -3,8 +3,9 @@
 Cookie and ``Authorization`` parsing (``transport.py``) never fails on any text, reads
 back exactly the token that was put in, and the verify and refresh flows behind them
 accept a request only when it carries the genuine token; every other request ends in
-a typed tessera error that the error table answers with 401 (never a 500). Run longer
-with ``HYPOTHESIS_PROFILE=thorough``.
+a typed tessera error that the error table answers with 401 (or, for duplicated
+refresh cookies, its own answer; never a 5xx). Run longer with
+``HYPOTHESIS_PROFILE=thorough``.
 """
 
 from __future__ import annotations
@@ -199,11 +200,14 @@ def _carries(view: RequestView, token: str) -> bool:
 
 
 def _settles(live: Live, view: RequestView, error: TesseraError) -> None:
-    """The error table answers 401 (500 only for duplicate refresh cookies, by design)."""
+    """The error table answers a session error with 401, and nothing with a 5xx."""
     event(type(error).__name__)
     layer = SessionLayer(live.tessera, FrameworkConfig())
-    expected = 500 if isinstance(error, DuplicateCookiesError) else 401
-    assert layer.exchange(view).fail(error).status == expected
+    status = layer.exchange(view).fail(error).status
+    if isinstance(error, DuplicateCookiesError):
+        assert status < 500
+    else:
+        assert status == 401
 
 
 @given(data=st.data())

@@ -16,6 +16,7 @@ from typing import Any
 
 from ..config import SessionConfig
 from ..engine.sessions import SessionEngine
+from ..revocation import REVOCATION_MARGIN_S, RevocationFeed
 from ..storage import SqlStore
 from .config import ALIASES, SESSION_KEYS
 
@@ -69,8 +70,10 @@ class AppRegistry:
         *,
         clock: Callable[[], int],
         base: Mapping[str, Any] | None = None,
+        revocations: RevocationFeed | None = None,
     ) -> None:
         self._store = store
+        self._revocations = revocations
         self._defaults = dict(defaults)
         self._base = dict(base or {})
         self._clock = clock
@@ -116,6 +119,10 @@ class AppRegistry:
             replace(stateless, use_dynamic_access_token_signing_key=False), store
         )
         static.keys = dynamic.keys
+        if self._revocations is not None:
+            # Revocations must be remembered as long as this app's tokens can live.
+            self._revocations.set_window(config.access_token_validity + REVOCATION_MARGIN_S)
+            dynamic.revocations = static.revocations = self._revocations.view(app_id)
         return AppEngines(app_id, config, dict(overrides), dynamic, static)
 
     def put_app(self, app_id: str, core_config: Mapping[str, Any]) -> bool:

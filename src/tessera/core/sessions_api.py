@@ -124,9 +124,7 @@ def create_session(ctx: Context, req: Request) -> Response:
         )
     except (ValueError, TypeError) as exc:
         raise BadRequest(str(exc)) from None
-    return _new_tokens_answer(
-        state, claims, req, v2_key, now + app.config.refresh_token_validity_ms, now
-    )
+    return _new_tokens_answer(state, claims, req, v2_key, now)
 
 
 def verify_session(ctx: Context, req: Request) -> Response:
@@ -151,10 +149,16 @@ def verify_session(ctx: Context, req: Request) -> Response:
             state = engine.get_session(token, anti_csrf, now=now, anti_csrf_check=check_anti_csrf)
     except (UnauthorisedError, TryRefreshTokenError) as exc:
         return json_response({"status": "TRY_REFRESH_TOKEN", "message": exc.message})
+    check = check_database or app.config.access_token_blacklisting
+    if check:
+        # The revocation feed answers when it is current (within its staleness bound).
+        revoked = engine.is_revoked(state.session_handle)
+        if revoked:
+            return _unauthorised("Either the session has ended or has been blacklisted")
+        # A stored payload changed since: the database gives the token its new claims.
+        check = revoked is None or engine.payload_changed(state.session_handle) is not False
     try:
-        confirmed = engine.confirm_access_token(
-            state, now=now, check_database=check_database or app.config.access_token_blacklisting
-        )
+        confirmed = engine.confirm_access_token(state, now=now, check_database=check)
     except UnauthorisedError:
         return _unauthorised("Either the session has ended or has been blacklisted")
     answer: dict[str, Any] = {
@@ -217,14 +221,7 @@ def refresh_session(ctx: Context, req: Request) -> Response:
         return json_response({"status": "TOKEN_THEFT_DETECTED", "session": who})
     except UnauthorisedError as exc:
         return _unauthorised(exc.message)
-    return _new_tokens_answer(
-        state,
-        _claims(state.access_token.payload),
-        req,
-        v2_key,
-        now + app.config.refresh_token_validity_ms,
-        now,
-    )
+    return _new_tokens_answer(state, _claims(state.access_token.payload), req, v2_key, now)
 
 
 def regenerate(ctx: Context, req: Request) -> Response:
@@ -351,17 +348,17 @@ def _new_tokens_answer(
     claims: dict[str, Any],
     req: Request,
     v2_key: SigningKey | None,
-    refresh_expiry: int,
     now: int,
 ) -> Response:
-    """The answer to create and refresh: the session, both new tokens, the anti-CSRF token."""
+    """The answer to create and refresh: the session, both new tokens, the anti-CSRF token.
+    The refresh token's expiry is the engine's (capped by ``session_max_lifetime``)."""
     answer: dict[str, Any] = {
         "status": "OK",
         "session": _session(state, claims, req),
         "accessToken": _token(state, v2_key),
         "refreshToken": {
             "token": state.refresh_token,
-            "expiry": refresh_expiry,
+            "expiry": state.refresh_token_expiry,
             "createdTime": now,
         },
     }

@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from typing import Any, TypeVar
 
 from ._pool import ConnectionPool
-from .base import AppRecord, KeyRecord, SessionRecord
+from .base import PAYLOAD_CHANGED, REVOKED, AppRecord, KeyRecord, RevocationRecord, SessionRecord
 
 __all__ = ["Dialect", "SqlStore"]
 
@@ -38,6 +38,9 @@ class Dialect:
     begin_statement = "BEGIN"
     #: Appended to a SELECT to lock its rows until the transaction ends.
     row_lock_clause = " FOR UPDATE"
+    #: The database's clock in milliseconds since the epoch, as an SQL expression: the
+    #: revocation log is stamped and purged by one clock whatever the callers' clocks.
+    now_ms_sql = "CAST(EXTRACT(EPOCH FROM clock_timestamp()) * 1000 AS BIGINT)"
 
     def connect(self) -> Any:
         raise NotImplementedError
@@ -67,6 +70,11 @@ class Dialect:
     def purge_statement(self, table: str) -> str:
         raise NotImplementedError
 
+    def notify_statement(self, channel: str) -> str | None:
+        """A statement that wakes listeners when the transaction commits, if the
+        database has one (PostgreSQL's NOTIFY)."""
+        return None
+
 
 class SqlStore:
     """A ``SessionStore`` over any ``Dialect``. Build it with ``tessera.storage.open_store``."""
@@ -88,6 +96,9 @@ class SqlStore:
         self._secrets = f"{prefix}secrets"
         self._schema_table = f"{prefix}schema"
         self._tenants = f"{prefix}tenants"
+        self._revocations = f"{prefix}revocations"
+        #: The name revocation signals use (PostgreSQL channel, Redis channel).
+        self.revocation_channel = f"{prefix}revocations"
         self._pool = _pool or ConnectionPool(
             dialect.connect,
             size=pool_size,
@@ -168,7 +179,7 @@ class SqlStore:
 
         def work(cursor: Any) -> None:
             tables = (self._sessions, self._keys, self._secrets, self._schema_table)
-            for table in (*tables, self._tenants):
+            for table in (*tables, self._tenants, self._revocations):
                 cursor.execute(f"DROP TABLE IF EXISTS {table}")
 
         self._run(work)
@@ -241,7 +252,23 @@ class SqlStore:
     def update_access_token_payload(
         self, session_handle: str, payload: dict[str, Any], now: int
     ) -> bool:
-        return self._update_json("access_token_payload", session_handle, payload, now)
+        text, table = _dumps(payload), self._sessions
+
+        def work(cursor: Any) -> bool:
+            with self._transaction(cursor):
+                cursor.execute(
+                    self._sql(
+                        f"UPDATE {table} SET access_token_payload = ? "
+                        "WHERE app_id = ? AND session_handle = ? AND expires_at >= ?"
+                    ),
+                    (text, self.app_id, session_handle, now),
+                )
+                changed = int(cursor.rowcount) == 1
+                if changed:
+                    self._log_revocations(cursor, [session_handle], PAYLOAD_CHANGED)
+            return changed
+
+        return self._run(work)
 
     def _update_json(
         self, column: str, session_handle: str, value: dict[str, Any], now: int
@@ -281,6 +308,7 @@ class SqlStore:
                     ),
                     (_dumps(transform(json.loads(row[0]))), self.app_id, session_handle),
                 )
+                self._log_revocations(cursor, [session_handle], PAYLOAD_CHANGED)
             return True
 
         return self._run(work)
@@ -315,20 +343,24 @@ class SqlStore:
         return "user_id = ? AND tenant_id = ? AND expires_at >= ?", [user_id, tenant_id, now]
 
     def _delete_where(self, where: str, params: Sequence[Any]) -> list[str]:
-        table = self._sessions
-        if self.dialect.has_delete_returning:
-            rows = self._fetch(
-                f"DELETE FROM {table} WHERE app_id = ? AND {where} RETURNING session_handle",
-                (self.app_id, *params),
-            )
-            return [row[0] for row in rows]
+        # Every revocation goes through here: the deleted handles enter the revocation
+        # log in the same transaction, so no process can see one without the other.
+        table, lock = self._sessions, self.dialect.row_lock_clause
 
         def work(cursor: Any) -> list[str]:
             with self._transaction(cursor):
+                if self.dialect.has_delete_returning:
+                    cursor.execute(
+                        self._sql(
+                            f"DELETE FROM {table} WHERE app_id = ? AND {where} "
+                            "RETURNING session_handle"
+                        ),
+                        (self.app_id, *params),
+                    )
+                    return self._log_revocations(cursor, [row[0] for row in cursor.fetchall()])
                 cursor.execute(
                     self._sql(
-                        f"SELECT session_handle FROM {table} "
-                        f"WHERE app_id = ? AND {where} FOR UPDATE"
+                        f"SELECT session_handle FROM {table} WHERE app_id = ? AND {where}{lock}"
                     ),
                     (self.app_id, *params),
                 )
@@ -341,12 +373,53 @@ class SqlStore:
                         ),
                         (self.app_id, *handles),
                     )
-            return handles
+                return self._log_revocations(cursor, handles)
 
         return self._run(work)
 
+    def _log_revocations(self, cursor: Any, handles: list[str], kind: int = REVOKED) -> list[str]:
+        if not handles:
+            return handles
+        stamp = self.dialect.now_ms_sql
+        for start in range(0, len(handles), _BATCH):
+            chunk = handles[start : start + _BATCH]
+            rows = ", ".join([f"(?, ?, {stamp}, {kind:d})"] * len(chunk))
+            cursor.execute(
+                self._sql(
+                    f"INSERT INTO {self._revocations} (app_id, session_handle, revoked_at, kind) "
+                    f"VALUES {rows}"
+                ),
+                [value for handle in chunk for value in (self.app_id, handle)],
+            )
+        notify = self.dialect.notify_statement(self.revocation_channel)
+        if notify is not None:
+            cursor.execute(notify)  # delivered at commit, atomically with it
+        return handles
+
     def purge_expired(self, now: int, limit: int) -> int:
         return self._execute(self.dialect.purge_statement(self._sessions), (now, limit))
+
+    # -- the revocation log ----------------------------------------------------------
+
+    def read_revocations(
+        self, after_seq: int, also_seqs: Sequence[int], limit: int
+    ) -> list[RevocationRecord]:
+        where, params = "seq > ?", [after_seq]
+        if also_seqs:
+            where += f" OR seq IN ({', '.join('?' * len(also_seqs))})"
+            params += [int(seq) for seq in also_seqs]
+        rows = self._fetch(
+            f"SELECT seq, app_id, session_handle, revoked_at, kind FROM {self._revocations} "
+            f"WHERE {where} ORDER BY seq LIMIT ?",
+            (*params, limit),
+        )
+        return [RevocationRecord(int(r[0]), r[1], r[2], int(r[3]), int(r[4])) for r in rows]
+
+    def purge_revocations(self, keep_ms: int) -> int:
+        return self._execute(
+            f"DELETE FROM {self._revocations} WHERE revoked_at < {self.dialect.now_ms_sql} - ?",
+            (keep_ms,),
+        )
 
     # -- keys and secrets ----------------------------------------------------------
 
@@ -527,4 +600,23 @@ def app_tables_ddl(prefix: str, *, text: str, big: str, suffix: str = "") -> lis
         f"CREATE TABLE IF NOT EXISTS {prefix}tenants (app_id VARCHAR(64) NOT NULL, "
         f"tenant_id VARCHAR(64) NOT NULL, config {text} NOT NULL, created_at {big} NOT NULL, "
         f"PRIMARY KEY (app_id, tenant_id)){suffix}",
+    ]
+
+
+def revocation_table_ddl(
+    prefix: str, *, seq: str, big: str, suffix: str = "", inline_index: bool = False
+) -> list[str]:
+    """The revocation log: one row per revoked session, ``seq`` never reused (so a
+    reader that remembers the last number it saw never misses a later row)."""
+    index = f", INDEX {prefix}revocations_age (revoked_at)" if inline_index else ""
+    table = (
+        f"CREATE TABLE IF NOT EXISTS {prefix}revocations (seq {seq}, "
+        "app_id VARCHAR(64) NOT NULL, session_handle VARCHAR(255) NOT NULL, "
+        f"revoked_at {big} NOT NULL, kind SMALLINT NOT NULL DEFAULT 0{index}){suffix}"
+    )
+    if inline_index:
+        return [table]
+    return [
+        table,
+        f"CREATE INDEX IF NOT EXISTS {prefix}revocations_age ON {prefix}revocations (revoked_at)",
     ]

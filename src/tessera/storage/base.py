@@ -16,7 +16,14 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-__all__ = ["AppRecord", "AppStore", "KeyRecord", "SessionRecord", "SessionStore"]
+__all__ = [
+    "AppRecord",
+    "AppStore",
+    "KeyRecord",
+    "RevocationRecord",
+    "SessionRecord",
+    "SessionStore",
+]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -46,6 +53,23 @@ class KeyRecord:
     created_at: int
     public_key: str
     private_key: str
+
+
+#: ``RevocationRecord.kind``: the session was revoked, or its stored access-token
+#: payload changed (a database-checked verify then hands out a new token).
+REVOKED, PAYLOAD_CHANGED = 0, 1
+
+
+@dataclass(frozen=True)
+class RevocationRecord:
+    """One row of the revocation log. ``seq`` grows with every row (a rolled-back one
+    leaves a hole); ``revoked_at`` is the database's clock (ms) when it was written."""
+
+    seq: int
+    app_id: str
+    session_handle: str
+    revoked_at: int
+    kind: int = REVOKED
 
 
 class SessionStore(Protocol):
@@ -85,7 +109,9 @@ class SessionStore(Protocol):
 
     def update_access_token_payload(
         self, session_handle: str, payload: dict[str, Any], now: int
-    ) -> bool: ...
+    ) -> bool:
+        """Replace the stored payload; logs a ``PAYLOAD_CHANGED`` row with the change."""
+        ...
 
     def transform_access_token_payload(
         self,
@@ -95,15 +121,17 @@ class SessionStore(Protocol):
     ) -> bool:
         """Replace the stored payload of a live session by ``transform(payload)``, with
         the row locked throughout, so concurrent merges never lose each other's keys.
-        False when the session is gone."""
+        False when the session is gone. Logs a ``PAYLOAD_CHANGED`` row with the change."""
         ...
 
     def delete_sessions(self, session_handles: Sequence[str]) -> list[str]:
-        """Delete these sessions; return the handles that existed."""
+        """Delete these sessions; return the handles that existed. The deleted handles
+        enter the revocation log in the same transaction."""
         ...
 
     def delete_sessions_for_user(self, user_id: str, tenant_id: str | None, now: int) -> list[str]:
-        """Delete the user's live sessions in one tenant, or in all (``None``)."""
+        """Delete the user's live sessions in one tenant, or in all (``None``), and log
+        them as revoked in the same transaction."""
         ...
 
     def list_session_handles_for_user(
@@ -112,6 +140,18 @@ class SessionStore(Protocol):
 
     def purge_expired(self, now: int, limit: int) -> int:
         """Delete up to ``limit`` expired sessions of every app; return how many."""
+        ...
+
+    # the revocation log, of every app (read by the revocation feed)
+    def read_revocations(
+        self, after_seq: int, also_seqs: Sequence[int], limit: int
+    ) -> list[RevocationRecord]:
+        """Log rows with ``seq > after_seq`` or ``seq`` in ``also_seqs``, by ``seq``."""
+        ...
+
+    def purge_revocations(self, keep_ms: int) -> int:
+        """Delete log rows older than ``keep_ms`` by the database's clock; return how
+        many. Purging expired sessions is not a revocation and logs nothing."""
         ...
 
     # signing keys and secrets
