@@ -425,10 +425,23 @@ class SqlStore:
         return [_app_record(row) for row in rows]
 
     def delete_tenant(self, app_id: str, tenant_id: str | None) -> bool:
+        tables: tuple[str, ...]
+        params: tuple[str, ...]
         if tenant_id is None:
-            return self._execute(f"DELETE FROM {self._tenants} WHERE app_id = ?", (app_id,)) > 0
-        where = "app_id = ? AND tenant_id = ?"
-        return self._execute(f"DELETE FROM {self._tenants} WHERE {where}", (app_id, tenant_id)) > 0
+            tables = (self._sessions, self._keys, self._secrets, self._tenants)
+            where, params = "app_id = ?", (app_id,)
+        else:
+            tables = (self._sessions, self._tenants)
+            where, params = "app_id = ? AND tenant_id = ?", (app_id, tenant_id)
+
+        def work(cursor: Any) -> bool:
+            with self._transaction(cursor):
+                for table in tables:
+                    cursor.execute(self._sql(f"DELETE FROM {table} WHERE {where}"), params)
+                # The last statement deleted the app's or tenant's own rows.
+                return int(cursor.rowcount) > 0
+
+        return self._run(work)
 
 
 def _app_record(row: Sequence[Any]) -> AppRecord:

@@ -154,5 +154,7 @@ class AppStore(Protocol):
         ...
 
     def delete_tenant(self, app_id: str, tenant_id: str | None) -> bool:
-        """Delete one tenant, or (``None``) the app with all its tenants."""
+        """Delete one tenant with its sessions, or (``None``) the app with everything it
+        owns: tenants, sessions, signing keys and secrets. One transaction, so an app or
+        tenant made again with the same id starts empty. True when the row existed."""
         ...
