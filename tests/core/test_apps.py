@@ -52,6 +52,9 @@ def test_the_sdks_create_or_update_tenant_public_leaves_the_app_working(core: st
     answer = cdi.put_tenant(core, {"tenantId": "public", "coreConfig": {}})
     assert answer.json() == {"status": "OK", "createdNew": False}
     assert cdi.create(core)["status"] == "OK"
+    time.sleep(RECHECK_MS / 1000 + 0.3)  # past any process's cached view of the app
+    assert cdi.create(app_uri)["status"] == "OK"
+    assert cdi.create(core)["status"] == "OK"
 
 
 def test_the_public_tenants_core_config_is_the_apps(core: str) -> None:

@@ -94,15 +94,15 @@ _API: list[tuple[str, str, str, list[str], bool]] = [
     (
         "put",
         "/recipe/multitenancy/app/v2",
-        "Create or update an app; coreConfig holds its settings.",
-        ["appId", "coreConfig"],
+        "Create an app, or merge coreConfig into its settings (null resets a key).",
+        ["appId", "coreConfig", "firstFactors", "requiredSecondaryFactors"],
         False,
     ),
     (
         "put",
         "/recipe/multitenancy/app",
         "Same as /recipe/multitenancy/app/v2.",
-        ["appId", "coreConfig"],
+        ["appId", "coreConfig", "firstFactors", "requiredSecondaryFactors"],
         False,
     ),
     ("post", "/recipe/multitenancy/app/remove", "Remove an app.", ["appId"], False),
@@ -110,8 +110,8 @@ _API: list[tuple[str, str, str, list[str], bool]] = [
     (
         "put",
         "/recipe/multitenancy/tenant/v2",
-        "Create or update a tenant of the app.",
-        ["tenantId"],
+        "Create a tenant of the app; for tenant public, coreConfig updates the app's settings.",
+        ["tenantId", "coreConfig", "firstFactors", "requiredSecondaryFactors"],
         False,
     ),
     (
