@@ -13,19 +13,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import re
 import shutil
-import socket
 import subprocess
-import sys
-import tempfile
-import time
-import urllib.request
-import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
+
+from bench._core import DEFAULT_POSTGRES_URL, call, running_core
 
 _CREATE_LUA = """
 wrk.method = "POST"
@@ -72,24 +67,6 @@ end
 """
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def _call(url: str, body: dict[str, Any], method: str = "POST") -> dict[str, Any]:
-    request = urllib.request.Request(  # noqa: S310 - loopback URL we built
-        url,
-        data=json.dumps(body).encode(),
-        method=method,
-        headers={"Content-Type": "application/json"},
-    )
-    with urllib.request.urlopen(request, timeout=30) as answer:  # noqa: S310
-        result: dict[str, Any] = json.loads(answer.read())
-        return result
-
-
 def _to_ms(text: str) -> float:
     number, unit = re.fullmatch(r"([\d.]+)(us|ms|s|m)", text).groups()  # type: ignore[union-attr]
     return float(number) * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}[unit]
@@ -131,30 +108,8 @@ def run(
 ) -> dict[str, Any]:
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is missing: apt-get install wrk")
-    work = Path(tempfile.mkdtemp(prefix="tessera-bench-"))
-    port = _free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TESSERA_")}
-    env.update(TESSERA_HOME=str(work), SUPERTOKENS_PORT=str(port), LOG_LEVEL="WARN")
-    prefix = f"b{uuid.uuid4().hex[:8]}_"
-    env["TABLE_NAME_PREFIX"] = prefix
-    if backend == "postgresql":
-        env["DATABASE_URL"] = postgres_url
-    core = subprocess.Popen(
-        [sys.executable, "-m", "tessera", "start", "--foreground"],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(300):
-            try:
-                urllib.request.urlopen(f"{base}/hello", timeout=1).close()  # noqa: S310
-                break
-            except OSError:
-                time.sleep(0.1)
-        app = f"{base}/appid-bench"
-        _call(f"{base}/recipe/multitenancy/app/v2", {"appId": "bench", "coreConfig": {}}, "PUT")
+    with running_core(backend, postgres_url) as core:
+        app, work = core.app, core.work
         create_body = {
             "userId": "u",
             "userDataInJWT": {},
@@ -162,7 +117,7 @@ def run(
             "enableAntiCsrf": False,
             "useDynamicSigningKey": True,
         }
-        first = _call(f"{app}/public/recipe/session", create_body)
+        first = call(f"{app}/public/recipe/session", create_body)
         results: dict[str, Any] = {
             "backend": backend,
             "seconds": seconds,
@@ -185,9 +140,7 @@ def run(
         wanted = min(60_000, int(results["create"]["requests_per_s"] * seconds * 1.5) + 500)
         with ThreadPoolExecutor(connections) as pool:
             created = list(
-                pool.map(
-                    lambda _: _call(f"{app}/public/recipe/session", create_body), range(wanted)
-                )
+                pool.map(lambda _: call(f"{app}/public/recipe/session", create_body), range(wanted))
             )
         tokens = work / "refresh-tokens.txt"
         tokens.write_text("\n".join(c["refreshToken"]["token"] for c in created) + "\n")
@@ -198,16 +151,6 @@ def run(
         )
         results["refresh"]["tokens_available"] = wanted
         return results
-    finally:
-        core.terminate()
-        core.wait(timeout=30)
-        if backend == "postgresql":
-            import psycopg
-
-            with psycopg.connect(postgres_url, autocommit=True) as connection:
-                for table in ("sessions", "signing_keys", "secrets", "schema", "tenants"):
-                    connection.execute(f"DROP TABLE IF EXISTS {prefix}{table}")
-        shutil.rmtree(work, ignore_errors=True)
 
 
 def main() -> None:
@@ -216,17 +159,17 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=8)
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--postgres-url", default="postgresql://postgres@127.0.0.1:5432/test")
+    parser.add_argument("--postgres-url", default=DEFAULT_POSTGRES_URL)
     args = parser.parse_args()
     print(f"{'backend':<11} {'call':<22} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'non-2xx':>8}")
     everything = []
     for backend in args.backend or ["sqlite", "postgresql"]:
         result = run(backend, args.seconds, args.connections, args.threads, args.postgres_url)
         everything.append(result)
-        for call in ("create", "verify_check_database", "refresh"):
-            r = result[call]
+        for operation in ("create", "verify_check_database", "refresh"):
+            r = result[operation]
             print(
-                f"{backend:<11} {call:<22} {r['requests_per_s']:>8.0f} {r['p50_ms']:>8.2f} "
+                f"{backend:<11} {operation:<22} {r['requests_per_s']:>8.0f} {r['p50_ms']:>8.2f} "
                 f"{r['p99_ms']:>8.2f} {r['non_2xx']:>8}"
             )
     out = Path(__file__).parent / "results"

@@ -117,3 +117,4 @@ def make_tessera(
     for engine in made:
         engine._executor.shutdown(wait=True)
         engine._purger.stop()
+        engine.revocations.close()

@@ -18,9 +18,9 @@ MakeTessera = Callable[..., Tessera]
 
 
 @contextmanager
-def sessions_table_missing(store: SqlStore) -> Iterator[None]:
+def sessions_table_missing(store: SqlStore, name: str = "sessions") -> Iterator[None]:
     """Break the database for real: the sessions table disappears under the store."""
-    table, hidden = f"{store.prefix}sessions", f"{store.prefix}hidden"
+    table, hidden = f"{store.prefix}{name}", f"{store.prefix}hidden_{name}"
 
     def rename(cursor: object, old: str, new: str) -> None:
         cursor.execute(f"ALTER TABLE {old} RENAME TO {new}")  # type: ignore[attr-defined]
@@ -68,7 +68,9 @@ async def test_async_callers_get_storage_errors_too(make_tessera: MakeTessera) -
     t = make_tessera()
     assert isinstance(t.store, SqlStore)
     session = await t.asyncio.create_new_session("user-1")
-    with sessions_table_missing(t.store):
+    # The revocation log goes too: a healthy revocation feed would answer without
+    # the sessions table.
+    with sessions_table_missing(t.store), sessions_table_missing(t.store, "revocations"):
         with pytest.raises(StorageError):
             await t.asyncio.get_session_without_request_response(
                 session.get_access_token(), check_database=True

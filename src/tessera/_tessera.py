@@ -10,11 +10,12 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from .config import SessionConfig
 from .engine.sessions import SessionEngine
 from .errors import StorageError
+from .revocation import REVOCATION_MARGIN_S, FeedStats, RevocationFeed, RevokingStore
 from .storage import open_store
 from .storage.base import SessionStore
 
@@ -61,7 +62,18 @@ class Tessera:
             table_name_prefix=self.config.table_name_prefix,
             pool_size=self.config.database_pool_size,
         )
-        self.engine = SessionEngine(self.config, self.store)
+        config = self.config
+        self.revocations = RevocationFeed(
+            self.store,
+            max_staleness=config.revocation_max_staleness,
+            poll_interval=config.revocation_poll_seconds,
+            gap_timeout=config.revocation_gap_timeout,
+            window=config.access_token_validity + REVOCATION_MARGIN_S,
+            channel=config.revocation_channel,
+        )
+        revoking = cast(SessionStore, RevokingStore(self.store, self.revocations))
+        self.engine = SessionEngine(config, revoking)
+        self.engine.revocations = self.revocations.view(self.store.app_id)
         self.clock = clock
         self._executor = ThreadPoolExecutor(
             max_workers=self.config.database_pool_size, thread_name_prefix="tessera"
@@ -87,10 +99,18 @@ class Tessera:
     def touch(self) -> None:
         """Called by store-using operations: starts housekeeping in this process."""
         self._purger.ensure_running()
+        if self.config.access_token_blacklisting:
+            self.revocations.ensure_running()
+
+    def revocation_stats(self) -> FeedStats:
+        """The revocation feed of this process: state, last sequence applied, deny-set
+        size, propagation lag (see ``tessera.revocation.FeedStats``)."""
+        return self.revocations.stats()
 
     def close(self) -> None:
-        """Stop the background job and close the database connections."""
+        """Stop the background jobs and close the database connections."""
         self._purger.stop()
+        self.revocations.close()
         self._executor.shutdown(wait=True)
         self.store.close()
 

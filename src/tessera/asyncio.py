@@ -113,13 +113,14 @@ class AsyncSessions:
         session_required: bool = True,
     ) -> Session | None:
         args = (access_token, anti_csrf_token, anti_csrf_check, check_database, session_required)
-        if not self._owner.engine.verification_needs_store(check_database):
-            try:
-                session = self._sync._get_session(*args, False)
-            except KeysNeedLoading:
-                pass
-            else:
-                return None if session is None else self._wrap(session)
+        # On the event loop first: it answers unless keys must be loaded or the revocation
+        # feed cannot vouch for the session (KeysNeedLoading), then on a thread.
+        try:
+            session = self._sync._get_session(*args, False)
+        except KeysNeedLoading:
+            pass
+        else:
+            return None if session is None else self._wrap(session)
         session = await self._owner.in_thread(self._sync._get_session, *args, True)
         return None if session is None else self._wrap(session)
 

@@ -9,23 +9,23 @@ tessera uninstall [--yes]
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import os
 import shutil
 import subprocess
 import sys
 import time
 import urllib.request
-from importlib.metadata import PackageNotFoundError, version
 from typing import Any
+
+from . import __version__
 
 __all__ = ["main"]
 
-
-def _version() -> str:
-    try:
-        return version("tessera")
-    except PackageNotFoundError:
-        return "unknown"
+# The distribution's name on PyPI; the import name stays ``tessera``.
+_DISTRIBUTION = "tessera-sessions"
+# What ``pip install 'tessera-sessions[core]'`` adds, by import name.
+_CORE_MODULES = ("uvicorn", "yaml")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -33,7 +33,7 @@ def _parser() -> argparse.ArgumentParser:
         prog="tessera",
         description="tessera session service: run the core that SuperTokens backend SDKs talk to.",
     )
-    parser.add_argument("--version", action="version", version=f"tessera {_version()}")
+    parser.add_argument("--version", action="version", version=f"tessera {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     start = commands.add_parser(
         "start", help="start a core (in the background unless --foreground)"
@@ -69,14 +69,18 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _start(args: argparse.Namespace) -> int:
-    try:
-        from .core.config import load_config
-    except ImportError as exc:  # pragma: no cover - depends on the installed extras
+    # Checked before anything starts: a background core would otherwise die in its log
+    # and a foreground one with a traceback.
+    missing = [name for name in _CORE_MODULES if importlib.util.find_spec(name) is None]
+    if missing:
         print(
-            f"tessera start needs the core extra: pip install 'tessera[core]' ({exc})",
+            f"tessera start needs the core extra: pip install '{_DISTRIBUTION}[core]' "
+            f"(missing: {', '.join(missing)})",
             file=sys.stderr,
         )
         return 2
+    from .core.config import load_config
+
     overrides: dict[str, Any] = {}
     if args.host is not None:
         overrides["host"] = args.host
@@ -188,7 +192,7 @@ def _uninstall(yes: bool) -> int:
         print(f"removed {folder}")
     else:
         print(f"nothing to remove at {folder}")
-    print("to remove the package too: pip uninstall tessera")
+    print(f"to remove the package too: pip uninstall {_DISTRIBUTION}")
     return 0
 
 

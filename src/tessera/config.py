@@ -41,7 +41,8 @@ class SessionConfig:
     access_token_validity: int = 3600
     #: Lifetime of a refresh token (and so of an idle session), in minutes.
     refresh_token_validity: float = 144000
-    #: Check the database on every verification, so revocation takes effect at once.
+    #: Refuse revoked sessions' access tokens on every verification (within
+    #: ``revocation_max_staleness``, through the revocation feed; see the README).
     access_token_blacklisting: bool = False
     #: How often the dynamic signing key is replaced, in hours.
     access_token_dynamic_signing_key_update_interval: float = 168
@@ -71,6 +72,19 @@ class SessionConfig:
     #: Seconds between runs of the background job that deletes expired sessions;
     #: ``0`` turns it off (call ``purge_expired()`` yourself).
     expired_session_purge_interval: float = 3600
+    #: Where revocations are announced to other processes: ``redis://host:6379/0``.
+    #: ``None``: PostgreSQL's LISTEN/NOTIFY on PostgreSQL, polling on other databases.
+    revocation_channel: str | None = None
+    #: Seconds after a revocation commits within which every process refuses the
+    #: session's access tokens when blacklisting; past it, a process whose revocation
+    #: feed is behind reads the database instead.
+    revocation_max_staleness: float = 1.0
+    #: Seconds between reads of the revocation log, signal or not; ``None`` is half
+    #: of ``revocation_max_staleness``. Must be shorter than the bound.
+    revocation_poll_interval: float | None = None
+    #: Seconds a hole in the revocation log's numbering is awaited (a transaction that
+    #: took a number and has not committed yet) before it is taken as rolled back.
+    revocation_gap_timeout: float = 5.0
 
     def __post_init__(self) -> None:
         _check_types(self)
@@ -112,6 +126,22 @@ class SessionConfig:
                 "expired_session_purge_interval",
                 f"must be between 0 and {_MAX_PURGE_SECONDS} seconds",
             )
+        channel = self.revocation_channel
+        if channel is not None and (
+            not isinstance(channel, str)
+            or not channel.startswith(("redis://", "rediss://", "unix://"))
+        ):
+            _bad("revocation_channel", "must be a redis://, rediss:// or unix:// URL, or None")
+        if not 0.05 <= self.revocation_max_staleness <= 3600:
+            _bad("revocation_max_staleness", "must be between 0.05 and 3600 seconds")
+        poll = self.revocation_poll_interval
+        if poll is not None and not 0.01 <= poll < self.revocation_max_staleness:
+            _bad(
+                "revocation_poll_interval",
+                "must be at least 0.01 s and shorter than revocation_max_staleness",
+            )
+        if not 0.1 <= self.revocation_gap_timeout <= 600:
+            _bad("revocation_gap_timeout", "must be between 0.1 and 600 seconds")
 
     # Derived values, in the engine's unit (milliseconds).
     @property
@@ -133,6 +163,11 @@ class SessionConfig:
     @property
     def session_max_lifetime_ms(self) -> int | None:
         return None if self.session_max_lifetime is None else self.session_max_lifetime * 1000
+
+    @property
+    def revocation_poll_seconds(self) -> float:
+        poll = self.revocation_poll_interval
+        return self.revocation_max_staleness / 2 if poll is None else poll
 
     @property
     def mints_anti_csrf_tokens(self) -> bool:

@@ -79,6 +79,7 @@ class Session(SessionBase):
         self._state = replace(
             state,
             refresh_token=self._state.refresh_token,
+            refresh_token_expiry=self._state.refresh_token_expiry,
             anti_csrf_token=self._state.anti_csrf_token,
         )
 

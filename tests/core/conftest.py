@@ -3,11 +3,14 @@ free loopback ports, each with its own state directory and database."""
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 import uuid
 from collections.abc import Callable, Iterator
@@ -18,6 +21,7 @@ import pytest
 from tests.conftest import SERVER_URLS
 
 StartCore = Callable[..., str]
+CoreProcesses = list[subprocess.Popen[bytes]]
 
 
 def free_port() -> int:
@@ -35,9 +39,38 @@ def _wait_until_up(url: str, process: subprocess.Popen[bytes], log: Path) -> Non
             with urllib.request.urlopen(f"{url}/hello", timeout=1) as answer:  # noqa: S310
                 if answer.status == 200:
                     return
+        except urllib.error.HTTPError:
+            return  # up, but refusing this client (IP rules)
         except OSError:
             time.sleep(0.1)
     raise RuntimeError(f"the core did not answer: {log.read_text()[-2000:]}")
+
+
+def launch_core(
+    home: Path, port: int, *, new_session: bool = False, **settings: str
+) -> subprocess.Popen[bytes]:
+    """Start ``tessera start --foreground`` with ``home`` as its state directory;
+    settings become environment variables (``workers="2"`` is ``WORKERS=2``). Its
+    output goes to ``home/core.log``. With ``new_session`` the core leads its own
+    process group, so a test can signal the master and its workers together."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TESSERA_")}
+    env.update({"TESSERA_HOME": str(home), "WORKERS": "1", "SUPERTOKENS_PORT": str(port)})
+    env.update({k.upper(): v for k, v in settings.items()})
+    with open(home / "core.log", "ab") as sink:
+        return subprocess.Popen(
+            [sys.executable, "-m", "tessera", "start", "--foreground"],
+            env=env,
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+            start_new_session=new_session,
+        )
+
+
+def wait_until_up(port: int, process: subprocess.Popen[bytes], home: Path) -> str:
+    """The core's URL once ``/hello`` answers; ``RuntimeError`` with its log otherwise."""
+    url = f"http://127.0.0.1:{port}"
+    _wait_until_up(url, process, home / "core.log")
+    return url
 
 
 @pytest.fixture(scope="session")
@@ -49,21 +82,9 @@ def start_core(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StartCore]:
     def start(**settings: str) -> str:
         home = tmp_path_factory.mktemp("core")
         port = free_port()
-        env = {k: v for k, v in os.environ.items() if not k.startswith("TESSERA_")}
-        env.update({"TESSERA_HOME": str(home), "WORKERS": "1", "SUPERTOKENS_PORT": str(port)})
-        env.update({k.upper(): v for k, v in settings.items()})
-        log = home / "core.log"
-        with open(log, "wb") as sink:
-            process = subprocess.Popen(
-                [sys.executable, "-m", "tessera", "start", "--foreground"],
-                env=env,
-                stdout=sink,
-                stderr=subprocess.STDOUT,
-            )
+        process = launch_core(home, port, new_session=False, **settings)
         started.append(process)
-        url = f"http://127.0.0.1:{port}"
-        _wait_until_up(url, process, log)
-        return url
+        return wait_until_up(port, process, home)
 
     yield start
     for process in started:
@@ -73,6 +94,18 @@ def start_core(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StartCore]:
             process.wait(timeout=15)
         except subprocess.TimeoutExpired:
             process.kill()
+
+
+@pytest.fixture
+def process_groups() -> Iterator[CoreProcesses]:
+    """Cores a test started with ``new_session``: whatever is left of their process
+    groups (master and workers) when the test ends is killed."""
+    processes: CoreProcesses = []
+    yield processes
+    for process in processes:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
 
 
 @pytest.fixture(scope="session")

@@ -18,6 +18,21 @@ def test_defaults_are_loopback_sqlite_and_no_key() -> None:
     assert config.database.startswith("sqlite:///")
 
 
+def test_connection_defaults_are_bounded_and_trust_no_proxy() -> None:
+    config = load_config(environ={})
+    assert config.trusted_proxies == ()
+    assert config.allowed_hosts == ()
+    assert 0 < config.request_header_timeout <= 10
+    assert 0 < config.request_body_timeout <= 15
+    assert 0 < config.keep_alive_timeout <= 10
+    assert 0 < config.max_connections <= 10_000
+    config = load_config(
+        environ={"TRUSTED_PROXIES": "10.0.0.1, 192.168.1.0/24", "ALLOWED_HOSTS": "Core.Internal"}
+    )
+    assert config.trusted_proxies == ("10.0.0.1/32", "192.168.1.0/24")
+    assert config.allowed_hosts == ("core.internal",)
+
+
 def test_file_then_environment(tmp_path: Path) -> None:
     path = tmp_path / "config.yaml"
     path.write_text(
@@ -44,6 +59,12 @@ def test_file_then_environment(tmp_path: Path) -> None:
         ({"ACCESS_TOKEN_BLACKLISTING": "yes"}, "access_token_blacklisting"),
         ({"MYSQL_CONNECTION_URI": "postgresql://x"}, "mysql_connection_uri"),
         ({"IP_ALLOW_REGEX": "("}, "ip_allow_regex"),
+        ({"TRUSTED_PROXIES": "10.0.0.1, proxy.local"}, "trusted_proxies"),
+        ({"ALLOWED_HOSTS": "http://core.internal"}, "allowed_hosts"),
+        ({"REQUEST_HEADER_TIMEOUT": "0"}, "request_header_timeout"),
+        ({"REQUEST_BODY_TIMEOUT": "soon"}, "request_body_timeout"),
+        ({"KEEP_ALIVE_TIMEOUT": "-1"}, "keep_alive_timeout"),
+        ({"MAX_CONNECTIONS": "0"}, "max_connections"),
     ],
 )
 def test_bad_values_name_the_key(environ: dict[str, str], key: str) -> None:

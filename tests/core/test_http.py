@@ -133,6 +133,24 @@ def test_create_answers_the_cdi_shape(app_uri: str) -> None:
     assert body["refreshToken"]["expiry"] > body["accessToken"]["expiry"]
 
 
+def test_refresh_token_expiry_is_capped_by_session_max_lifetime(core: str) -> None:
+    """create and refresh answer the refresh token's real expiry: never past the
+    session's end, and not moved by a refresh once that end is nearer."""
+    app_uri = new_app(core, session_max_lifetime="60")
+    created = httpx.post(f"{app_uri}/public/recipe/session", json=CREATE).json()
+    handle = created["session"]["handle"]
+    info = httpx.get(f"{app_uri}/recipe/session", params={"sessionHandle": handle}).json()
+    end = info["timeCreated"] + 60_000
+    assert created["refreshToken"]["expiry"] == end == info["expiry"]
+    refreshed = httpx.post(
+        f"{app_uri}/recipe/session/refresh",
+        json={"refreshToken": created["refreshToken"]["token"], "enableAntiCsrf": False},
+    ).json()
+    assert refreshed["status"] == "OK"
+    assert refreshed["refreshToken"]["expiry"] == end
+    assert refreshed["accessToken"]["expiry"] <= end
+
+
 def test_jwks_is_public_cached_and_never_empty(start_core: StartCore) -> None:
     url = start_core(api_keys=API_KEY)
     answer = httpx.get(f"{url}/.well-known/jwks.json")

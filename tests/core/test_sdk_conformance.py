@@ -352,5 +352,12 @@ async def test_two_processes_over_one_postgresql_behave_as_one(
         import psycopg
 
         with psycopg.connect(postgres_url, autocommit=True) as connection:
-            for table in ("sessions", "signing_keys", "secrets", "schema", "tenants"):
+            for table in (
+                "sessions",
+                "signing_keys",
+                "secrets",
+                "schema",
+                "tenants",
+                "revocations",
+            ):
                 connection.execute(f"DROP TABLE IF EXISTS {prefix}{table}")

@@ -42,18 +42,15 @@ def fastapi_app(
     log: RequestLog,
     *,
     cors_origin: str | None = None,
+    cors_inside: bool = False,
     strip_expose: bool = False,
     **settings: Any,
 ) -> Any:
+    """``cors_inside``: add ``CORSMiddleware`` first, so that tessera's wraps it."""
     from fastapi import Depends, FastAPI, Request
     from fastapi.responses import JSONResponse
 
-    from tessera.framework.fastapi import (
-        Session,
-        TesseraMiddleware,
-        create_new_session,
-        verify_session,
-    )
+    from tessera.framework.fastapi import Session, create_new_session, verify_session
 
     app = FastAPI()
 
@@ -110,17 +107,7 @@ def fastapi_app(
     async def always_401() -> JSONResponse:
         return JSONResponse({"message": "try refresh token"}, status_code=401)
 
-    app.add_middleware(TesseraMiddleware, tessera=tessera, config=FrameworkConfig(**settings))
-    if cors_origin:
-        from starlette.middleware.cors import CORSMiddleware
-
-        app.add_middleware(
-            CORSMiddleware,
-            allow_origins=[cors_origin],
-            allow_credentials=True,
-            allow_methods=["*"],
-            allow_headers=["content-type", *get_all_cors_headers()],
-        )
+    add_tessera_and_cors(app, tessera, cors_origin, cors_inside, settings)
     inner: Any = app
     if strip_expose:
         inner = _strip_expose_asgi(app)
@@ -132,6 +119,67 @@ def fastapi_app(
         await inner(scope, receive, send)
 
     return logging_app
+
+
+def add_tessera_and_cors(
+    app: Any, tessera: Tessera, cors_origin: str | None, cors_inside: bool, settings: Any
+) -> None:
+    """Starlette's ``add_middleware``: the middleware added last is the outermost."""
+    from starlette.middleware.cors import CORSMiddleware
+
+    from tessera.framework.starlette import TesseraMiddleware
+
+    def add_cors() -> None:
+        if cors_origin:
+            app.add_middleware(
+                CORSMiddleware,
+                allow_origins=[cors_origin],
+                allow_credentials=True,
+                allow_methods=["*"],
+                allow_headers=["content-type", *get_all_cors_headers()],
+            )
+
+    if cors_inside:
+        add_cors()
+    app.add_middleware(TesseraMiddleware, tessera=tessera, config=FrameworkConfig(**settings))
+    if not cors_inside:
+        add_cors()
+
+
+def starlette_app(
+    tessera: Tessera,
+    log: RequestLog,
+    *,
+    cors_origin: str | None = None,
+    cors_inside: bool = False,
+    **settings: Any,
+) -> Any:
+    """A plain Starlette app with ``/login`` and ``/protected`` only."""
+    from starlette.applications import Starlette
+    from starlette.requests import Request
+    from starlette.responses import JSONResponse
+    from starlette.routing import Route
+
+    from tessera.framework.starlette import create_new_session, verify_session
+
+    async def login(request: Request) -> JSONResponse:
+        body = await request.json()
+        await create_new_session(request, body["userId"], body.get("payload"))
+        return JSONResponse({"userId": body["userId"]})
+
+    async def protected(request: Request) -> JSONResponse:
+        session = await verify_session()(request)
+        assert session is not None
+        return JSONResponse({"userId": session.get_user_id(), "handle": session.get_handle()})
+
+    app = Starlette(
+        routes=[
+            Route("/login", login, methods=["POST"]),
+            Route("/protected", protected, methods=["GET", "POST"]),
+        ]
+    )
+    add_tessera_and_cors(app, tessera, cors_origin, cors_inside, settings)
+    return app
 
 
 def _strip_expose_asgi(app: Any) -> Any:
@@ -158,9 +206,11 @@ def flask_app(
     log: RequestLog,
     *,
     cors_origin: str | None = None,
+    cors_inside: bool = False,
     strip_expose: bool = False,
     **settings: Any,
 ) -> Any:
+    """CORS by flask-cors; ``cors_inside``: set up before ``FlaskTessera``."""
     from flask import Flask, g, jsonify, request
 
     from tessera.framework.flask import FlaskTessera, create_new_session, verify_session
@@ -183,25 +233,22 @@ def flask_app(
             response.headers.pop("Access-Control-Expose-Headers", None)
             return response
 
-    if cors_origin:
+    def add_cors() -> None:
+        if cors_origin:
+            from flask_cors import CORS
 
-        @app.before_request
-        def preflight() -> Any:
-            if request.method == "OPTIONS":
-                return app.response_class(status=204)
-            return None
+            CORS(
+                app,
+                origins=[cors_origin],
+                supports_credentials=True,
+                allow_headers=["content-type", *get_all_cors_headers()],
+            )
 
-        @app.after_request
-        def cors(response: Any) -> Any:
-            response.headers["Access-Control-Allow-Origin"] = cors_origin
-            response.headers["Access-Control-Allow-Credentials"] = "true"
-            if request.method == "OPTIONS":
-                allowed = ", ".join(["content-type", *get_all_cors_headers()])
-                response.headers["Access-Control-Allow-Headers"] = allowed
-                response.headers["Access-Control-Allow-Methods"] = "GET, POST, PUT, DELETE, OPTIONS"
-            return response
-
+    if cors_inside:
+        add_cors()
     FlaskTessera(app, tessera=tessera, config=FrameworkConfig(**settings))
+    if not cors_inside:
+        add_cors()
 
     @app.post("/login")
     def login() -> Any:
@@ -260,6 +307,11 @@ def flask_app(
 # -- Django --------------------------------------------------------------------------
 
 
+DJANGO_LOG = "tests.framework.django_urls.RequestLogMiddleware"
+DJANGO_TESSERA = "tessera.framework.django.TesseraMiddleware"
+DJANGO_CORS = "corsheaders.middleware.CorsMiddleware"
+
+
 def setup_django() -> None:
     import django  # type: ignore[import-untyped]
     from django.conf import settings  # type: ignore[import-untyped]
@@ -270,24 +322,36 @@ def setup_django() -> None:
             SECRET_KEY="tests-only",
             ALLOWED_HOSTS=["*"],
             ROOT_URLCONF="tests.framework.django_urls",
-            MIDDLEWARE=[
-                "tests.framework.django_urls.RequestLogMiddleware",
-                "tessera.framework.django.TesseraMiddleware",
-            ],
-            INSTALLED_APPS=[],
+            MIDDLEWARE=[DJANGO_LOG, DJANGO_TESSERA],
+            INSTALLED_APPS=["corsheaders"],
             USE_TZ=True,
         )
         django.setup()
 
 
-def django_app(tessera: Tessera, log: RequestLog, **settings: Any) -> Any:
-    """A WSGI app; Django settings are global, so each call rebinds them."""
+def django_app(
+    tessera: Tessera,
+    log: RequestLog,
+    *,
+    cors_origin: str | None = None,
+    cors_inside: bool = False,
+    **settings: Any,
+) -> Any:
+    """A WSGI app; Django settings are global, so each call rebinds them. CORS by
+    django-cors-headers; ``cors_inside``: ``CorsMiddleware`` listed below tessera's."""
     setup_django()
     from django.conf import settings as django_settings
     from django.core.handlers.wsgi import WSGIHandler  # type: ignore[import-untyped]
 
     from . import django_urls
 
+    middleware = [DJANGO_LOG, DJANGO_TESSERA]
+    if cors_origin:
+        middleware.insert(2 if cors_inside else 1, DJANGO_CORS)
+        django_settings.CORS_ALLOWED_ORIGINS = [cors_origin]
+        django_settings.CORS_ALLOW_CREDENTIALS = True
+        django_settings.CORS_ALLOW_HEADERS = ["content-type", *get_all_cors_headers()]
+    django_settings.MIDDLEWARE = middleware
     django_settings.TESSERA = settings
     django_settings.TESSERA_OBJECT = tessera
     django_urls.STATE["tessera"] = tessera
@@ -302,6 +366,7 @@ def json_body(raw: bytes) -> Any:
 AppFactory = Callable[..., Any]
 FACTORIES: dict[str, AppFactory] = {
     "fastapi": fastapi_app,
+    "starlette": starlette_app,
     "flask": flask_app,
     "django": django_app,
 }

@@ -63,7 +63,7 @@ def serve(
         engine_settings = {"expired_session_purge_interval": 0, **(engine_settings or {})}
         tessera = Tessera(f"sqlite:///{tmp_path}/s{len(made)}.db", clock=clock, **engine_settings)
         made.append(tessera)
-        holder, url = loopback_servers["asgi" if framework == "fastapi" else "wsgi"]
+        holder, url = loopback_servers["wsgi" if framework in ("flask", "django") else "asgi"]
         served = Served(framework, url, tessera, clock)
         holder.app = FACTORIES[framework](tessera, served.log, **settings)
         return served

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import contextlib
 import os
 import re
 import socket
@@ -19,14 +20,21 @@ ROOT = Path(__file__).parents[2]
 EXAMPLES = ["fastapi_app", "starlette_app", "flask_app", "django_app"]
 
 
-def _command(example: str, port: int) -> list[str]:
+def _command(example: str, ports: dict[str, int]) -> list[str]:
+    """The example's start command, each port in it (30xx) replaced by a free one."""
     source = (ROOT / "examples" / f"{example}.py").read_text()
     docstring = ast.get_docstring(ast.parse(source)) or ""
     match = re.search(r"^\s*((?:uvicorn|flask|python) .+)$", docstring, re.MULTILINE)
     assert match, f"{example} has no start command in its docstring"
-    words = re.sub(r"\b30\d\d\b", str(port), match.group(1)).split()
+
+    def free(found: re.Match[str]) -> str:
+        return str(ports.setdefault(found.group(0), _free_port()))
+
+    words = re.sub(r"\b30\d\d\b", free, match.group(1)).split()
     if words[0] == "python":
-        words = [sys.executable, *words[1:], "--noreload"]
+        words = [sys.executable, *words[1:]]
+        if "runserver" in words:
+            words.append("--noreload")
     else:
         words = [sys.executable, "-m", *words]
     return words
@@ -38,44 +46,56 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-@pytest.fixture(params=EXAMPLES)
-def example(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    port = _free_port()
+@contextlib.contextmanager
+def _start(example: str, tmp_path: Path) -> Iterator[dict[str, str]]:
+    """Run the example; yield the URL for each port of its docstring ("3001": url)."""
+    ports: dict[str, int] = {}
+    command = _command(example, ports)
     env = {**os.environ, "TESSERA_DATABASE": f"sqlite:///{tmp_path}/example.db"}
     log = tmp_path / "server.log"
     with log.open("wb") as err:
         process = subprocess.Popen(  # noqa: S603 - the example's own command line
-            _command(str(request.param), port),
-            cwd=ROOT,
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=err,
+            command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=err
         )
-    url = f"http://127.0.0.1:{port}"
+    urls = {documented: f"http://127.0.0.1:{port}" for documented, port in ports.items()}
     deadline = time.monotonic() + 30
-    while True:
-        try:
-            httpx.get(url + "/", timeout=1)
-            break
-        except httpx.TransportError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                process.kill()
-                process.wait()
-                pytest.fail(f"{request.param} did not start: {log.read_text()[-2000:]}")
-            time.sleep(0.2)
-    yield url
-    process.terminate()
+    for url in urls.values():
+        while True:
+            try:
+                httpx.get(url + "/", timeout=1)
+                break
+            except httpx.TransportError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    process.kill()
+                    process.wait()
+                    pytest.fail(f"{example} did not start: {log.read_text()[-2000:]}")
+                time.sleep(0.2)
     try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
+        yield urls
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+@pytest.fixture(params=EXAMPLES)
+def example(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    with _start(str(request.param), tmp_path) as urls:
+        (url,) = urls.values()
+        yield url
+
+
+def _login_response(client: httpx.Client, user: str) -> httpx.Response:
+    response = client.post("/login", json={"userId": user}, headers={"st-auth-mode": "cookie"})
+    assert response.status_code == 200
+    return response
 
 
 def _login(client: httpx.Client, user: str) -> str:
-    response = client.post("/login", json={"userId": user}, headers={"st-auth-mode": "cookie"})
-    assert response.status_code == 200
-    return str(response.json()["handle"])
+    return str(_login_response(client, user).json()["handle"])
 
 
 def _login_elsewhere(url: str, user: str) -> str:
@@ -120,3 +140,42 @@ def test_example(example: str) -> None:
         # the refresh and sign-out APIs are served
         assert client.post("/auth/session/refresh").status_code == 401
         assert client.post("/auth/signout").status_code == 401
+
+
+def test_cross_origin_example(tmp_path: Path) -> None:
+    """The website on one origin, the API on another: every answer the browser needs,
+    tessera's own included, carries the CORS headers for the website."""
+    with _start("cross_origin_app", tmp_path) as urls:
+        api, website = urls["3005"], urls["3006"]
+        origin = website.replace("127.0.0.1", "localhost")
+        page = httpx.get(website + "/").text
+        assert "supertokensSession.init" in page
+        assert api.replace("127.0.0.1", "localhost") in page
+        with httpx.Client(base_url=api, timeout=10, headers={"origin": origin}) as client:
+
+            def cors(response: httpx.Response) -> httpx.Response:
+                assert response.headers["access-control-allow-origin"] == origin
+                assert response.headers["access-control-allow-credentials"] == "true"
+                return response
+
+            for path in ("/auth/session/refresh", "/auth/signout", "/login"):
+                preflight = client.options(
+                    path,
+                    headers={
+                        "access-control-request-method": "POST",
+                        "access-control-request-headers": "content-type,rid,fdi-version",
+                    },
+                )
+                assert cors(preflight).status_code == 200
+            assert cors(client.post("/auth/session/refresh")).status_code == 401
+            assert cors(client.get("/me")).status_code == 401
+            login = cors(_login_response(client, "erin"))
+            assert "front-token" in login.headers["access-control-expose-headers"]
+            assert cors(client.get("/me")).json()["userId"] == "erin"
+            refreshed = cors(client.post("/auth/session/refresh", headers={"rid": "session"}))
+            assert refreshed.status_code == 200
+            assert "front-token" in refreshed.headers["access-control-expose-headers"]
+            signed_out = cors(client.post("/auth/signout", headers={"rid": "session"}))
+            assert signed_out.status_code == 200
+            assert signed_out.headers["front-token"] == "remove"
+            assert cors(client.get("/me")).status_code == 401

@@ -7,7 +7,9 @@ Each test runs against the framework's app behind a real server on 127.0.0.1
 from __future__ import annotations
 
 from collections.abc import Callable
+from email.utils import formatdate
 
+import httpx
 import pytest
 
 from tessera import SessionError, TokenTheftError
@@ -113,20 +115,32 @@ def test_tampered_token_is_401(serve: Serve) -> None:
     assert response.json()["message"] in ("try refresh token", "unauthorised")
 
 
-def test_refresh_without_token_is_401_and_clears(serve: Serve) -> None:
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"content-type": "application/x-www-form-urlencoded"},  # a cross-site form POST
+        {"rid": "session"},
+        {"rid": "session", "cookie": "sAccessToken=a.b.c"},
+    ],
+    ids=["form-post", "sdk", "access-token-only"],
+)
+def test_refresh_without_a_refresh_token_clears_nothing(
+    serve: Serve, headers: dict[str, str]
+) -> None:
+    """Any site can send this request: answering it must not log the user out."""
     served = serve()
     with served.client() as client:
-        response = client.post("/auth/session/refresh", headers={"rid": "session"})
-    assert response.status_code == 401
-    assert response.json() == {"message": "unauthorised"}
-    assert is_cleared(response)
-    cookies = set_cookies(response)
-    assert cookies["sAccessToken"]["value"] == ""
-    assert cookies["sAccessToken"]["path"] == "/"
-    assert cookies["sRefreshToken"]["path"] == "/auth/session/refresh"
-    assert "1970" in cookies["sRefreshToken"]["expires"]
-    assert response.headers["st-access-token"] == ""
-    assert "front-token" in exposed(response)
+        browser = Browserish(client)
+        browser.login()
+        with served.client() as elsewhere:  # the browser's cookies are not sent
+            response = elsewhere.post("/auth/session/refresh", headers=headers, content=b"a=1")
+        assert response.status_code == 401
+        assert response.json() == {"message": "unauthorised"}
+        assert not is_cleared(response)
+        assert not set_cookies(response)
+        assert "st-access-token" not in response.headers
+        assert browser.call("GET", "/protected").status_code == 200
+        assert browser.do_refresh(rid="session").status_code == 200
 
 
 @pytest.mark.parametrize("token", ["garbage", "h.a.AAAA", "x.n." + "A" * 64])
@@ -255,9 +269,11 @@ def test_custom_header_anti_csrf(serve: Serve) -> None:
         assert blocked.status_code == 401
         assert blocked.json() == {"message": "try refresh token"}
         assert browser.call("POST", "/protected", rid="anti-csrf").status_code == 200
-        refused = browser.do_refresh()
+        refused = browser.do_refresh()  # a cross-site form POST carries no rid
         assert refused.status_code == 401
-        assert is_cleared(refused)
+        assert not is_cleared(refused)
+        assert not set_cookies(refused)
+        assert browser.do_refresh(rid="session").status_code == 200
 
 
 def test_token_anti_csrf(serve: Serve) -> None:
@@ -271,7 +287,12 @@ def test_token_anti_csrf(serve: Serve) -> None:
         browser.anti_csrf = None
         assert browser.call("POST", "/protected").status_code == 401
         assert browser.call("POST", "/protected", **{"anti-csrf": first}).status_code == 200
-        assert browser.do_refresh().status_code == 401
+        for wrong in ({}, {"anti-csrf": "forged"}):
+            refused = browser.do_refresh(**wrong)
+            assert refused.status_code == 401
+            assert not is_cleared(refused)
+            assert not set_cookies(refused)
+        assert browser.do_refresh(**{"anti-csrf": first}).status_code == 200
         browser = Browserish(client)
         browser.login()
         assert browser.anti_csrf is not None
@@ -303,22 +324,105 @@ def test_storage_failure_is_5xx_and_keeps_tokens(serve: Serve) -> None:
             assert not is_cleared(response)
 
 
-def test_duplicate_refresh_cookies(serve: Serve) -> None:
-    served = serve()
+def _expired(response: httpx.Response, name: str) -> set[tuple[str | None, str]]:
+    """The (Domain, Path) of every ``name`` cookie the response expires."""
+    found = set()
+    for header in response.headers.get_list("set-cookie"):
+        first, *attributes = [part.strip() for part in header.split(";")]
+        if first not in (f"{name}=", f'{name}=""'):
+            continue
+        fields = {k.lower(): v for k, _, v in (a.partition("=") for a in attributes)}
+        assert "1970" in fields["expires"]
+        found.add((fields.get("domain"), fields["path"]))
+    return found
+
+
+API_HOST = {"host": "api.example.test"}
+
+
+@pytest.mark.parametrize(
+    ("older", "planted"),
+    [(None, "token"), (".old.example.test", "token"), (None, "empty")],
+)
+def test_planted_refresh_cookie_is_cleared_never_500(
+    serve: Serve, older: str | None, planted: str
+) -> None:
+    """Cookie tossing: a sibling sub-domain sets sRefreshToken for the parent domain
+    (here the attacker's own valid token, or an empty value sent ahead of ours).
+
+    The answer is the one SuperTokens gives with ``olderCookieDomain``: 200 without a
+    front token, every copy but ours expired; the next refresh carries ours only."""
+    served = serve(older_cookie_domain=older)
     with served.client() as client:
+        browser = Browserish(client)
+        browser.login(**API_HOST)
+        attacker = Browserish(client)
+        attacker.login("attacker", **API_HOST)
+        both = f"sRefreshToken={browser.refresh}; sRefreshToken={attacker.refresh}"
+        if planted == "empty":
+            both = f"sRefreshToken=; sRefreshToken={browser.refresh}"
         response = client.post(
-            "/auth/session/refresh", headers={"cookie": "sRefreshToken=a.n.b; sRefreshToken=c.n.d"}
+            "/auth/session/refresh", headers={**API_HOST, "rid": "session", "cookie": both}
         )
-    assert response.status_code == 500
-    assert "older_cookie_domain" in response.json()["message"]
-    served = serve(cookie_domain="127.0.0.1", older_cookie_domain="old.example")
+        assert response.status_code == 200, response.text
+        assert "multiple session cookies" in response.json()["message"]
+        assert "front-token" not in response.headers
+        expired = _expired(response, "sRefreshToken")
+        assert ("example.test", "/auth/session/refresh") in expired
+        assert ("api.example.test", "/") in expired
+        assert (None, "/auth") in expired
+        assert (None, "/auth/session/refresh") not in expired  # ours
+        if older:
+            assert ("old.example.test", "/auth/session/refresh") in expired
+        assert not _expired(response, "sAccessToken")
+        # the browser dropped the planted copy: the session goes on, nobody logged out
+        refreshed = browser.do_refresh(**API_HOST, rid="session")
+        assert refreshed.status_code == 200
+        assert front_token(refreshed)["uid"] == "user-1"
+        assert browser.call("GET", "/protected", **API_HOST).json()["userId"] == "user-1"
+
+
+def test_planted_cookie_domains_behind_a_proxy(serve: Serve) -> None:
+    """The public host comes from X-Forwarded-Host or api_domain when the proxy sends
+    its own Host."""
+    for settings, headers in [
+        ({}, {"x-forwarded-host": "api.example.test"}),
+        ({"api_domain": "https://api.example.test"}, {}),
+    ]:
+        served = serve(**settings)
+        with served.client() as client:
+            response = client.post(
+                "/auth/session/refresh",
+                headers={**headers, "cookie": "sRefreshToken=a.n.b; sRefreshToken=c.n.d"},
+            )
+        assert response.status_code == 200
+        assert ("example.test", "/auth/session/refresh") in _expired(response, "sRefreshToken")
+
+
+def test_planted_access_cookie_is_cleared_and_refresh_goes_on(serve: Serve) -> None:
+    served = serve(cookie_domain=".example.test")
     with served.client() as client:
-        response = client.post(
-            "/auth/session/refresh", headers={"cookie": "sRefreshToken=a.n.b; sRefreshToken=c.n.d"}
+        browser = Browserish(client)
+        browser.login(**API_HOST)
+        both = f"sAccessToken=planted.a.b; sAccessToken={browser.access}"
+        verify = client.get("/protected", headers={**API_HOST, "cookie": both})
+        assert verify.status_code == 401
+        assert verify.json() == {"message": "try refresh token"}
+        assert not is_cleared(verify)
+        expired = _expired(verify, "sAccessToken")
+        assert (None, "/") in expired
+        assert ("api.example.test", "/protected") in expired
+        assert ("example.test", "/") not in expired  # ours
+        refresh = client.post(
+            "/auth/session/refresh",
+            headers={**API_HOST, "cookie": f"sRefreshToken={browser.refresh}; {both}"},
         )
-    assert response.status_code == 200
-    assert "front-token" not in response.headers
-    assert all("old.example" in h for h in response.headers.get_list("set-cookie"))
+        assert refresh.status_code == 200
+        assert front_token(refresh)["uid"] == "user-1"
+        assert (None, "/") in _expired(refresh, "sAccessToken")
+        ours = set_cookies(refresh)
+        assert ours["sAccessToken"]["domain"] == ".example.test"
+        assert ours["sAccessToken"]["value"]
 
 
 def test_app_expose_headers_are_kept(serve: Serve) -> None:
@@ -381,3 +485,30 @@ def test_client_address_and_user_agent_are_recorded(serve: Serve) -> None:
     assert info.ip == "127.0.0.1"
     assert info.user_agent == "TestBrowser/2.0"
     assert info.last_refreshed == info.time_created + 5000
+
+
+@pytest.mark.parametrize("max_lifetime", [None, 3600])
+def test_refresh_cookie_expires_with_the_refresh_token(
+    serve: Serve, max_lifetime: int | None
+) -> None:
+    """The cookie lives as long as its token: ``refresh_token_validity`` after the last
+    refresh, never past ``session_max_lifetime``."""
+    served = serve(
+        engine_settings={"refresh_token_validity": 120, "session_max_lifetime": max_lifetime}
+    )
+    start = served.clock.now
+    validity = 120 * 60_000
+    with served.client() as client:
+        browser = Browserish(client)
+        login = browser.login()
+        served.clock.advance(1800)
+        refreshed = browser.do_refresh()
+        assert refreshed.status_code == 200
+    for response, now in [(login, start), (refreshed, start + 1_800_000)]:
+        expiry = now + validity
+        if max_lifetime is not None:
+            expiry = min(expiry, start + max_lifetime * 1000)
+        cookie = set_cookies(response)["sRefreshToken"]
+        assert cookie["expires"] == formatdate(expiry // 1000, usegmt=True)
+        if "max-age" in cookie:
+            assert int(cookie["max-age"]) == (expiry - now) // 1000

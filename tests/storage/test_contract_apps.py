@@ -39,9 +39,9 @@ def test_deleting_a_tenant_or_a_whole_app(store: SqlStore) -> None:
     store.put_tenant("a", "public", {}, NOW)
     store.put_tenant("a", "t1", {}, NOW)
     store.put_tenant("b", "public", {}, NOW)
-    assert store.delete_tenant("a", "t1")
-    assert not store.delete_tenant("a", "t1")
-    assert store.delete_tenant("a", None)
+    assert store.delete_tenant("a", "t1").existed
+    assert not store.delete_tenant("a", "t1").existed
+    assert store.delete_tenant("a", None).existed
     assert store.list_tenants("a") == []
     assert store.get_tenant("b", "public") is not None
 
@@ -63,10 +63,10 @@ def test_removing_a_tenant_or_an_app_removes_what_it_owns(store: SqlStore) -> No
         app.create_session(record("b1_blue", tenant_id="blue"))
         app.add_signing_key(KeyRecord("d-1", "RS256", NOW, "pub", "priv"))
         app.get_or_create_secret("refresh_token_key", "old", NOW)
-    assert store.delete_tenant("gone", "blue")
+    assert store.delete_tenant("gone", "blue").revoked == ["b1_blue"]
     assert gone.get_session("b1_blue") is None
     assert gone.get_session("p1") is not None
-    assert store.delete_tenant("gone", None)
+    assert store.delete_tenant("gone", None).revoked == ["p1"]
     assert gone.get_session("p1") is None
     assert gone.list_signing_keys() == []
     assert gone.get_or_create_secret("refresh_token_key", "new", NOW) == "new"

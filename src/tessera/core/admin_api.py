@@ -8,6 +8,7 @@ from typing import Any
 from ..engine import jws
 from .context import Context, app_of, public_only
 from .http import BadRequest, Request, Response, json_response, query_str, require
+from .jwks import jwks_response
 from .routing import split_path
 
 __all__ = [
@@ -44,12 +45,7 @@ def user_by_id(ctx: Context, req: Request) -> Response:
 
 def jwks(ctx: Context, req: Request) -> Response:
     public_only(req)
-    keys = app_of(ctx, req).dynamic.keys
-    now = ctx.clock()
-    keys.signing_key(now, dynamic=False)  # the static key is always published
-    document = keys.jwks(now)
-    cache = f"max-age={keys.jwks_max_age(now)}, must-revalidate"
-    return json_response(document, headers=[("cache-control", cache)])
+    return jwks_response(ctx, req.route.app_id)
 
 
 def create_jwt(ctx: Context, req: Request) -> Response:

@@ -19,6 +19,7 @@ from typing import Any
 
 from ..config import SessionConfig
 from ..engine.sessions import SessionEngine
+from ..revocation import REVOCATION_MARGIN_S, RevocationFeed
 from ..storage import SqlStore
 from .config import ALIASES, SESSION_KEYS, parse_api_keys
 from .http import HttpError
@@ -93,8 +94,10 @@ class AppRegistry:
         *,
         clock: Callable[[], int],
         api_keys: tuple[str, ...] = (),
+        revocations: RevocationFeed | None = None,
     ) -> None:
         self._store = store
+        self._revocations = revocations
         self._defaults = dict(defaults)
         self._clock = clock
         #: The core's own keys: for the public app, and for apps without keys of their own.
@@ -178,6 +181,10 @@ class AppRegistry:
             replace(stateless, use_dynamic_access_token_signing_key=False), store
         )
         static.keys = dynamic.keys
+        if self._revocations is not None:
+            # Revocations must be remembered as long as this app's tokens can live.
+            self._revocations.set_window(config.access_token_validity + REVOCATION_MARGIN_S)
+            dynamic.revocations = static.revocations = self._revocations.view(app_id)
         return AppEngines(app_id, config, dict(overrides), generation, keys, dynamic, static)
 
     def check_tenant(self, app_id: str, tenant_id: str) -> None:
@@ -212,7 +219,7 @@ class AppRegistry:
 
     def delete_app(self, app_id: str) -> bool:
         """Remove the app with its tenants, sessions, keys and secrets."""
-        existed = self._store.delete_tenant(app_id, None)
+        existed = self._store.delete_tenant(app_id, None).existed
         self._apps.pop(app_id, None)
         for key in list(self._tenants):
             if key[0] == app_id:
@@ -243,4 +250,4 @@ class AppRegistry:
         """Remove the tenant with its sessions."""
         self.get(app_id)
         self._tenants.pop((app_id, tenant_id), None)
-        return self._store.delete_tenant(app_id, tenant_id)
+        return self._store.delete_tenant(app_id, tenant_id).existed

@@ -15,19 +15,23 @@ import threading
 import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import Any, cast
 from urllib.parse import parse_qsl
 
 from .._tessera import wall_clock_ms
+from ..config import SessionConfig
 from ..errors import StorageError
+from ..revocation import REVOCATION_MARGIN_S, RevocationFeed, RevokingStore
 from ..storage import SqlStore, open_store
 from .apps import AppRegistry, UnknownApp, UnknownTenant
 from .config import CoreConfig
 from .context import Context
-from .http import HttpError, Request, Response, error, json_response, text_response
+from .guards import RequestGuard
+from .http import ERROR_TABLE, HttpError, Request, Response, error, json_response, text_response
+from .jwks import jwks_response
 from .openapi import openapi_document
 from .routes import ROUTES
-from .routing import split_path
+from .routing import CDI_VERSIONS, split_path
 
 __all__ = ["CoreApp"]
 
@@ -39,18 +43,22 @@ Send = Callable[[Message], Awaitable[None]]
 access_log = logging.getLogger("tessera.core.access")
 error_log = logging.getLogger("tessera.core.error")
 
-#: The ``cdi-version`` values accepted, as the SuperTokens core accepts them: every
-#: version it has spoken since 2.7. Below 2.21 access tokens are minted in version 2.
-_CDI_VERSIONS = frozenset(
-    [*((2, minor) for minor in range(7, 22)), (3, 0), (3, 1), (4, 0)]
-    + [(5, minor) for minor in range(5)]
-)
 _VERSION = re.compile(r"^(\d{1,3})\.(\d{1,3})$")
-_PATHS = {path for _, path in ROUTES}
+#: API path -> the methods it answers, for the ``Allow`` header of a 405.
+_METHODS: dict[str, list[str]] = {"/hello": ["GET", "HEAD"], "/openapi.json": ["GET"]}
+for _method, _path in sorted(ROUTES):
+    _METHODS.setdefault(_path, []).append(_method)
 
 
 class _TooLarge(Exception):
     pass
+
+
+def _loggable(scope: Scope) -> str:
+    """The request path for a log line: a decoded path may hold line breaks and other
+    control characters, which would let a client write log lines of its own."""
+    path: str = scope["path"]
+    return path if path.isprintable() else path.encode("unicode_escape").decode("ascii")
 
 
 class CoreApp:
@@ -69,13 +77,29 @@ class CoreApp:
             table_name_prefix=config.table_name_prefix,
             pool_size=config.database_pool_size,
         )
+        # One revocation feed per process (each uvicorn worker builds its own CoreApp).
+        feed = SessionConfig.from_settings(
+            {**config.session_settings, **config.revocation_settings}
+        )
+        self.revocations = RevocationFeed(
+            self.store,
+            max_staleness=feed.revocation_max_staleness,
+            poll_interval=feed.revocation_poll_seconds,
+            gap_timeout=feed.revocation_gap_timeout,
+            window=feed.access_token_validity + REVOCATION_MARGIN_S,
+            channel=feed.revocation_channel,
+        )
+        revoking = cast(SqlStore, RevokingStore(self.store, self.revocations))
         self.registry = AppRegistry(
-            self.store, config.session_settings, clock=clock, api_keys=config.api_keys
+            revoking,
+            config.session_settings,
+            clock=clock,
+            api_keys=config.api_keys,
+            revocations=self.revocations,
         )
         self.context = Context(self.registry, clock)
         self._clock = clock
-        self._allow = re.compile(config.ip_allow_regex) if config.ip_allow_regex else None
-        self._deny = re.compile(config.ip_deny_regex) if config.ip_deny_regex else None
+        self._guard = RequestGuard(config)
         self._executor = ThreadPoolExecutor(
             config.database_pool_size, thread_name_prefix="tessera-core"
         )
@@ -100,13 +124,14 @@ class CoreApp:
         await send({"type": "http.response.start", "status": response.status, "headers": headers})
         await send({"type": "http.response.body", "body": response.body})
         took = (time.perf_counter() - started) * 1000
-        access_log.info("%s %s %d %.1fms", scope["method"], scope["path"], response.status, took)
+        access_log.info("%s %s %d %.1fms", scope["method"], _loggable(scope), response.status, took)
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:
         while True:
             message = await receive()
             if message["type"] == "lifespan.startup":
                 self.start_housekeeping()
+                await asyncio.get_running_loop().run_in_executor(self._executor, self._load_key_set)
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
                 self.close()
@@ -117,7 +142,9 @@ class CoreApp:
         try:
             return await self._dispatch(scope, receive)
         except HttpError as exc:
-            return text_response(exc.status, exc.message)
+            response = text_response(exc.status, exc.message)
+            response.headers.extend(exc.headers)
+            return response
         except (UnknownApp, UnknownTenant) as exc:
             app_id, _, tenant_id = str(exc.args[0]).partition("/")
             what = (
@@ -129,30 +156,34 @@ class CoreApp:
             )
             return text_response(400, f"AppId or tenantId not found => {what}")
         except StorageError as exc:
-            error_log.error("database failure on %s %s: %s", scope["method"], scope["path"], exc)
+            error_log.error("database failure on %s %s: %s", scope["method"], _loggable(scope), exc)
             failure = error("storage")
             return text_response(failure.status, failure.message)
         except Exception:
-            error_log.exception("unexpected failure on %s %s", scope["method"], scope["path"])
+            error_log.exception("unexpected failure on %s %s", scope["method"], _loggable(scope))
             failure = error("internal")
             return text_response(failure.status, failure.message)
 
     async def _dispatch(self, scope: Scope, receive: Receive) -> Response:
-        self._check_ip(scope)
+        self._guard.check(scope)
         route = split_path(scope["path"], self.config.base_path)
         if route is None:
             raise error("not_found")
         method = scope["method"].upper()
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        allowed = _METHODS.get(route.api_path)
+        if allowed is None:
+            raise error("not_found")
+        if method not in allowed:
+            raise HttpError(*ERROR_TABLE["method"], (("allow", ", ".join(allowed)),))
         if route.api_path == "/hello":
             return text_response(200, "Hello")
-        if route.api_path == "/openapi.json" and method == "GET":
+        if route.api_path == "/openapi.json":
             self._check_api_key(headers, self.registry.core_api_keys)
-            return json_response(openapi_document())
-        entry = ROUTES.get((method, route.api_path))
-        if entry is None:
-            raise error("method" if route.api_path in _PATHS else "not_found")
-        handler, needs_key = entry
+            return json_response(
+                openapi_document(bool(self.registry.core_api_keys), self.config.base_path)
+            )
+        handler, needs_key = ROUTES[(method, route.api_path)]
         loop = asyncio.get_running_loop()
         if needs_key:
             app = self.registry.peek(route.app_id)
@@ -172,16 +203,6 @@ class CoreApp:
         return await loop.run_in_executor(self._executor, handler, self.context, request)
 
     # -- checks ---------------------------------------------------------------------------
-
-    def _check_ip(self, scope: Scope) -> None:
-        if self._allow is None and self._deny is None:
-            return
-        client = scope.get("client")
-        ip = client[0] if client else ""
-        if (self._allow is not None and not self._allow.fullmatch(ip)) or (
-            self._deny is not None and self._deny.fullmatch(ip)
-        ):
-            raise error("ip")
 
     def _keys_of(self, app_id: str) -> tuple[str, ...]:
         try:
@@ -215,7 +236,7 @@ class CoreApp:
             return (5, 4)
         found = _VERSION.match(version.strip())
         parsed = (int(found[1]), int(found[2])) if found else None
-        if parsed is None or parsed not in _CDI_VERSIONS:
+        if parsed is None or parsed not in CDI_VERSIONS:
             raise HttpError(400, f"cdi-version {version[:20]} not supported")
         return parsed
 
@@ -229,7 +250,8 @@ class CoreApp:
         while True:
             message = await receive()
             if message["type"] == "http.disconnect":
-                break
+                # Gone (or cut off by the body timeout): never act on half a body.
+                raise HttpError(400, "Request body incomplete")
             chunk = message.get("body", b"")
             size += len(chunk)
             if size > limit:
@@ -242,6 +264,12 @@ class CoreApp:
     # -- housekeeping -----------------------------------------------------------------------
 
     def start_housekeeping(self) -> None:
+        try:
+            for app_id in self.registry.list_apps():
+                self.registry.get(app_id)  # each app's token lifetime sizes the feed's window
+        except StorageError as exc:
+            error_log.warning("could not list apps at start-up: %s", exc)
+        self.revocations.ensure_running()
         interval = self.config.expired_session_purge_interval
         if interval <= 0 or self._purger is not None:
             return
@@ -261,7 +289,16 @@ class CoreApp:
             if deleted:
                 access_log.info("purged %d expired sessions", deleted)
 
+    def _load_key_set(self) -> None:
+        """Serve the key set once at start, so it can be answered from memory even if
+        the database goes down before anyone asks for it."""
+        try:
+            jwks_response(self.context, "public")
+        except StorageError as exc:
+            error_log.warning("could not load the signing keys at start: %s", exc)
+
     def close(self) -> None:
         self._stop.set()
         self._executor.shutdown(wait=True)
+        self.revocations.close()
         self.store.close()

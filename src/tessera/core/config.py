@@ -33,6 +33,15 @@ SESSION_KEYS = frozenset(
         "session_max_lifetime",
     }
 )
+#: Settings of each process's revocation feed (not per app).
+FEED_KEYS = frozenset(
+    {
+        "revocation_channel",
+        "revocation_max_staleness",
+        "revocation_poll_interval",
+        "revocation_gap_timeout",
+    }
+)
 #: Older or other names accepted for the same settings.
 ALIASES = {
     "access_token_signing_key_update_interval": "access_token_dynamic_signing_key_update_interval",
@@ -52,6 +61,7 @@ ENV_NAMES = {"host": "SUPERTOKENS_HOST", "port": "SUPERTOKENS_PORT"}
 
 _API_KEY = re.compile(r"^[A-Za-z0-9=-]{20,}$")
 _LOG_LEVELS = ("DEBUG", "INFO", "WARN", "ERROR", "NONE")
+_HOST_NAME = re.compile(r"^[a-z0-9_]([a-z0-9_.-]*[a-z0-9_])?$")
 
 
 def parse_api_keys(text: str) -> tuple[str, ...]:
@@ -95,6 +105,8 @@ class CoreConfig:
     database_url: str | None = None
     #: Session settings for every app, as strings (apps may override them).
     session_settings: Mapping[str, str] = field(default_factory=dict)
+    #: The revocation feed's settings (``FEED_KEYS``), as strings.
+    revocation_settings: Mapping[str, str] = field(default_factory=dict)
     table_name_prefix: str = "tessera_"
     database_pool_size: int = 10
     #: Server processes; ``0`` means one per CPU core.
@@ -103,6 +115,18 @@ class CoreConfig:
     max_body_size: int = 1_048_576
     ip_allow_regex: str | None = None
     ip_deny_regex: str | None = None
+    #: Reverse proxies (addresses or networks) whose ``X-Forwarded-For`` names the client.
+    trusted_proxies: tuple[str, ...] = ()
+    #: Without API keys: host names the ``Host`` header may carry besides ``localhost``,
+    #: ``host`` and IP addresses (any other name may be DNS rebinding).
+    allowed_hosts: tuple[str, ...] = ()
+    #: Seconds a client has to send a request's headers, then its body; seconds an idle
+    #: keep-alive connection stays open.
+    request_header_timeout: int = 5
+    request_body_timeout: int = 10
+    keep_alive_timeout: int = 5
+    #: Open connections per worker process; more are answered 503 and closed.
+    max_connections: int = 1000
     expired_session_purge_interval: float = 3600
 
     @property
@@ -139,10 +163,15 @@ def _flatten(raw: Mapping[str, Any]) -> dict[str, str]:
 
 
 def _known_keys() -> set[str]:
-    own = {f.name for f in fields(CoreConfig)} - {"session_settings", "database_url"}
+    own = {f.name for f in fields(CoreConfig)} - {
+        "session_settings",
+        "revocation_settings",
+        "database_url",
+    }
     return (
         own
         | SESSION_KEYS
+        | FEED_KEYS
         | set(ALIASES)
         | IGNORED_KEYS
         | {
@@ -213,6 +242,17 @@ def _optional(raw: dict[str, str], key: str) -> str | None:
     return None if value is None or value.strip().lower() in ("", "null", "none") else value
 
 
+def _networks(raw: dict[str, str], key: str) -> tuple[str, ...]:
+    networks = []
+    for item in raw.get(key, "").split(","):
+        if item.strip():
+            try:
+                networks.append(str(ipaddress.ip_network(item.strip(), strict=False)))
+            except ValueError:
+                raise _bad(key, f"{item.strip()!r} is not an IP address or network") from None
+    return tuple(networks)
+
+
 def _build(raw: dict[str, str]) -> CoreConfig:
     keys: tuple[str, ...] = ()
     if _optional(raw, "api_keys") is not None:
@@ -254,9 +294,15 @@ def _build(raw: dict[str, str]) -> CoreConfig:
                 re.compile(pattern)
             except re.error as exc:
                 raise _bad(key, f"not a regular expression: {exc}") from None
+    proxies = _networks(raw, "trusted_proxies")
+    hosts = tuple(h.strip().lower() for h in raw.get("allowed_hosts", "").split(",") if h.strip())
+    for host in hosts:
+        if not _HOST_NAME.match(host):
+            raise _bad("allowed_hosts", f"{host!r} is not a host name (no port, no scheme)")
     session = {k: v for k, v in raw.items() if k in SESSION_KEYS}
+    feed = {k: v for k, v in raw.items() if k in FEED_KEYS}
     try:
-        SessionConfig.from_settings({**session, "anti_csrf": "VIA_TOKEN"})
+        SessionConfig.from_settings({**session, **feed, "anti_csrf": "VIA_TOKEN"})
     except (ValueError, TypeError) as exc:
         # SessionConfig names the setting: "invalid setting access_token_validity: ..."
         raise ValueError(str(exc).replace("invalid setting", "invalid config", 1)) from None
@@ -280,11 +326,18 @@ def _build(raw: dict[str, str]) -> CoreConfig:
         base_path=base_path,
         database_url=urls[0] if urls else None,
         session_settings=session,
+        revocation_settings=feed,
         table_name_prefix=prefix,
         database_pool_size=_int(raw, "database_pool_size", 10, 1, 1000),
         workers=_int(raw, "workers", 0, 0, 256),
         max_body_size=_int(raw, "max_body_size", 1_048_576, 1024, 104_857_600),
         ip_allow_regex=_optional(raw, "ip_allow_regex"),
         ip_deny_regex=_optional(raw, "ip_deny_regex"),
+        trusted_proxies=proxies,
+        allowed_hosts=hosts,
+        request_header_timeout=_int(raw, "request_header_timeout", 5, 1, 600),
+        request_body_timeout=_int(raw, "request_body_timeout", 10, 1, 600),
+        keep_alive_timeout=_int(raw, "keep_alive_timeout", 5, 1, 600),
+        max_connections=_int(raw, "max_connections", 1000, 1, 1_000_000),
         expired_session_purge_interval=purge,
     )

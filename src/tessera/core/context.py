@@ -4,10 +4,11 @@ checks most of them share."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from .apps import AppEngines, AppRegistry
 from .http import Request, Response, error
+from .jwks import LastKeySets
 
 __all__ = ["Context", "Handler", "app_of", "public_only"]
 
@@ -16,6 +17,8 @@ __all__ = ["Context", "Handler", "app_of", "public_only"]
 class Context:
     registry: AppRegistry
     clock: Callable[[], int]
+    #: The key sets last served, answered while the database is down.
+    last_key_sets: LastKeySets = field(default_factory=LastKeySets)
 
 
 Handler = Callable[[Context, Request], Response]

@@ -21,10 +21,13 @@ __all__ = ["BadRequest", "HttpError", "Request", "Response", "json_response"]
 class HttpError(Exception):
     """An answer other than 200, with a plain-text message safe to show the caller."""
 
-    def __init__(self, status: int, message: str) -> None:
+    def __init__(
+        self, status: int, message: str, headers: tuple[tuple[str, str], ...] = ()
+    ) -> None:
         super().__init__(message)
         self.status = status
         self.message = message
+        self.headers = headers
 
 
 class BadRequest(HttpError):
@@ -38,6 +41,8 @@ ERROR_TABLE: dict[str, tuple[int, str]] = {
     "method": (405, "Method not supported"),
     "api_key": (401, "Invalid API key"),
     "ip": (403, "Your IP is not allowed"),
+    "browser": (403, "Requests from web pages are refused: this core has no API key"),
+    "host": (403, "Unknown host name in Host: this core has no API key (see allowed_hosts)"),
     "too_large": (413, "Request body too large"),
     "public_only": (403, "Only public tenantId can call this app specific API"),
     "storage": (503, "The database is unavailable; try again"),

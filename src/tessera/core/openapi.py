@@ -1,184 +1,367 @@
-"""The OpenAPI 3.1 document served at ``/openapi.json``: every route the core answers."""
+"""The OpenAPI 3.1 document served at ``/openapi.json``: every route the core answers,
+its parameters (path, query, body), the statuses it may answer and which routes need no
+API key. CI checks the running core against it (tests/core/test_openapi.py).
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
+from .routing import CDI_VERSIONS
+
 __all__ = ["openapi_document"]
 
-_T = "/{tenantId}"  # marks routes that accept a tenant segment
-# (method, path, summary, JSON body fields or query fields, tenant segment allowed)
-_API: list[tuple[str, str, str, list[str], bool]] = [
-    ("get", "/hello", "Health check; answers the text Hello. No API key.", [], False),
-    ("get", "/apiversion", "CDI versions this core speaks: {versions: ['5.4']}.", [], False),
-    (
+_STR: dict[str, Any] = {"type": "string"}
+_BOOL: dict[str, Any] = {"type": "boolean"}
+_OBJ: dict[str, Any] = {"type": "object"}
+_STRINGS: dict[str, Any] = {"type": "array", "items": _STR}
+#: Ids as the path grammar accepts them (matched lower-cased; see routing.py).
+_ID: dict[str, Any] = {"type": "string", "pattern": "^[A-Za-z0-9-]{1,64}$"}
+
+
+def _answer(statuses: list[str], **properties: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "type": "object",
+        "required": ["status"],
+        "properties": {"status": {"enum": statuses}, **properties},
+    }
+
+
+@dataclass(frozen=True)
+class _Op:
+    method: str
+    path: str
+    summary: str
+    #: The 200 answer's JSON schema; ``None`` for the text answer of ``/hello``.
+    answer: dict[str, Any] | None
+    #: Fields of the JSON body (POST, PUT) or of the query (GET), with their schemas.
+    fields: dict[str, dict[str, Any]] = field(default_factory=dict)
+    required: tuple[str, ...] = ()
+    #: Whether a tenant segment may come before the path.
+    tenant: bool = False
+    #: Whether it is served without an API key.
+    open: bool = False
+
+
+#: An app's settings: the session settings of config.yaml, and its own API keys.
+_CORE_CONFIG: dict[str, Any] = {
+    "type": ["object", "null"],
+    "description": "Session settings (strings, numbers or booleans; null resets one to "
+    "the core's value) and api_keys: comma-separated keys that alone open this app "
+    "(not for the public app, which uses the core's keys).",
+    "properties": {
+        "api_keys": {
+            "type": ["string", "null"],
+            "pattern": "^[A-Za-z0-9=-]{20,}(,[A-Za-z0-9=-]{20,})*$",
+        }
+    },
+    "additionalProperties": {"type": ["string", "number", "boolean", "null"]},
+}
+_FACTORS: dict[str, Any] = {"type": ["array", "null"], "items": _STR}
+#: Fields of ``PUT .../app/v2`` and ``.../tenant/v2`` besides the id; the factor lists
+#: belong to recipes this core does not have, and are checked for shape only.
+_TENANT_FIELDS = {
+    "coreConfig": _CORE_CONFIG,
+    "firstFactors": _FACTORS,
+    "requiredSecondaryFactors": _FACTORS,
+}
+_KEYS = {"type": "object", "required": ["keys"], "properties": {"keys": {"type": "array"}}}
+_SESSION_OUT = _answer(["OK"], session=_OBJ, accessToken=_OBJ, refreshToken=_OBJ)
+_OK_OR_GONE = _answer(["OK", "UNAUTHORISED"])
+
+_API = [
+    _Op("get", "/hello", "Health check; answers the text Hello.", None, open=True),
+    _Op("head", "/hello", "Health check without a body.", None, open=True),
+    _Op(
+        "get",
+        "/apiversion",
+        "CDI versions this core speaks.",
+        {"type": "object", "required": ["versions"], "properties": {"versions": _STRINGS}},
+    ),
+    _Op(
         "get",
         "/user/id",
-        "User lookup; this core keeps no users: UNKNOWN_USER_ID_ERROR.",
-        ["userId"],
-        False,
+        "User lookup; this core keeps no users.",
+        _answer(["UNKNOWN_USER_ID_ERROR"]),
+        {"userId": _STR},
+        ("userId",),
     ),
-    (
+    _Op(
         "post",
         "/recipe/session",
         "Create a session.",
-        ["userId", "userDataInJWT", "userDataInDatabase", "enableAntiCsrf", "useDynamicSigningKey"],
-        True,
+        _SESSION_OUT,
+        {
+            "userId": _STR,
+            "userDataInJWT": _OBJ,
+            "userDataInDatabase": _OBJ,
+            "enableAntiCsrf": _BOOL,
+            "useDynamicSigningKey": _BOOL,
+        },
+        ("userId", "userDataInJWT", "userDataInDatabase", "enableAntiCsrf"),
+        tenant=True,
     ),
-    ("get", "/recipe/session", "A session's information.", ["sessionHandle"], False),
-    (
+    _Op(
+        "get",
+        "/recipe/session",
+        "A session's information.",
+        _OK_OR_GONE,
+        {"sessionHandle": _STR},
+        ("sessionHandle",),
+    ),
+    _Op(
         "post",
         "/recipe/session/verify",
         "Verify an access token; may answer a new one.",
-        ["accessToken", "antiCsrfToken", "doAntiCsrfCheck", "enableAntiCsrf", "checkDatabase"],
-        False,
+        _answer(["OK", "UNAUTHORISED", "TRY_REFRESH_TOKEN"]),
+        {
+            "accessToken": _STR,
+            "antiCsrfToken": {"type": ["string", "null"]},
+            "doAntiCsrfCheck": _BOOL,
+            "enableAntiCsrf": _BOOL,
+            "checkDatabase": _BOOL,
+        },
+        ("accessToken", "doAntiCsrfCheck"),  # enableAntiCsrf too when checking
     ),
-    (
+    _Op(
         "post",
         "/recipe/session/refresh",
         "Exchange a refresh token for new tokens; detects theft.",
-        ["refreshToken", "antiCsrfToken", "enableAntiCsrf", "useDynamicSigningKey"],
-        False,
+        _answer(["OK", "UNAUTHORISED", "TOKEN_THEFT_DETECTED"]),
+        {
+            "refreshToken": _STR,
+            "antiCsrfToken": {"type": ["string", "null"]},
+            "enableAntiCsrf": _BOOL,
+            "useDynamicSigningKey": _BOOL,
+        },
+        ("refreshToken", "enableAntiCsrf"),
     ),
-    (
+    _Op(
         "post",
         "/recipe/session/regenerate",
         "Re-sign an access token with a new payload.",
-        ["accessToken", "userDataInJWT"],
-        False,
+        _OK_OR_GONE,
+        {"accessToken": _STR, "userDataInJWT": {"type": ["object", "null"]}},
+        ("accessToken",),
     ),
-    (
+    _Op(
         "put",
         "/recipe/session/data",
         "Replace a session's data in the database.",
-        ["sessionHandle", "userDataInDatabase"],
-        False,
+        _OK_OR_GONE,
+        {"sessionHandle": _STR, "userDataInDatabase": _OBJ},
+        ("sessionHandle", "userDataInDatabase"),
     ),
-    (
+    _Op(
         "put",
         "/recipe/jwt/data",
         "Replace the claims future access tokens carry.",
-        ["sessionHandle", "userDataInJWT"],
-        False,
+        _OK_OR_GONE,
+        {"sessionHandle": _STR, "userDataInJWT": _OBJ},
+        ("sessionHandle", "userDataInJWT"),
     ),
-    (
+    _Op(
         "post",
         "/recipe/session/remove",
-        "Revoke sessions by handles, or all of a user's.",
-        ["sessionHandles", "userId", "revokeAcrossAllTenants", "revokeSessionsForLinkedAccounts"],
-        True,
+        "Revoke sessions by handles, or all of a user's (give one of the two).",
+        _answer(["OK"], sessionHandlesRevoked=_STRINGS),
+        {
+            "sessionHandles": _STRINGS,
+            "userId": _STR,
+            "revokeAcrossAllTenants": _BOOL,
+            "revokeSessionsForLinkedAccounts": _BOOL,
+        },
+        tenant=True,
     ),
-    (
+    _Op(
         "get",
         "/recipe/session/user",
         "Handles of a user's live sessions.",
-        ["userId", "fetchAcrossAllTenants", "fetchSessionsForAllLinkedAccounts"],
-        True,
+        _answer(["OK"], sessionHandles=_STRINGS),
+        {
+            "userId": _STR,
+            "fetchAcrossAllTenants": _BOOL,
+            "fetchSessionsForAllLinkedAccounts": _BOOL,
+        },
+        ("userId",),
+        tenant=True,
     ),
-    (
+    _Op(
         "get",
         "/.well-known/jwks.json",
-        "Public keys that verify access tokens. No API key.",
-        [],
-        False,
+        "Public keys that verify access tokens (the last known set while the database is down).",
+        _KEYS,
+        open=True,
     ),
-    ("get", "/recipe/jwt/jwks", "The same key set, for the JWT recipe.", [], False),
-    (
+    _Op("get", "/recipe/jwt/jwks", "The same key set, for the JWT recipe.", _KEYS),
+    _Op(
         "post",
         "/recipe/jwt",
         "Sign a JWT with the app's keys.",
-        ["payload", "algorithm", "jwksDomain", "validity", "useStaticSigningKey"],
-        False,
+        _answer(["OK", "UNSUPPORTED_ALGORITHM_ERROR"], jwt=_STR),
+        {
+            "payload": _OBJ,
+            "algorithm": _STR,
+            "jwksDomain": _STR,
+            "validity": {"type": "integer", "minimum": 1},
+            "useStaticSigningKey": _BOOL,
+        },
+        ("payload", "algorithm", "jwksDomain", "validity"),
     ),
-    (
-        "put",
-        "/recipe/multitenancy/app/v2",
-        "Create an app, or merge coreConfig into its settings (null resets a key).",
-        ["appId", "coreConfig", "firstFactors", "requiredSecondaryFactors"],
-        False,
+    *(
+        _Op(
+            "put",
+            path,
+            "Create an app, or merge coreConfig into its settings (null resets a key).",
+            _answer(["OK"], createdNew=_BOOL),
+            {"appId": _ID, **_TENANT_FIELDS},
+            ("appId",),
+        )
+        for path in ("/recipe/multitenancy/app/v2", "/recipe/multitenancy/app")
     ),
-    (
-        "put",
-        "/recipe/multitenancy/app",
-        "Same as /recipe/multitenancy/app/v2.",
-        ["appId", "coreConfig", "firstFactors", "requiredSecondaryFactors"],
-        False,
+    _Op(
+        "post",
+        "/recipe/multitenancy/app/remove",
+        "Remove an app.",
+        _answer(["OK"], didExist=_BOOL),
+        {"appId": _STR},
+        ("appId",),
     ),
-    ("post", "/recipe/multitenancy/app/remove", "Remove an app.", ["appId"], False),
-    ("get", "/recipe/multitenancy/app/list/v2", "List the apps.", [], False),
-    (
+    _Op(
+        "get",
+        "/recipe/multitenancy/app/list/v2",
+        "List the apps.",
+        _answer(["OK"], apps={"type": "array", "items": _OBJ}),
+    ),
+    _Op(
         "put",
         "/recipe/multitenancy/tenant/v2",
         "Create a tenant of the app; for tenant public, coreConfig updates the app's settings.",
-        ["tenantId", "coreConfig", "firstFactors", "requiredSecondaryFactors"],
-        False,
+        _answer(["OK"], createdNew=_BOOL),
+        {"tenantId": _ID, **_TENANT_FIELDS},
+        ("tenantId",),
     ),
-    (
+    _Op(
         "post",
         "/recipe/multitenancy/tenant/remove",
         "Remove a tenant of the app.",
-        ["tenantId"],
-        False,
+        _answer(["OK"], didExist=_BOOL),
+        {"tenantId": _STR},
+        ("tenantId",),
     ),
-    ("get", "/openapi.json", "This document.", [], False),
+    _Op("get", "/openapi.json", "This document.", {"type": "object", "required": ["openapi"]}),
 ]
 
+_TEXT = {"text/plain": {"schema": _STR}}
 _ERRORS = {
-    "400": {
-        "description": "Bad request: invalid JSON, a missing or unknown field, "
-        "an unknown app or tenant (plain text)"
+    "400": "Bad request: invalid JSON, a missing, mistyped or unknown field, an unknown "
+    "app or tenant, an unsupported cdi-version",
+    "403": "Refused: the IP, a tenant on an app-level API, or (without API keys) a web "
+    "page or an unknown Host",
+    "404": "No such path (or a tenant segment from a caller below CDI 3.0)",
+    "408": "The request body did not arrive in time",
+    "413": "Request body too large",
+    "503": "The database is unavailable, or too many connections",
+}
+_PATH_PARAMETERS = {
+    "appId": {"name": "appId", "in": "path", "required": True, "schema": _ID},
+    "tenantId": {
+        "name": "tenantId",
+        "in": "path",
+        "required": True,
+        "schema": _ID,
+        "description": "Not one of the words that start API paths (recipe, hello, ...).",
     },
-    "401": {"description": "Invalid or missing API key (plain text)"},
-    "403": {"description": "Only the public tenant may call this API, or the IP is not allowed"},
-    "413": {"description": "Request body too large"},
-    "503": {"description": "The database is unavailable"},
+}
+_SECURITY: list[dict[str, list[str]]] = [{"apiKey": []}, {"bearer": []}]
+_CDI_VERSION = {
+    "name": "cdi-version",
+    "in": "header",
+    "required": False,
+    "schema": {"enum": [f"{major}.{minor}" for major, minor in sorted(CDI_VERSIONS)]},
+    "description": "The CDI version the caller speaks; 5.4 when absent.",
 }
 
 
-@cache
-def openapi_document() -> dict[str, Any]:
-    paths: dict[str, Any] = {}
-    for method, path, summary, names, tenant in _API:
-        operation: dict[str, Any] = {
-            "summary": summary,
-            "responses": {
-                "200": {"description": "OK; session outcomes are in the status field"},
-                **_ERRORS,
-            },
+def _operation(op: _Op, path_parameters: list[str], core_keys: bool) -> dict[str, Any]:
+    # An app may have API keys of its own (its coreConfig's api_keys): they guard the
+    # app's routes even on a core without keys. The unprefixed routes are the public
+    # app's, which has the core's keys only.
+    app_keys = "appId" in path_parameters and op.path != "/openapi.json" and not op.open
+    answer = _TEXT if op.answer is None else {"application/json": {"schema": op.answer}}
+    responses: dict[str, Any] = {"200": {"description": "OK", "content": answer}}
+    if (core_keys and not op.open) or app_keys:
+        responses["401"] = {"description": "Missing or invalid API key", "content": _TEXT}
+    for status, why in _ERRORS.items():
+        responses[status] = {"description": why, "content": _TEXT}
+    parameters: list[dict[str, Any]] = [_PATH_PARAMETERS[p] for p in path_parameters]
+    operation: dict[str, Any] = {"summary": op.summary, "responses": responses}
+    if op.method in ("post", "put"):
+        schema = {
+            "type": "object",
+            "properties": op.fields,
+            "additionalProperties": False,
         }
-        if method in ("post", "put") and names:
-            operation["requestBody"] = {
-                "required": True,
-                "content": {
-                    "application/json": {
-                        "schema": {
-                            "type": "object",
-                            "properties": {n: {} for n in names},
-                            "additionalProperties": False,
-                        }
-                    }
-                },
-            }
-        elif names:
-            operation["parameters"] = [
-                {"name": n, "in": "query", "schema": {"type": "string"}} for n in names
+        if op.required:
+            schema["required"] = list(op.required)
+        operation["requestBody"] = {
+            "required": True,
+            "content": {"application/json": {"schema": schema}},
+        }
+    else:
+        parameters += [
+            {"name": name, "in": "query", "required": name in op.required, "schema": schema}
+            for name, schema in op.fields.items()
+        ]
+    if op.path not in ("/hello", "/openapi.json"):
+        parameters.append(_CDI_VERSION)
+    if parameters:
+        operation["parameters"] = parameters
+    if core_keys and op.open:
+        operation["security"] = []  # served without an API key
+    elif app_keys and not core_keys:
+        operation["security"] = [{}, *_SECURITY]  # a key if the app has its own
+    return operation
+
+
+@cache
+def openapi_document(api_key_required: bool = True, base_path: str = "") -> dict[str, Any]:
+    """The document for a core with (or without) API keys of its own, served under
+    ``base_path``. Apps with keys of their own need them on a core without keys too."""
+    paths: dict[str, Any] = {}
+    # A path that takes a tenant takes one for every method (an app-level API answers
+    # 403 for a tenant other than public), so its tenant forms list every method.
+    tenant_paths = {op.path for op in _API if op.tenant}
+    for op in _API:
+        variants = [("", []), ("/appid-{appId}", ["appId"])]
+        if op.path in tenant_paths:
+            variants += [
+                ("/{tenantId}", ["tenantId"]),
+                ("/appid-{appId}/{tenantId}", ["appId", "tenantId"]),
             ]
-        for prefix in ("", "/appid-{appId}"):
-            paths.setdefault(prefix + path, {})[method] = operation
-            if tenant:
-                paths.setdefault(prefix + _T + path, {})[method] = operation
-    return {
+        for prefix, names in variants:
+            operation = _operation(op, names, api_key_required)
+            paths.setdefault(prefix + op.path, {})[op.method] = operation
+    document: dict[str, Any] = {
         "openapi": "3.1.0",
         "info": {
             "title": "tessera core",
             "version": "5.4",
             "description": "Sessions over HTTP, speaking the SuperTokens Core Driver "
-            "Interface 5.4.",
+            "Interface 5.4. Session outcomes (UNAUTHORISED, TRY_REFRESH_TOKEN, ...) are "
+            "200 answers with a status field; errors are plain text.",
         },
-        "components": {
-            "securitySchemes": {"apiKey": {"type": "apiKey", "in": "header", "name": "api-key"}},
-        },
-        "security": [{"apiKey": []}],
+        "servers": [{"url": base_path or "/"}],
         "paths": paths,
     }
+    document["components"] = {
+        "securitySchemes": {
+            "apiKey": {"type": "apiKey", "in": "header", "name": "api-key"},
+            "bearer": {"type": "http", "scheme": "bearer"},
+        }
+    }
+    if api_key_required:
+        document["security"] = list(_SECURITY)
+    return document

@@ -10,7 +10,15 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-__all__ = ["Route", "split_path"]
+__all__ = ["CDI_VERSIONS", "Route", "split_path"]
+
+#: The ``cdi-version`` values accepted, as the SuperTokens core accepts them: every
+#: version it has spoken since 2.7. Below 2.21 access tokens are minted in version 2;
+#: below 3.0 a path may not name a tenant.
+CDI_VERSIONS = frozenset(
+    [*((2, minor) for minor in range(7, 22)), (3, 0), (3, 1), (4, 0)]
+    + [(5, minor) for minor in range(5)]
+)
 
 _ID = re.compile(r"^[a-z0-9-]{1,64}$")
 _NOT_TENANTS = frozenset(

@@ -7,9 +7,12 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import multiprocessing
 import os
+import signal
 import socket
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -17,12 +20,15 @@ from typing import Any
 from ..errors import StorageError
 from .asgi import CoreApp
 from .config import CoreConfig, load_config, state_dir
+from .protocol import ConnectionLimits, LimitedH11Protocol
 
 __all__ = ["build_app", "configure_logging", "instances", "refuse_unprotected", "run_foreground"]
 
 log = logging.getLogger("tessera.core")
 _ENV_CONFIG = "TESSERA_CORE_CONFIG_FILE"
 _ENV_OVERRIDES = "TESSERA_CORE_OVERRIDES"
+#: Seconds in-flight requests get to finish when a core stops.
+_GRACEFUL_SHUTDOWN = 10
 _LEVELS = {
     "DEBUG": logging.DEBUG,
     "INFO": logging.INFO,
@@ -65,7 +71,31 @@ def build_app() -> CoreApp:
     overrides = json.loads(os.environ.get(_ENV_OVERRIDES, "{}"))
     config = load_config(path, overrides=overrides)
     configure_logging(config)
+    LimitedH11Protocol.limits = ConnectionLimits(
+        header_timeout=config.request_header_timeout,
+        body_timeout=config.request_body_timeout,
+        max_connections=config.max_connections,
+    )
+    _exit_with_parent()
     return CoreApp(config)
+
+
+def _exit_with_parent() -> None:
+    """In a worker process: stop when the master is gone, even killed with SIGKILL,
+    which it cannot pass on. An orphaned worker would go on serving the port, and a
+    restarted core would find the port in use."""
+    parent = multiprocessing.parent_process()
+    if parent is None:
+        return  # the master itself: with one worker it serves in-process
+
+    def watch() -> None:
+        parent.join()  # returns when the parent's end of the pipe closes
+        log.warning("master process %s is gone; worker %d stops", parent.pid, os.getpid())
+        os.kill(os.getpid(), signal.SIGTERM)  # uvicorn's graceful shutdown
+        time.sleep(_GRACEFUL_SHUTDOWN + 5)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="tessera-parent-watch", daemon=True).start()
 
 
 def refuse_unprotected(config: CoreConfig) -> str | None:
@@ -122,7 +152,13 @@ def run_foreground(config: CoreConfig, config_path: str | None, overrides: dict[
         log_config=None,
         access_log=False,
         lifespan="on",
-        timeout_graceful_shutdown=10,
+        timeout_graceful_shutdown=_GRACEFUL_SHUTDOWN,
+        http=LimitedH11Protocol,
+        ws="none",
+        # The client address is the peer's; X-Forwarded-For is read only from the
+        # trusted_proxies (core/guards.py), never from whoever connects.
+        proxy_headers=False,
+        timeout_keep_alive=config.keep_alive_timeout,
     )
     sock = _listen(config.host, config.port)
     try:

@@ -134,10 +134,16 @@ def verify_session(ctx: Context, req: Request) -> Response:
         state, version = _verified_session(engine, token, anti_csrf, check_anti_csrf, now)
     except (UnauthorisedError, TryRefreshTokenError) as exc:
         return json_response({"status": "TRY_REFRESH_TOKEN", "message": exc.message})
+    check = check_database or app.config.access_token_blacklisting
+    if check:
+        # The revocation feed answers when it is current (within its staleness bound).
+        revoked = engine.is_revoked(state.session_handle)
+        if revoked:
+            return _unauthorised("Either the session has ended or has been blacklisted")
+        # A stored payload changed since: the database gives the token its new claims.
+        check = revoked is None or engine.payload_changed(state.session_handle) is not False
     try:
-        confirmed = engine.confirm_access_token(
-            state, now=now, check_database=check_database or app.config.access_token_blacklisting
-        )
+        confirmed = engine.confirm_access_token(state, now=now, check_database=check)
     except UnauthorisedError:
         return _unauthorised("Either the session has ended or has been blacklisted")
     answer: dict[str, Any] = {
@@ -320,14 +326,15 @@ def _new_tokens_answer(
     version: int,
     now: int,
 ) -> Response:
-    """The answer to create and refresh: the session, both new tokens, the anti-CSRF token."""
+    """The answer to create and refresh: the session, both new tokens, the anti-CSRF token.
+    The refresh token's expiry is the engine's (capped by ``session_max_lifetime``)."""
     answer: dict[str, Any] = {
         "status": "OK",
         "session": _session(state, claims, req),
         "accessToken": _token(state, version, app, now),
         "refreshToken": {
             "token": state.refresh_token,
-            "expiry": now + app.config.refresh_token_validity_ms,
+            "expiry": state.refresh_token_expiry,
             "createdTime": now,
         },
     }

@@ -15,7 +15,7 @@ import secrets
 import threading
 import uuid
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, Protocol
 
 from ..config import SessionConfig
 from ..errors import StorageError, TokenTheftError, TryRefreshTokenError, UnauthorisedError
@@ -29,7 +29,7 @@ from .access_token import (
     sign_access_token,
     verify_access_token,
 )
-from .keyring import KeyRing
+from .keyring import KeyRing, KeysNeedLoading
 from .refresh_token import RefreshTokenCodec, hash_once, hash_twice
 from .rotation import RefreshOutcome, decide_refresh
 from .state import SessionInformation, SessionState
@@ -52,12 +52,23 @@ _ROTATION_ATTEMPTS = 4
 _VERIFIED_CACHE_SIZE = 4096
 
 
+class RevocationCheck(Protocol):
+    """Answers "is this session revoked?" from memory: True or False when the answer
+    is current within the staleness bound, ``None`` when the store must be asked."""
+
+    def is_revoked(self, session_handle: str) -> bool | None: ...
+
+    def payload_changed(self, session_handle: str) -> bool | None: ...
+
+
 class SessionEngine:
     """Sessions of one app, kept in ``store``, under ``config``."""
 
     def __init__(self, config: SessionConfig, store: SessionStore) -> None:
         self.config = config
         self.store = store
+        #: Set by the outer layer when a revocation feed runs (``tessera.revocation``).
+        self.revocations: RevocationCheck | None = None
         self.keys = KeyRing(config, store)
         self._codec: RefreshTokenCodec | None = None
         self._verified: dict[str, tuple[str, dict[str, Any]]] = {}
@@ -127,6 +138,7 @@ class SessionEngine:
             tenant_id=tenant_id,
             access_token=access,
             refresh_token=refresh.text,
+            refresh_token_expiry=expires_at,
             anti_csrf_token=anti_csrf,
             access_token_updated=True,
         )
@@ -160,9 +172,15 @@ class SessionEngine:
                 raise TryRefreshTokenError(reason="anti-CSRF token missing or wrong")
         handle = payload["sessionHandle"]
         if self.verification_needs_store(check_database):
-            lifetime = self.store.get_session_lifetime(handle)
-            if lifetime is None or not self._alive_between(*lifetime, now):
-                raise UnauthorisedError("session revoked or expired", reason="not in database")
+            revoked = self.is_revoked(handle)
+            if revoked:
+                raise UnauthorisedError("session revoked or expired", reason="revoked (feed)")
+            if revoked is None:
+                if not may_block:
+                    raise KeysNeedLoading  # the same answer: this call must move to a thread
+                lifetime = self.store.get_session_lifetime(handle)
+                if lifetime is None or not self._alive_between(*lifetime, now):
+                    raise UnauthorisedError("session revoked or expired", reason="not in database")
         access = AccessToken(access_token, payload, payload["exp"] * 1000, payload["iat"] * 1000)
         return SessionState(
             session_handle=handle,
@@ -194,7 +212,18 @@ class SessionEngine:
         return payload
 
     def verification_needs_store(self, check_database: bool) -> bool:
+        """Whether revocation must be checked (by the feed's deny set, or the store)."""
         return check_database or self.config.access_token_blacklisting
+
+    def is_revoked(self, session_handle: str) -> bool | None:
+        """The revocation feed's answer, ``None`` when there is none to trust."""
+        revocations = self.revocations
+        return None if revocations is None else revocations.is_revoked(session_handle)
+
+    def payload_changed(self, session_handle: str) -> bool | None:
+        """Whether the stored access-token payload changed lately, by the feed's log."""
+        revocations = self.revocations
+        return None if revocations is None else revocations.payload_changed(session_handle)
 
     def confirm_access_token(
         self, state: SessionState, *, now: int, check_database: bool
@@ -283,7 +312,11 @@ class SessionEngine:
             if not isinstance(anti_csrf_token, str) or not hmac.compare_digest(
                 expected.encode(), anti_csrf_token.encode()
             ):
-                raise UnauthorisedError("anti-CSRF token missing or wrong", reason="anti-csrf")
+                # A failed check proves nothing about the tokens (a cross-site request
+                # carries the cookies but not the header): never clear them for it.
+                raise UnauthorisedError(
+                    "anti-CSRF token missing or wrong", reason="anti-csrf", clear_tokens=False
+                )
         successor = codec.successor(presented)
         presented_hash, successor_hash = hash_twice(presented.text), hash_twice(successor.text)
         handle = presented.session_handle
@@ -316,14 +349,17 @@ class SessionEngine:
                 )
                 raise TokenTheftError(session_handle=handle, user_id=record.user_id, revoked=revoke)
             static = record.use_static_key
+            # A reissued successor keeps the expiry stored when it was first handed out.
+            refresh_expiry = record.expires_at
             if outcome is RefreshOutcome.ROTATE:
                 static = not self.config.use_dynamic_access_token_signing_key
+                refresh_expiry = _cap(now + self.config.refresh_token_validity_ms, session_end)
                 swapped = self.store.rotate_refresh_token(
                     handle,
                     expected_hash=presented_hash,
                     new_hash=successor_hash,
                     rotated_at=now,
-                    expires_at=_cap(now + self.config.refresh_token_validity_ms, session_end),
+                    expires_at=refresh_expiry,
                     ip=ip,
                     user_agent=user_agent,
                     use_static_key=static,
@@ -349,6 +385,7 @@ class SessionEngine:
                 tenant_id=record.tenant_id,
                 access_token=access,
                 refresh_token=successor.text,
+                refresh_token_expiry=refresh_expiry,
                 anti_csrf_token=anti_csrf,
                 access_token_updated=True,
             )

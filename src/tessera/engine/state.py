@@ -19,8 +19,10 @@ class SessionState:
     user_id: str
     tenant_id: str
     access_token: AccessToken
-    #: Only after create and refresh: the client's new refresh token.
+    #: Only after create and refresh: the client's new refresh token, and when it stops
+    #: being accepted (milliseconds since the epoch; capped by ``session_max_lifetime``).
     refresh_token: str | None = None
+    refresh_token_expiry: int | None = None
     anti_csrf_token: str | None = None
     #: True when the access token in this state is new and must reach the client.
     access_token_updated: bool = False

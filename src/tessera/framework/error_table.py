@@ -8,13 +8,17 @@ UnauthorisedError          401     {"message": "unauthorised"}                if
 TokenTheftError            401     {"message": "token theft detected"}        yes
 InvalidClaimError          403     {"message": "invalid claim",               no
                                     "claimValidationErrors": [...]}
-DuplicateCookiesError      500     {"message": "...older_cookie_domain..."}   no
+DuplicateCookiesError      200     {"message": "...multiple session..."}      other copies
 StorageError               503     {"message": "session storage unavailable"} no
 =========================  ======  =========================================  ============
 
 The frontend SDKs act on the status and headers only; the bodies are the ones the
 SuperTokens protocol documents. Custom handlers in ``FrameworkConfig`` replace the
 answer of their kind, never the token clearing.
+
+``DuplicateCookiesError`` is answered as SuperTokens answers it with
+``olderCookieDomain`` set: the copies that are not ours are expired, and a 200 without a
+front token makes the SDK fail that one call; the next refresh carries only our cookie.
 """
 
 from __future__ import annotations
@@ -31,24 +35,27 @@ from ..errors import (
 )
 from .claims import InvalidClaimError
 from .config import ErrorHandler, FrameworkConfig
-from .transport import Reply, RequestView, ResponsePlan, clear_tokens
+from .transport import Reply, RequestView, ResponsePlan, clear_duplicate_cookies, clear_tokens
 
 __all__ = ["DuplicateCookiesError", "reply_for_error"]
 
 log = logging.getLogger("tessera")
+security_log = logging.getLogger("tessera.security")
 SESSION_EXPIRED_STATUS = 401
 INVALID_CLAIM_STATUS = 403
 
 
 class DuplicateCookiesError(TesseraError):
-    """The request carries two refresh-token cookies (the cookie domain was changed) and
-    ``older_cookie_domain`` is not set, so tessera cannot tell which one is current."""
+    """A refresh request carries several ``sRefreshToken`` cookies: left under an old
+    ``cookie_domain``, or planted by a sibling sub-domain. Which one is ours cannot be
+    told, so the others are expired and the client is asked to refresh again."""
 
-    def __init__(self) -> None:
+    def __init__(self, cookie_names: tuple[str, ...]) -> None:
         super().__init__(
-            "The request contains multiple session cookies. This may happen if you've changed "
-            "the 'cookie_domain' setting: set 'older_cookie_domain' to the previous value."
+            "The request contains multiple session cookies. The copies this app did not "
+            "set are being cleared; refresh again."
         )
+        self.cookie_names = cookie_names
 
 
 def reply_for_error(
@@ -78,8 +85,10 @@ def reply_for_error(
         handler = config.on_unauthorised
         default = Reply(SESSION_EXPIRED_STATUS, {"message": "unauthorised"})
     elif isinstance(error, DuplicateCookiesError):
-        log.error("%s", error)
-        return Reply(500, {"message": str(error)})
+        security_log.warning("several session cookies of one name: expiring all but ours")
+        for name in error.cookie_names:
+            clear_duplicate_cookies(plan, config, request, name)
+        return Reply(200, {"message": str(error)})
     else:
         if isinstance(error, StorageError):
             log.error("session storage failed: %s", error)

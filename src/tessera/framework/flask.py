@@ -69,6 +69,11 @@ class FlaskTessera:
     def _before(self) -> Response | None:
         exchange = self.layer.exchange(_request_view())
         g._tessera_exchange = exchange
+        if request.method == "OPTIONS" and self.layer.serves(request.path):
+            # The APIs are no Flask routes, so Flask would answer a CORS preflight with
+            # 404 and the browser would never send the refresh; answer as Flask does
+            # for its routes, and let flask-cors (or the app) add the CORS headers.
+            return Response(status=200, headers={"Allow": "OPTIONS, POST"})
         api = self.layer.api_flow(exchange)
         if api is None:
             return None

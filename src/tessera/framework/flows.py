@@ -27,8 +27,8 @@ from .transport import (
     ResponsePlan,
     TokenSource,
     attach_tokens,
+    clear_duplicate_cookies,
     clear_legacy_cookie,
-    clear_older_domain_cookies,
     clear_tokens,
     creation_method,
     read_access_token,
@@ -42,10 +42,6 @@ if TYPE_CHECKING:
 __all__ = ["Exchange", "SessionLayer", "VerifyOptions", "run_async", "run_sync"]
 
 R = TypeVar("R")
-_DUPLICATES_CLEARED = (
-    "The request contains multiple session cookies. The ones under older_cookie_domain "
-    "are being cleared; the session is refreshed by the next refresh call."
-)
 
 
 # -- the operations a flow asks for --------------------------------------------------
@@ -141,16 +137,21 @@ class SessionLayer:
     def exchange(self, request: RequestView) -> Exchange:
         return Exchange(self, request)
 
+    def serves(self, path: str) -> bool:
+        """Whether ``path`` is one of the auth APIs this layer answers."""
+        config = self.config
+        return (config.serve_refresh_api and path == config.refresh_path) or (
+            config.serve_sign_out_api and path == config.sign_out_path
+        )
+
     def api_flow(self, exchange: Exchange) -> Flow[Reply] | None:
         """The auth API this request calls, if any."""
-        request, config = exchange.request, self.config
-        if request.method != "POST":
+        request = exchange.request
+        if request.method != "POST" or not self.serves(request.path):
             return None
-        if config.serve_refresh_api and request.path == config.refresh_path:
+        if request.path == self.config.refresh_path:
             return refresh_flow(exchange)
-        if config.serve_sign_out_api and request.path == config.sign_out_path:
-            return sign_out_flow(exchange)
-        return None
+        return sign_out_flow(exchange)
 
 
 class Exchange:
@@ -185,7 +186,7 @@ class Exchange:
                     access_token=tokens["accessToken"],
                     front_token=tokens["frontToken"],
                     refresh_token=state.refresh_token,
-                    refresh_expiry=now + self.layer.tessera.config.refresh_token_validity_ms,
+                    refresh_expiry=state.refresh_token_expiry,
                     anti_csrf_token=state.anti_csrf_token,
                 )
         self.tracked.clear()
@@ -202,6 +203,8 @@ def verify_flow(exchange: Exchange, options: VerifyOptions) -> Flow[Any]:
         raise TryRefreshTokenError(reason="legacy id-refresh cookie")
     token, source = read_access_token(request, config)
     if token is not None and source == "cookie" and request.cookie_count(h.ACCESS_TOKEN_COOKIE) > 1:
+        # Which copy is ours is unknown: expire the others, then the refresh sets ours.
+        clear_duplicate_cookies(exchange.plan, config, request, h.ACCESS_TOKEN_COOKIE)
         raise TryRefreshTokenError(reason="several access-token cookies")
     check = options.anti_csrf_check
     if check is None:
@@ -227,20 +230,29 @@ def verify_flow(exchange: Exchange, options: VerifyOptions) -> Flow[Any]:
 
 def refresh_flow(exchange: Exchange) -> Flow[Reply]:
     request, config, plan = exchange.request, exchange.config, exchange.plan
-    if request.cookie_count(h.REFRESH_TOKEN_COOKIE) > 1:
-        if config.older_cookie_domain is None:
-            raise DuplicateCookiesError()
-        clear_older_domain_cookies(plan, config)
-        return Reply(200, {"message": _DUPLICATES_CLEARED})
     token, source = read_refresh_token(request, config)
+    # Neither a request without a refresh token nor one failing the anti-CSRF check
+    # clears anything: a cross-site form POST is such a request, and clearing on it
+    # would let any site log the user out.
     if token is None:
-        raise UnauthorisedError("no session", reason="no refresh token")
+        raise UnauthorisedError("no session", reason="no refresh token", clear_tokens=False)
     disable_anti_csrf = True
     if source == "cookie":
         mode = exchange.layer.anti_csrf
         if mode == "VIA_CUSTOM_HEADER" and not request.header(h.RID):
-            raise UnauthorisedError("anti-CSRF check failed", reason="refresh: rid header missing")
+            raise UnauthorisedError(
+                "anti-CSRF check failed", reason="refresh: rid header missing", clear_tokens=False
+            )
         disable_anti_csrf = mode != "VIA_TOKEN"
+        duplicated = tuple(
+            name
+            for name in (h.REFRESH_TOKEN_COOKIE, h.ACCESS_TOKEN_COOKIE)
+            if request.cookie_count(name) > 1
+        )
+        if h.REFRESH_TOKEN_COOKIE in duplicated:
+            raise DuplicateCookiesError(duplicated)
+        if duplicated:  # only the access token: refresh, and expire the other copies
+            clear_duplicate_cookies(plan, config, request, h.ACCESS_TOKEN_COOKIE)
     session = yield Refresh(
         token, request.header(h.ANTI_CSRF), disable_anti_csrf, request.client_ip, request.user_agent
     )

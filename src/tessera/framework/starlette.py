@@ -17,13 +17,18 @@ The middleware (pure ASGI) serves ``POST /auth/session/refresh`` and ``/auth/sig
 turns session errors into the protocol's 401/403 answers, and writes tokens onto
 responses. Settings come as ``config=FrameworkConfig(...)``; without ``tessera=``, the
 default object set up by ``tessera.init()`` is used.
+
+``CORSMiddleware`` may be added before or after it: the answers it makes itself pass
+through every ``CORSMiddleware`` it wraps, as the app's own answers do.
 """
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import HTTPConnection
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -41,7 +46,9 @@ __all__ = ["Session", "TesseraMiddleware", "create_new_session", "get_session", 
 
 Session = AsyncRequestSession
 _KEY = "tessera.exchange"
-_EXPOSE = b"access-control-expose-headers"
+_REPLY = "tessera.reply"
+#: How far down the wrapped app the middleware looks for ``CORSMiddleware``.
+_MAX_DEPTH = 64
 
 
 class TesseraMiddleware:
@@ -56,6 +63,7 @@ class TesseraMiddleware:
     ) -> None:
         self.app = app
         self.layer = SessionLayer(tessera, config or FrameworkConfig())
+        self._answer = _through_inner_cors(app)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -63,14 +71,6 @@ class TesseraMiddleware:
             return
         exchange = self.layer.exchange(_request_view(scope))
         scope[_KEY] = exchange
-        api = self.layer.api_flow(exchange)
-        if api is not None:
-            try:
-                reply = await run_async(api, exchange)
-            except TesseraError as error:
-                reply = exchange.fail(error)
-            await _send_reply(reply, exchange, send)
-            return
         started = False
 
         async def send_with_tokens(message: Message) -> None:
@@ -80,12 +80,20 @@ class TesseraMiddleware:
                 message["headers"] = _apply(exchange, list(message.get("headers", ())))
             await send(message)
 
+        api = self.layer.api_flow(exchange)
+        if api is not None:
+            try:
+                reply = await run_async(api, exchange)
+            except TesseraError as error:
+                reply = exchange.fail(error)
+            await self._answer({**scope, _REPLY: reply}, receive, send_with_tokens)
+            return
         try:
             await self.app(scope, receive, send_with_tokens)
         except TesseraError as error:
             if started:
                 raise
-            await _send_reply(exchange.fail(error), exchange, send)
+            await self._answer({**scope, _REPLY: exchange.fail(error)}, receive, send_with_tokens)
 
 
 def verify_session(
@@ -188,7 +196,31 @@ def _apply(exchange: Exchange, headers: list[tuple[bytes, bytes]]) -> list[tuple
     return out
 
 
-async def _send_reply(reply: Reply, exchange: Exchange, send: Send) -> None:
+def _through_inner_cors(app: ASGIApp) -> ASGIApp:
+    """An ASGI app that sends the middleware's own answer (``scope[_REPLY]``) through a
+    copy of each ``CORSMiddleware`` inside ``app``, outermost first.
+
+    Added before this middleware, ``CORSMiddleware`` sits inside it and never sees the
+    answers made here (refresh, sign-out, 401s), so browsers would drop them.
+    """
+    found: list[CORSMiddleware] = []
+    node: Any = app
+    for _ in range(_MAX_DEPTH):
+        if isinstance(node, CORSMiddleware):
+            found.append(node)
+        node = getattr(node, "app", None)  # the Starlette middleware convention
+        if node is None:
+            break
+    answer: ASGIApp = _send_reply
+    for cors in reversed(found):
+        twin = copy.copy(cors)
+        twin.app = answer
+        answer = twin
+    return answer
+
+
+async def _send_reply(scope: Scope, receive: Receive, send: Send) -> None:
+    reply: Reply = scope[_REPLY]
     body = reply.body_bytes()
     headers = [
         (b"content-type", reply.content_type.encode()),
@@ -197,11 +229,5 @@ async def _send_reply(reply: Reply, exchange: Exchange, send: Send) -> None:
     headers += [
         (k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in reply.headers.items()
     ]
-    await send(
-        {
-            "type": "http.response.start",
-            "status": reply.status,
-            "headers": _apply(exchange, headers),
-        }
-    )
+    await send({"type": "http.response.start", "status": reply.status, "headers": headers})
     await send({"type": "http.response.body", "body": body})

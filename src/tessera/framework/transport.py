@@ -7,13 +7,14 @@ without any web framework.
 
 from __future__ import annotations
 
+import ipaddress
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from email.utils import formatdate
 from functools import cached_property
 from typing import Any, Literal
-from urllib.parse import quote, unquote
+from urllib.parse import quote, unquote, urlsplit
 
 from . import _headers as h
 from .config import FrameworkConfig
@@ -64,11 +65,12 @@ class RequestView:
 
 
 def parse_cookies(header: str) -> dict[str, str]:
-    """``Cookie`` header to a dict; the first of several same-named cookies wins."""
+    """``Cookie`` header to a dict; the first non-empty of several same-named cookies
+    wins (an empty copy planted ahead of ours must not hide it)."""
     cookies: dict[str, str] = {}
     for part in header.split(";"):
         name, sep, value = part.strip().partition("=")
-        if sep and name and name not in cookies:
+        if sep and name and not cookies.get(name):
             cookies[name] = unquote(value.strip().strip('"'))
     return cookies
 
@@ -224,16 +226,17 @@ def attach_tokens(
     access_token: str,
     front_token: str,
     refresh_token: str | None,
-    refresh_expiry: int,
+    refresh_expiry: int | None,
     anti_csrf_token: str | None,
 ) -> None:
-    """Send a session's new tokens in ``method`` (front token always)."""
+    """Send a session's new tokens in ``method`` (front token always). ``refresh_expiry``
+    is the refresh token's own expiry, as the engine reports it."""
     plan.set_header(h.FRONT_TOKEN, front_token)
     if method == "cookie":
         plan.cookies.append(
             _cookie(config, h.ACCESS_TOKEN_COOKIE, access_token, now + _ONE_YEAR_MS, "/")
         )
-        if refresh_token is not None:
+        if refresh_token is not None and refresh_expiry is not None:
             plan.cookies.append(
                 _cookie(
                     config,
@@ -276,15 +279,83 @@ def clear_legacy_cookie(plan: ResponsePlan, config: FrameworkConfig) -> None:
     )
 
 
-def clear_older_domain_cookies(plan: ResponsePlan, config: FrameworkConfig) -> None:
-    domain = config.older_cookie_domain
-    for name, path in (
-        (h.ACCESS_TOKEN_COOKIE, "/"),
-        (h.REFRESH_TOKEN_COOKIE, config.refresh_cookie_path),
-    ):
-        plan.cookies.append(
-            CookieChange(name, "", 0, path, domain, config.secure, config.same_site)
-        )
+def clear_duplicate_cookies(
+    plan: ResponsePlan, config: FrameworkConfig, request: RequestView, name: str
+) -> None:
+    """Expire every copy of cookie ``name`` that this request may carry besides ours.
+
+    Two same-named cookies come from a changed ``cookie_domain`` or from a sibling
+    sub-domain planting one under the parent domain ("cookie tossing"). The ``Cookie``
+    header does not say which is which, but ours has a known domain and path: the
+    copies under every other domain whose cookies reach this host (host-only, the host
+    and its parents, ``older_cookie_domain``) and every path covering this request are
+    expired.
+    """
+    own_path = "/" if name == h.ACCESS_TOKEN_COOKIE else config.refresh_cookie_path
+    own_domain = _domain_attribute(config.cookie_domain)
+    host = _hostname(request.header("host"))
+    # Extra names only add deletions for domains that are not ours, so trusting a
+    # proxy's X-Forwarded-Host here is safe.
+    forwarded = _hostname((request.header("x-forwarded-host") or "").split(",")[0])
+    names = [host, forwarded, config.cookie_domain, config.older_cookie_domain]
+    if config.api_domain:
+        names.append(urlsplit(config.api_domain).hostname)
+    domains: list[str | None] = [None]
+    for parent in (d for n in names for d in _parent_domains(n)):
+        if parent not in domains:
+            domains.append(parent)
+    for domain in domains:
+        for path in _covering_paths(config.api_gateway_path + request.path):
+            if not (path == own_path and domain == own_domain):
+                plan.cookies.append(
+                    CookieChange(name, "", 0, path, domain, config.secure, config.same_site)
+                )
+
+
+#: Paths deeper than this are not searched for planted copies (the answer stays small).
+_MAX_PATH_SEGMENTS = 8
+
+
+def _covering_paths(path: str) -> list[str]:
+    """Cookie paths a browser sends with a request for ``path``: "/", "/a", "/a/", ..."""
+    found = ["/"]
+    parts = [part for part in path.split("/") if part][:_MAX_PATH_SEGMENTS]
+    prefix = ""
+    for index, part in enumerate(parts):
+        prefix += "/" + part
+        found.append(prefix)
+        if index < len(parts) - 1:
+            found.append(prefix + "/")
+    return found
+
+
+def _parent_domains(name: str | None) -> list[str]:
+    """``name`` and its parents, as ``Domain`` values of cookies (top-level domain left out)."""
+    domain = _domain_attribute(name)
+    if domain is None:
+        return []
+    labels = domain.split(".")
+    return [".".join(labels[i:]) for i in range(len(labels) - 1)]
+
+
+def _domain_attribute(name: str | None) -> str | None:
+    """A ``Domain`` value as browsers store it, or ``None`` where they make the cookie
+    host-only anyway (an IP address or a one-label name such as ``localhost``)."""
+    domain = (name or "").strip().lower().lstrip(".")
+    if "." not in domain:
+        return None
+    try:
+        ipaddress.ip_address(domain)
+    except ValueError:
+        return domain
+    return None
+
+
+def _hostname(host_header: str | None) -> str:
+    host = (host_header or "").strip().lower()
+    if host.startswith("["):  # an IPv6 literal
+        return ""
+    return host.partition(":")[0]
 
 
 def _cookie(

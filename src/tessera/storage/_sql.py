@@ -14,7 +14,15 @@ from contextlib import contextmanager
 from typing import Any, TypeVar
 
 from ._pool import ConnectionPool
-from .base import AppRecord, KeyRecord, SessionRecord
+from .base import (
+    PAYLOAD_CHANGED,
+    REVOKED,
+    AppRecord,
+    KeyRecord,
+    Removal,
+    RevocationRecord,
+    SessionRecord,
+)
 
 __all__ = ["Dialect", "SqlStore"]
 
@@ -38,6 +46,9 @@ class Dialect:
     begin_statement = "BEGIN"
     #: Appended to a SELECT to lock its rows until the transaction ends.
     row_lock_clause = " FOR UPDATE"
+    #: The database's clock in milliseconds since the epoch, as an SQL expression: the
+    #: revocation log is stamped and purged by one clock whatever the callers' clocks.
+    now_ms_sql = "CAST(EXTRACT(EPOCH FROM clock_timestamp()) * 1000 AS BIGINT)"
 
     def connect(self) -> Any:
         raise NotImplementedError
@@ -67,6 +78,11 @@ class Dialect:
     def purge_statement(self, table: str) -> str:
         raise NotImplementedError
 
+    def notify_statement(self, channel: str) -> str | None:
+        """A statement that wakes listeners when the transaction commits, if the
+        database has one (PostgreSQL's NOTIFY)."""
+        return None
+
 
 class SqlStore:
     """A ``SessionStore`` over any ``Dialect``. Build it with ``tessera.storage.open_store``."""
@@ -88,6 +104,9 @@ class SqlStore:
         self._secrets = f"{prefix}secrets"
         self._schema_table = f"{prefix}schema"
         self._tenants = f"{prefix}tenants"
+        self._revocations = f"{prefix}revocations"
+        #: The name revocation signals use (PostgreSQL channel, Redis channel).
+        self.revocation_channel = f"{prefix}revocations"
         self._pool = _pool or ConnectionPool(
             dialect.connect,
             size=pool_size,
@@ -168,7 +187,7 @@ class SqlStore:
 
         def work(cursor: Any) -> None:
             tables = (self._sessions, self._keys, self._secrets, self._schema_table)
-            for table in (*tables, self._tenants):
+            for table in (*tables, self._tenants, self._revocations):
                 cursor.execute(f"DROP TABLE IF EXISTS {table}")
 
         self._run(work)
@@ -241,7 +260,23 @@ class SqlStore:
     def update_access_token_payload(
         self, session_handle: str, payload: dict[str, Any], now: int
     ) -> bool:
-        return self._update_json("access_token_payload", session_handle, payload, now)
+        text, table = _dumps(payload), self._sessions
+
+        def work(cursor: Any) -> bool:
+            with self._transaction(cursor):
+                cursor.execute(
+                    self._sql(
+                        f"UPDATE {table} SET access_token_payload = ? "
+                        "WHERE app_id = ? AND session_handle = ? AND expires_at >= ?"
+                    ),
+                    (text, self.app_id, session_handle, now),
+                )
+                changed = int(cursor.rowcount) == 1
+                if changed:
+                    self._log_revocations(cursor, [session_handle], PAYLOAD_CHANGED)
+            return changed
+
+        return self._run(work)
 
     def _update_json(
         self, column: str, session_handle: str, value: dict[str, Any], now: int
@@ -281,6 +316,7 @@ class SqlStore:
                     ),
                     (_dumps(transform(json.loads(row[0]))), self.app_id, session_handle),
                 )
+                self._log_revocations(cursor, [session_handle], PAYLOAD_CHANGED)
             return True
 
         return self._run(work)
@@ -315,38 +351,93 @@ class SqlStore:
         return "user_id = ? AND tenant_id = ? AND expires_at >= ?", [user_id, tenant_id, now]
 
     def _delete_where(self, where: str, params: Sequence[Any]) -> list[str]:
-        table = self._sessions
-        if self.dialect.has_delete_returning:
-            rows = self._fetch(
-                f"DELETE FROM {table} WHERE app_id = ? AND {where} RETURNING session_handle",
-                (self.app_id, *params),
-            )
-            return [row[0] for row in rows]
-
+        # Every revocation goes through _delete_sessions: the deleted handles enter the
+        # revocation log in the same transaction, so no process can see one without the
+        # other.
         def work(cursor: Any) -> list[str]:
             with self._transaction(cursor):
-                cursor.execute(
-                    self._sql(
-                        f"SELECT session_handle FROM {table} "
-                        f"WHERE app_id = ? AND {where} FOR UPDATE"
-                    ),
-                    (self.app_id, *params),
-                )
-                handles = [row[0] for row in cursor.fetchall()]
-                if handles:
-                    marks = ", ".join("?" * len(handles))
-                    cursor.execute(
-                        self._sql(
-                            f"DELETE FROM {table} WHERE app_id = ? AND session_handle IN ({marks})"
-                        ),
-                        (self.app_id, *handles),
-                    )
-            return handles
+                handles = self._delete_sessions(cursor, self.app_id, where, params)
+                return self._log_revocations(cursor, handles, app_id=self.app_id)
 
         return self._run(work)
 
+    def _delete_sessions(
+        self, cursor: Any, app_id: str, where: str, params: Sequence[Any]
+    ) -> list[str]:
+        """Delete ``app_id``'s sessions matching ``where`` in the open transaction;
+        return their handles."""
+        table = self._sessions
+        if self.dialect.has_delete_returning:
+            cursor.execute(
+                self._sql(
+                    f"DELETE FROM {table} WHERE app_id = ? AND {where} RETURNING session_handle"
+                ),
+                (app_id, *params),
+            )
+            return [row[0] for row in cursor.fetchall()]
+        cursor.execute(
+            self._sql(
+                f"SELECT session_handle FROM {table} WHERE app_id = ? AND {where}"
+                f"{self.dialect.row_lock_clause}"
+            ),
+            (app_id, *params),
+        )
+        handles = [row[0] for row in cursor.fetchall()]
+        for start in range(0, len(handles), _BATCH):
+            chunk = handles[start : start + _BATCH]
+            marks = ", ".join("?" * len(chunk))
+            cursor.execute(
+                self._sql(f"DELETE FROM {table} WHERE app_id = ? AND session_handle IN ({marks})"),
+                (app_id, *chunk),
+            )
+        return handles
+
+    def _log_revocations(
+        self, cursor: Any, handles: list[str], kind: int = REVOKED, *, app_id: str | None = None
+    ) -> list[str]:
+        if not handles:
+            return handles
+        app_id = self.app_id if app_id is None else app_id
+        stamp = self.dialect.now_ms_sql
+        for start in range(0, len(handles), _BATCH):
+            chunk = handles[start : start + _BATCH]
+            rows = ", ".join([f"(?, ?, {stamp}, {kind:d})"] * len(chunk))
+            cursor.execute(
+                self._sql(
+                    f"INSERT INTO {self._revocations} (app_id, session_handle, revoked_at, kind) "
+                    f"VALUES {rows}"
+                ),
+                [value for handle in chunk for value in (app_id, handle)],
+            )
+        notify = self.dialect.notify_statement(self.revocation_channel)
+        if notify is not None:
+            cursor.execute(notify)  # delivered at commit, atomically with it
+        return handles
+
     def purge_expired(self, now: int, limit: int) -> int:
         return self._execute(self.dialect.purge_statement(self._sessions), (now, limit))
+
+    # -- the revocation log ----------------------------------------------------------
+
+    def read_revocations(
+        self, after_seq: int, also_seqs: Sequence[int], limit: int
+    ) -> list[RevocationRecord]:
+        where, params = "seq > ?", [after_seq]
+        if also_seqs:
+            where += f" OR seq IN ({', '.join('?' * len(also_seqs))})"
+            params += [int(seq) for seq in also_seqs]
+        rows = self._fetch(
+            f"SELECT seq, app_id, session_handle, revoked_at, kind FROM {self._revocations} "
+            f"WHERE {where} ORDER BY seq LIMIT ?",
+            (*params, limit),
+        )
+        return [RevocationRecord(int(r[0]), r[1], r[2], int(r[3]), int(r[4])) for r in rows]
+
+    def purge_revocations(self, keep_ms: int) -> int:
+        return self._execute(
+            f"DELETE FROM {self._revocations} WHERE revoked_at < {self.dialect.now_ms_sql} - ?",
+            (keep_ms,),
+        )
 
     # -- keys and secrets ----------------------------------------------------------
 
@@ -424,22 +515,28 @@ class SqlStore:
             rows = self._fetch(f"{columns} WHERE app_id = ? ORDER BY tenant_id", (app_id,))
         return [_app_record(row) for row in rows]
 
-    def delete_tenant(self, app_id: str, tenant_id: str | None) -> bool:
+    def delete_tenant(self, app_id: str, tenant_id: str | None) -> Removal:
         tables: tuple[str, ...]
         params: tuple[str, ...]
+        session_params: tuple[str, ...]
         if tenant_id is None:
-            tables = (self._sessions, self._keys, self._secrets, self._tenants)
+            tables = (self._keys, self._secrets, self._tenants)
             where, params = "app_id = ?", (app_id,)
+            sessions, session_params = "1 = 1", ()
         else:
-            tables = (self._sessions, self._tenants)
+            tables = (self._tenants,)
             where, params = "app_id = ? AND tenant_id = ?", (app_id, tenant_id)
+            sessions, session_params = "tenant_id = ?", (tenant_id,)
 
-        def work(cursor: Any) -> bool:
+        def work(cursor: Any) -> Removal:
             with self._transaction(cursor):
+                # Ending these sessions is a revocation like any other: logged with it.
+                ended = self._delete_sessions(cursor, app_id, sessions, session_params)
+                self._log_revocations(cursor, ended, app_id=app_id)
                 for table in tables:
                     cursor.execute(self._sql(f"DELETE FROM {table} WHERE {where}"), params)
                 # The last statement deleted the app's or tenant's own rows.
-                return int(cursor.rowcount) > 0
+                return Removal(int(cursor.rowcount) > 0, ended)
 
         return self._run(work)
 
@@ -540,4 +637,23 @@ def app_tables_ddl(prefix: str, *, text: str, big: str, suffix: str = "") -> lis
         f"CREATE TABLE IF NOT EXISTS {prefix}tenants (app_id VARCHAR(64) NOT NULL, "
         f"tenant_id VARCHAR(64) NOT NULL, config {text} NOT NULL, created_at {big} NOT NULL, "
         f"PRIMARY KEY (app_id, tenant_id)){suffix}",
+    ]
+
+
+def revocation_table_ddl(
+    prefix: str, *, seq: str, big: str, suffix: str = "", inline_index: bool = False
+) -> list[str]:
+    """The revocation log: one row per revoked session, ``seq`` never reused (so a
+    reader that remembers the last number it saw never misses a later row)."""
+    index = f", INDEX {prefix}revocations_age (revoked_at)" if inline_index else ""
+    table = (
+        f"CREATE TABLE IF NOT EXISTS {prefix}revocations (seq {seq}, "
+        "app_id VARCHAR(64) NOT NULL, session_handle VARCHAR(255) NOT NULL, "
+        f"revoked_at {big} NOT NULL, kind SMALLINT NOT NULL DEFAULT 0{index}){suffix}"
+    )
+    if inline_index:
+        return [table]
+    return [
+        table,
+        f"CREATE INDEX IF NOT EXISTS {prefix}revocations_age ON {prefix}revocations (revoked_at)",
     ]

@@ -16,7 +16,15 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-__all__ = ["AppRecord", "AppStore", "KeyRecord", "SessionRecord", "SessionStore"]
+__all__ = [
+    "AppRecord",
+    "AppStore",
+    "KeyRecord",
+    "Removal",
+    "RevocationRecord",
+    "SessionRecord",
+    "SessionStore",
+]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -46,6 +54,23 @@ class KeyRecord:
     created_at: int
     public_key: str
     private_key: str
+
+
+#: ``RevocationRecord.kind``: the session was revoked, or its stored access-token
+#: payload changed (a database-checked verify then hands out a new token).
+REVOKED, PAYLOAD_CHANGED = 0, 1
+
+
+@dataclass(frozen=True)
+class RevocationRecord:
+    """One row of the revocation log. ``seq`` grows with every row (a rolled-back one
+    leaves a hole); ``revoked_at`` is the database's clock (ms) when it was written."""
+
+    seq: int
+    app_id: str
+    session_handle: str
+    revoked_at: int
+    kind: int = REVOKED
 
 
 class SessionStore(Protocol):
@@ -85,7 +110,9 @@ class SessionStore(Protocol):
 
     def update_access_token_payload(
         self, session_handle: str, payload: dict[str, Any], now: int
-    ) -> bool: ...
+    ) -> bool:
+        """Replace the stored payload; logs a ``PAYLOAD_CHANGED`` row with the change."""
+        ...
 
     def transform_access_token_payload(
         self,
@@ -95,15 +122,17 @@ class SessionStore(Protocol):
     ) -> bool:
         """Replace the stored payload of a live session by ``transform(payload)``, with
         the row locked throughout, so concurrent merges never lose each other's keys.
-        False when the session is gone."""
+        False when the session is gone. Logs a ``PAYLOAD_CHANGED`` row with the change."""
         ...
 
     def delete_sessions(self, session_handles: Sequence[str]) -> list[str]:
-        """Delete these sessions; return the handles that existed."""
+        """Delete these sessions; return the handles that existed. The deleted handles
+        enter the revocation log in the same transaction."""
         ...
 
     def delete_sessions_for_user(self, user_id: str, tenant_id: str | None, now: int) -> list[str]:
-        """Delete the user's live sessions in one tenant, or in all (``None``)."""
+        """Delete the user's live sessions in one tenant, or in all (``None``), and log
+        them as revoked in the same transaction."""
         ...
 
     def list_session_handles_for_user(
@@ -112,6 +141,18 @@ class SessionStore(Protocol):
 
     def purge_expired(self, now: int, limit: int) -> int:
         """Delete up to ``limit`` expired sessions of every app; return how many."""
+        ...
+
+    # the revocation log, of every app (read by the revocation feed)
+    def read_revocations(
+        self, after_seq: int, also_seqs: Sequence[int], limit: int
+    ) -> list[RevocationRecord]:
+        """Log rows with ``seq > after_seq`` or ``seq`` in ``also_seqs``, by ``seq``."""
+        ...
+
+    def purge_revocations(self, keep_ms: int) -> int:
+        """Delete log rows older than ``keep_ms`` by the database's clock; return how
+        many. Purging expired sessions is not a revocation and logs nothing."""
         ...
 
     # signing keys and secrets
@@ -138,6 +179,15 @@ class AppRecord:
     created_at: int
 
 
+@dataclass(frozen=True)
+class Removal:
+    """What removing a tenant or an app did: whether its row existed, and the sessions
+    it ended (each written to the revocation log, like every other session delete)."""
+
+    existed: bool
+    revoked: list[str]
+
+
 class AppStore(Protocol):
     """Apps and tenants of the core service, kept beside the sessions so every process
     over one database sees the same ones. Separate from ``SessionStore``: only the core
@@ -153,8 +203,9 @@ class AppStore(Protocol):
         """The tenants of one app, or (``None``) every app's and tenant's row."""
         ...
 
-    def delete_tenant(self, app_id: str, tenant_id: str | None) -> bool:
+    def delete_tenant(self, app_id: str, tenant_id: str | None) -> Removal:
         """Delete one tenant with its sessions, or (``None``) the app with everything it
         owns: tenants, sessions, signing keys and secrets. One transaction, so an app or
-        tenant made again with the same id starts empty. True when the row existed."""
+        tenant made again with the same id starts empty; the ended sessions enter the
+        revocation log in it too, so every process's feed refuses their tokens."""
         ...

@@ -1,4 +1,4 @@
-"""MySQL and MariaDB through PyMySQL (``pip install tessera[mysql]``).
+"""MySQL and MariaDB through PyMySQL (``pip install tessera-sessions[mysql]``).
 
 Two details matter here. Text columns use the binary collation, because MySQL's
 default comparisons ignore case and "Bob" must not revoke "bob"'s sessions. And the
@@ -13,7 +13,13 @@ from contextlib import contextmanager
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from ._sql import Dialect, app_tables_ddl, other_tables_ddl, session_table_ddl
+from ._sql import (
+    Dialect,
+    app_tables_ddl,
+    other_tables_ddl,
+    revocation_table_ddl,
+    session_table_ddl,
+)
 
 __all__ = ["MysqlDialect"]
 
@@ -25,6 +31,7 @@ class MysqlDialect(Dialect):
     # MariaDB has DELETE ... RETURNING, MySQL does not: use the portable form.
     has_delete_returning = False
     begin_statement = "START TRANSACTION"
+    now_ms_sql = "CAST(UNIX_TIMESTAMP(NOW(3)) * 1000 AS SIGNED)"
 
     def __init__(self, url: str) -> None:
         try:
@@ -32,7 +39,7 @@ class MysqlDialect(Dialect):
             from pymysql.constants import CLIENT
         except ImportError:
             raise ImportError(
-                "the mysql:// store needs PyMySQL: pip install 'tessera[mysql]'"
+                "the mysql:// store needs PyMySQL: pip install 'tessera-sessions[mysql]'"
             ) from None
         self._pymysql = pymysql
         parts = urlsplit(url)
@@ -69,6 +76,13 @@ class MysqlDialect(Dialect):
             + _TABLE_OPTIONS,
             *other_tables_ddl(prefix, text="TEXT", big="BIGINT", suffix=_TABLE_OPTIONS),
             *app_tables_ddl(prefix, text="TEXT", big="BIGINT", suffix=_TABLE_OPTIONS),
+            *revocation_table_ddl(
+                prefix,
+                seq="BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY",
+                big="BIGINT",
+                suffix=_TABLE_OPTIONS,
+                inline_index=True,
+            ),
         ]
 
     @contextmanager

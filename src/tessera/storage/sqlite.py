@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from ._sql import Dialect, schema_with_separate_indexes
+from ._sql import Dialect, revocation_table_ddl, schema_with_separate_indexes
 
 __all__ = ["SqliteDialect"]
 
@@ -27,6 +27,7 @@ class SqliteDialect(Dialect):
     # BEGIN IMMEDIATE takes the database's write lock at once: no row locks needed.
     begin_statement = "BEGIN IMMEDIATE"
     row_lock_clause = ""
+    now_ms_sql = "CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)"
 
     def __init__(self, path: str) -> None:
         self.path = path
@@ -53,7 +54,11 @@ class SqliteDialect(Dialect):
         return ()
 
     def schema(self, prefix: str) -> list[str]:
-        return schema_with_separate_indexes(prefix, big="INTEGER", small="INTEGER")
+        return [
+            *schema_with_separate_indexes(prefix, big="INTEGER", small="INTEGER"),
+            # AUTOINCREMENT: a number is never reused, even after the newest row is purged.
+            *revocation_table_ddl(prefix, seq="INTEGER PRIMARY KEY AUTOINCREMENT", big="INTEGER"),
+        ]
 
     @contextmanager
     def schema_lock(self, cursor: Any) -> Iterator[None]:

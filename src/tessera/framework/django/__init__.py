@@ -18,13 +18,17 @@
         return JsonResponse({"ok": True})
 
 The middleware serves ``POST /auth/session/refresh`` and ``/auth/signout`` and writes
-tokens onto responses; it works in sync and async (ASGI) deployments.
+tokens onto responses; it works in sync and async (ASGI) deployments. With
+django-cors-headers, ``CorsMiddleware`` must come before it in ``MIDDLEWARE`` (the app
+refuses to start otherwise): the answers tessera makes itself never reach a middleware
+listed below it.
 """
 
 from __future__ import annotations
 
 import functools
 from collections.abc import Awaitable, Callable, Mapping, Sequence
+from email.utils import formatdate
 from typing import Any, TypeVar, cast
 
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction
@@ -62,6 +66,7 @@ class TesseraMiddleware:
     def __init__(self, get_response: Handler) -> None:
         from django.conf import settings  # type: ignore[import-untyped]
 
+        check_cors_order(getattr(settings, "MIDDLEWARE", ()))
         self.get_response = get_response
         self.layer = SessionLayer(
             getattr(settings, "TESSERA_OBJECT", None),
@@ -117,6 +122,28 @@ class TesseraMiddleware:
         )
         request.tessera_exchange = exchange
         return exchange
+
+
+def check_cors_order(middleware: Sequence[str]) -> None:
+    """Refuse to start when a CORS middleware is listed below tessera's: the refresh and
+    sign-out answers would then go out without CORS headers and browsers drop them."""
+    from django.core.exceptions import ImproperlyConfigured  # type: ignore[import-untyped]
+    from django.utils.module_loading import import_string  # type: ignore[import-untyped]
+
+    ours: str | None = None
+    for path in middleware:
+        cls = import_string(path)
+        if ours is None:
+            if isinstance(cls, type) and issubclass(cls, TesseraMiddleware):
+                ours = path
+        elif any(
+            base.__module__.startswith("corsheaders.") for base in getattr(cls, "__mro__", ())
+        ):
+            raise ImproperlyConfigured(
+                f"tessera: put {path!r} before {ours!r} in MIDDLEWARE. Listed after it, "
+                "it never sees the refresh and sign-out answers tessera makes, and "
+                "browsers on another origin drop them."
+            )
 
 
 def verify_session(
@@ -205,18 +232,26 @@ def apply_plan(response: HttpResponse, exchange: Exchange) -> HttpResponse:
     plan = exchange.finish()
     for name, value in plan.headers.items():
         response[name] = value
-    for c in plan.cookies:
-        response.set_cookie(
+    now = exchange.layer.tessera.now()
+    named: set[str] = set()
+    for index, c in enumerate(plan.cookies):
+        # Django keeps one Set-Cookie per key of ``response.cookies``; a second cookie of
+        # the same name (another Domain or Path) goes under a key of its own.
+        key = c.name if c.name not in named else f"{c.name}~{index}"
+        named.add(c.name)
+        scratch = HttpResponse()
+        scratch.set_cookie(
             c.name,
             c.value,
-            expires=None if c.expires else "Thu, 01 Jan 1970 00:00:00 GMT",
-            max_age=max(0, (c.expires - exchange.layer.tessera.now()) // 1000) if c.expires else 0,
+            expires=formatdate(c.expires // 1000, usegmt=True),
+            max_age=max(0, (c.expires - now) // 1000) if c.expires else 0,
             path=c.path,
             domain=c.domain,
             secure=c.secure,
             httponly=c.http_only,
             samesite=c.same_site.capitalize(),
         )
+        response.cookies[key] = scratch.cookies[c.name]
     expose = plan.merged_expose_header(response.headers.get("Access-Control-Expose-Headers"))
     if expose:
         response["Access-Control-Expose-Headers"] = expose

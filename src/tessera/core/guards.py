@@ -1,0 +1,96 @@
+"""Checks made on every request before it is routed: who the client is (and whether its
+address is allowed), and, on a core without API keys, whether a web page sent it.
+
+A core without keys trusts every program that can reach it, which on a developer's
+machine includes any web page the browser shows. Two things keep pages out: a page on
+another site always sends ``Origin`` (or ``Sec-Fetch-Site``) with the requests it
+forges, and a page that rebinds its own DNS name to 127.0.0.1 still sends that name in
+``Host``. So without keys the core refuses both; an SDK sends neither.
+
+``X-Forwarded-For`` names the client only when the peer is a configured proxy: anyone
+else could write any address there.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Iterable, MutableMapping
+from typing import Any
+
+from .config import CoreConfig
+from .http import error
+
+__all__ = ["RequestGuard"]
+
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+class RequestGuard:
+    def __init__(self, config: CoreConfig) -> None:
+        self._allow = re.compile(config.ip_allow_regex) if config.ip_allow_regex else None
+        self._deny = re.compile(config.ip_deny_regex) if config.ip_deny_regex else None
+        self._proxies: tuple[IPNetwork, ...] = tuple(
+            ipaddress.ip_network(p) for p in config.trusted_proxies
+        )
+        self._keyless = not config.api_keys
+        self._hosts = frozenset({"localhost", config.host.lower(), *config.allowed_hosts})
+
+    def check(self, scope: MutableMapping[str, Any]) -> None:
+        """Raise the ``HttpError`` that refuses this request, if one does."""
+        headers: list[tuple[bytes, bytes]] = scope["headers"]
+        if self._allow is not None or self._deny is not None:
+            ip = self.client_ip(scope.get("client"), headers)
+            if (self._allow is not None and not self._allow.fullmatch(ip)) or (
+                self._deny is not None and self._deny.fullmatch(ip)
+            ):
+                raise error("ip")
+        if self._keyless:
+            for name, value in headers:
+                if name == b"origin" or (name == b"sec-fetch-site" and value != b"none"):
+                    raise error("browser")
+                if name == b"host" and not self._known_host(value.decode("latin-1")):
+                    raise error("host")
+
+    def client_ip(self, peer: Any, headers: Iterable[tuple[bytes, bytes]]) -> str:
+        """The client's address: the peer's, or, when the peer is a trusted proxy, the
+        nearest address in ``X-Forwarded-For`` that is not a trusted proxy."""
+        ip = str(peer[0]) if peer else ""
+        if not self._proxies or not self._is_proxy(ip):
+            return ip
+        hops = [
+            hop.strip()
+            for name, value in headers
+            if name == b"x-forwarded-for"
+            for hop in value.decode("latin-1").split(",")
+        ]
+        for hop in reversed(hops):
+            if not self._is_proxy(hop):
+                return hop
+        return hops[0] if hops else ip
+
+    def _is_proxy(self, address: str) -> bool:
+        try:
+            ip = ipaddress.ip_address(address)
+        except ValueError:
+            return False
+        if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+            ip = ip.ipv4_mapped
+        return any(ip in network for network in self._proxies)
+
+    def _known_host(self, value: str) -> bool:
+        host = value.strip().lower()
+        if host.startswith("["):  # [IPv6]:port
+            host = host[1:].partition("]")[0]
+        else:
+            name, colon, port = host.rpartition(":")
+            if colon and port.isdigit():
+                host = name
+        host = host.removesuffix(".")
+        if host in self._hosts:
+            return True
+        try:
+            ipaddress.ip_address(host)
+        except ValueError:
+            return False
+        return True  # an address names no site, so no page can rebind it

@@ -1,0 +1,62 @@
+"""A store wrapper that tells the feed about revocations made through it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any, cast
+
+from ..storage.base import AppStore, Removal, SessionStore
+from ._feed import RevocationFeed
+
+__all__ = ["RevokingStore"]
+
+
+class RevokingStore:
+    """Every other method is the wrapped store's own. After a delete commits, the
+    handles enter this process's deny set at once and other processes are signalled
+    (Redis); the log row written by the delete itself is what makes it durable."""
+
+    def __init__(self, inner: SessionStore, feed: RevocationFeed) -> None:
+        self._inner = inner
+        self._feed = feed
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+    def for_app(self, app_id: str) -> RevokingStore:
+        return RevokingStore(self._inner.for_app(app_id), self._feed)
+
+    def delete_sessions(self, session_handles: Sequence[str]) -> list[str]:
+        deleted = self._inner.delete_sessions(session_handles)
+        self._feed.note_revoked(self._inner.app_id, deleted)
+        return deleted
+
+    def delete_sessions_for_user(self, user_id: str, tenant_id: str | None, now: int) -> list[str]:
+        deleted = self._inner.delete_sessions_for_user(user_id, tenant_id, now)
+        self._feed.note_revoked(self._inner.app_id, deleted)
+        return deleted
+
+    def delete_tenant(self, app_id: str, tenant_id: str | None) -> Removal:
+        # Only the core's store has apps and tenants (it is an AppStore too).
+        removal = cast(AppStore, self._inner).delete_tenant(app_id, tenant_id)
+        self._feed.note_revoked(app_id, removal.revoked)
+        return removal
+
+    def update_access_token_payload(
+        self, session_handle: str, payload: dict[str, Any], now: int
+    ) -> bool:
+        changed = self._inner.update_access_token_payload(session_handle, payload, now)
+        if changed:
+            self._feed.note_payload_changed(self._inner.app_id, session_handle)
+        return changed
+
+    def transform_access_token_payload(
+        self,
+        session_handle: str,
+        transform: Callable[[dict[str, Any]], dict[str, Any]],
+        now: int,
+    ) -> bool:
+        changed = self._inner.transform_access_token_payload(session_handle, transform, now)
+        if changed:
+            self._feed.note_payload_changed(self._inner.app_id, session_handle)
+        return changed
