@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+from hypothesis import settings
 
 from tessera import StorageError, Tessera
 from tessera.storage import SqlStore, open_store
@@ -24,6 +25,12 @@ SERVER_URLS = {
     "mysql": os.environ.get("TESSERA_TEST_MYSQL_URL", "mysql://root@127.0.0.1:3306/test"),
 }
 BACKENDS = ["sqlite", "postgresql", "mysql"]
+
+# Property tests: "ci" (the default) keeps each one to a few seconds and writes nothing;
+# HYPOTHESIS_PROFILE=thorough searches much longer, keeping failures in .hypothesis/.
+settings.register_profile("ci", max_examples=200, deadline=None, database=None)
+settings.register_profile("thorough", max_examples=20_000, deadline=None)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
 class FakeClock:

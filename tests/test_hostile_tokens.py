@@ -16,9 +16,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import padding
 
 from tessera import Tessera, TokenTheftError, TryRefreshTokenError, UnauthorisedError
+from tessera.engine import jws
 from tessera.engine.jws import b64url_encode
 
 from .conftest import FakeClock
@@ -74,6 +76,27 @@ def _hs256_with_public_key(v: Victim) -> str:
     return f"{header}.{v.payload}.{b64url_encode(sig)}"
 
 
+def _signed_with_crit(v: Victim) -> str:
+    """Signed with the app's own key, but naming a critical extension we do not know."""
+    key = v.t.engine.keys.signing_key(v.clock(), dynamic=True)
+    header = {**v.decoded(v.header), "crit": ["urn:example:must-understand"]}
+    header["urn:example:must-understand"] = True
+    return jws.sign(header, v.decoded(v.payload), key.private_key)
+
+
+def _signed_with_a_lone_surrogate(v: Victim) -> str:
+    """Signed with the app's own key, over claims that are not Unicode text."""
+    key = v.t.engine.keys.signing_key(v.clock(), dynamic=True)
+    claims = json.dumps({**v.decoded(v.payload), "antiCsrfToken": "\ud800"}).encode()
+    signing_input = f"{v.header}.{b64url_encode(claims)}".encode()
+    signature = key.private_key.sign(signing_input, padding.PKCS1v15(), hashes.SHA256())  # type: ignore[call-arg,arg-type]
+    return f"{signing_input.decode()}.{b64url_encode(signature)}"
+
+
+def _deep(levels: int) -> str:
+    return b64url_encode(b'{"a":' + b"[" * levels + b"]" * levels + b"}")
+
+
 def _flip_last_signature_bits(v: Victim) -> str:
     # The last base64 character of a 256-byte signature carries 4 unused bits; setting
     # them gives a different spelling of the same signature, which must be refused.
@@ -121,6 +144,12 @@ ACCESS_CASES: dict[str, tuple[Callable[[Victim], Any], type[Exception]]] = {
     "version 4": (lambda v: v.with_header(version="4"), UNAUTH),
     "version as number": (lambda v: v.with_header(version=5), UNAUTH),
     "typ changed": (lambda v: v.with_header(typ="at+jwt"), UNAUTH),
+    "header nested 1500 deep": (lambda v: f"{_deep(1500)}.{v.payload}.{v.signature}", UNAUTH),
+    "payload nested 1500 deep": (lambda v: f"{v.header}.{_deep(1500)}.{v.signature}", UNAUTH),
+    "payload nested 65 deep": (lambda v: f"{v.header}.{_deep(64)}.{v.signature}", UNAUTH),
+    "lone surrogate": (lambda v: v.access[:-1] + "\ud800", UNAUTH),
+    "signed, with an unknown crit extension": (_signed_with_crit, UNAUTH),
+    "signed, with a lone surrogate": (_signed_with_a_lone_surrogate, UNAUTH),
 }
 
 
@@ -181,6 +210,9 @@ REFRESH_CASES: dict[str, Callable[[Victim], Any]] = {
     "extended": lambda v: v.refresh + "AAAA",
     "huge": lambda v: v.refresh + "A" * 100_000,
     "access token instead": lambda v: v.access,
+    "lone surrogate in front": lambda v: "\ud800" + v.refresh,
+    "lone surrogate as the handle": lambda v: v.refresh.replace(v.handle, "\ud800"),
+    "NUL in the handle": lambda v: v.refresh.replace(v.handle, v.handle + "\x00"),
 }
 
 
@@ -232,3 +264,47 @@ def test_remembered_verification_still_expires(victim: Victim) -> None:
             victim.t.syncio.get_session_without_request_response(victim.access)
     finally:
         victim.clock.advance(-3601)
+
+
+def test_es256_high_s_twin_of_a_genuine_token_is_refused(tmp_path: Path) -> None:
+    order = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
+    t = Tessera(
+        f"sqlite:///{tmp_path}/es.db",
+        clock=FakeClock(),
+        expired_session_purge_interval=0,
+        access_token_signing_algorithm="ES256",
+    )
+    try:
+        for _ in range(8):  # unfixed, each token has a 1/2 chance of a high-S twin being low-S
+            token = t.syncio.create_new_session("victim").get_access_token()
+            assert t.syncio.get_session_without_request_response(token) is not None
+            signing_input, _, signature = token.rpartition(".")
+            raw = jws.b64url_decode(signature)
+            s = int.from_bytes(raw[32:], "big")
+            twin = f"{signing_input}.{b64url_encode(raw[:32] + (order - s).to_bytes(32, 'big'))}"
+            with pytest.raises(TryRefreshTokenError):
+                t.syncio.get_session_without_request_response(twin)
+    finally:
+        t.close()
+
+
+def test_anti_csrf_token_with_a_lone_surrogate_is_a_session_error(tmp_path: Path) -> None:
+    t = Tessera(
+        f"sqlite:///{tmp_path}/csrf.db",
+        clock=FakeClock(),
+        expired_session_purge_interval=0,
+        anti_csrf="VIA_TOKEN",
+    )
+    try:
+        tokens = t.syncio.create_new_session("victim").get_all_session_tokens_dangerously()
+        assert tokens["refreshToken"] is not None
+        with pytest.raises(TryRefreshTokenError):
+            t.syncio.get_session_without_request_response(tokens["accessToken"], "\ud800")
+        with pytest.raises(UnauthorisedError):
+            t.syncio.refresh_session_without_request_response(tokens["refreshToken"], "\ud800")
+        # Neither broke the session.
+        assert t.syncio.refresh_session_without_request_response(
+            tokens["refreshToken"], tokens["antiCsrfToken"]
+        )
+    finally:
+        t.close()

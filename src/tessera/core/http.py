@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..engine.values import MAX_JSON_DEPTH, checked_json, is_clean_text, json_nesting_exceeds
 from .routing import Route
 
 __all__ = ["BadRequest", "HttpError", "Request", "Response", "json_response"]
@@ -67,15 +68,25 @@ class Request:
     _json: Any = field(default=None, repr=False)
 
     def json(self) -> dict[str, Any]:
-        """The body as a JSON object; ``BadRequest`` otherwise."""
+        """The body as a JSON object; ``BadRequest`` otherwise. Refused as well: NaN
+        and Infinity (not JSON, though Python's parser takes them), lone surrogates
+        (``"\\ud800"``: not text, so no database can store them) and nesting deeper
+        than any payload may (checked before parsing)."""
         if self._json is None:
+            body = self.body or b"null"
+            # The body is one level above the payloads it carries.
+            if json_nesting_exceeds(body, _MAX_BODY_DEPTH):
+                raise BadRequest("Invalid Json Input")
             try:
-                value = json.loads(self.body or b"null")
+                value = json.loads(body, parse_constant=_refuse_constant)
             except (ValueError, UnicodeDecodeError, RecursionError):
                 raise BadRequest("Invalid Json Input") from None
             if not isinstance(value, dict):
                 raise BadRequest("Invalid Json Input")
-            self._json = value
+            try:
+                self._json = checked_json(value, "body", max_depth=_MAX_BODY_DEPTH)
+            except (ValueError, TypeError) as exc:
+                raise BadRequest(f"Invalid Json Input: {exc}") from None
         return dict(self._json)
 
     def fields(self, allowed: set[str]) -> dict[str, Any]:
@@ -87,6 +98,13 @@ class Request:
         return body
 
 
+_MAX_BODY_DEPTH = MAX_JSON_DEPTH + 1
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
 @dataclass
 class Response:
     status: int
@@ -96,7 +114,7 @@ class Response:
 
 
 def json_response(value: Any, *, headers: list[tuple[str, str]] | None = None) -> Response:
-    data = json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()
+    data = json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode()
     return Response(200, data, "application/json; charset=utf-8", headers or [])
 
 
@@ -116,7 +134,8 @@ def require(
     bad_bool = isinstance(value, bool) and bool not in (
         kind if isinstance(kind, tuple) else (kind,)
     )
-    if not isinstance(value, kind) or bad_bool:
+    # Ids and tokens never hold NUL; PostgreSQL could not even look one up.
+    if not isinstance(value, kind) or bad_bool or (isinstance(value, str) and "\x00" in value):
         raise BadRequest(f"Field name '{name}' is invalid in JSON input")
     return value
 
@@ -134,4 +153,6 @@ def query_str(query: Mapping[str, str], name: str) -> str:
     value = query.get(name)
     if value is None:
         raise BadRequest(f"Field name '{name}' is missing in GET request")
+    if not is_clean_text(value):
+        raise BadRequest(f"Field name '{name}' is invalid in GET request")
     return value

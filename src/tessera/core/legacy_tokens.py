@@ -90,7 +90,7 @@ def verify_v2_token(
     """Check a V2 token against ``keys`` and return its claims in the version-5 shape
     the engine works with (``sub``, ``exp`` and ``iat`` in seconds, custom claims at
     the top, tenant ``public``), with the key that signed it."""
-    if len(token) > MAX_TOKEN_LENGTH or not is_v2_token(token):
+    if len(token) > MAX_TOKEN_LENGTH or not token.isascii() or not is_v2_token(token):
         raise _refused("not a version-2 token")
     signing_input, _, signature_text = token.rpartition(".")
     payload_text = signing_input[len(V2_HEADER) + 1 :]

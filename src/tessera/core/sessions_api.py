@@ -286,7 +286,7 @@ def remove_sessions(ctx: Context, req: Request) -> Response:
         if "revokeAcrossAllTenants" in body or "revokeSessionsForLinkedAccounts" in body:
             raise BadRequest("Invalid JSON input - use one of userId or sessionHandles array")
         handles = require(body, "sessionHandles", list)
-        if not all(isinstance(h, str) for h in handles):
+        if not all(isinstance(h, str) and "\x00" not in h for h in handles):
             raise BadRequest("Field name 'sessionHandles' is invalid in JSON input")
         revoked = engine.revoke_multiple_sessions(handles)
     else:

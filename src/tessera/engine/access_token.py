@@ -19,6 +19,7 @@ from .keys import SigningKey
 __all__ = [
     "PROTECTED_CLAIMS",
     "AccessToken",
+    "VerifiedAccessToken",
     "check_custom_claims",
     "merge_payload",
     "sign_access_token",
@@ -53,6 +54,16 @@ class AccessToken:
     #: Milliseconds, always whole seconds (they are the ``exp``/``iat`` claims * 1000).
     expiry: int
     created_at: int
+
+
+@dataclass(slots=True)
+class VerifiedAccessToken:
+    """What verification found: the payload, the key that signed it, and the payload's
+    JSON text, from which ``jws.decode_json_object`` makes fresh copies of the payload."""
+
+    payload: dict[str, Any]
+    key: SigningKey
+    payload_json: bytes
 
 
 def check_custom_claims(payload: Mapping[str, Any]) -> None:
@@ -103,7 +114,7 @@ def verify_access_token(
     now: int,
     *,
     check_expiry: bool = True,
-) -> tuple[dict[str, Any], SigningKey]:
+) -> VerifiedAccessToken:
     """Check signature, structure and expiry; return the payload and the key that
     verified it.
 
@@ -138,7 +149,7 @@ def verify_access_token(
         _KNOWN_HEADERS[parsed.header_text] = header
     if check_expiry and payload["exp"] * 1000 < now:
         raise TryRefreshTokenError(reason="access token expired")
-    return payload, key
+    return VerifiedAccessToken(payload, key, parsed.payload_json)
 
 
 def _well_formed_claims(payload: dict[str, Any]) -> bool:
@@ -163,6 +174,8 @@ def _well_formed_claims(payload: dict[str, Any]) -> bool:
 
 def merge_payload(current: Mapping[str, Any], update: Mapping[str, Any]) -> dict[str, Any]:
     """The custom claims of ``current`` with ``update`` applied; ``None`` removes a key."""
+    if not isinstance(update, Mapping):
+        raise TypeError("the access token payload update must be a dict")
     merged = {k: v for k, v in current.items() if k not in PROTECTED_CLAIMS}
     for key, value in update.items():
         if value is None:

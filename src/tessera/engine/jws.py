@@ -3,14 +3,17 @@
 Written against ``cryptography`` directly: a general JWT library spends more time in
 Python than the RSA verification itself costs, and an access token is verified on every
 request. Parsing is strict (exact base64url alphabet, canonical encoding, three
-segments, JSON objects), so a token has exactly one accepted spelling.
+segments, JSON objects, low-S ECDSA signatures), so a token has exactly one accepted
+spelling. JSON nesting is bounded before any parser sees it, and a header naming
+``crit`` extensions is refused: tessera implements none (RFC 7515 section 4.1.11).
 """
 
 from __future__ import annotations
 
 import binascii
 import json
-from collections.abc import Mapping
+import math
+from collections.abc import Callable, Mapping
 from typing import Any, cast
 
 import orjson
@@ -22,12 +25,16 @@ from cryptography.hazmat.primitives.asymmetric.utils import (
     encode_dss_signature,
 )
 
+from .values import checked_json, json_nesting_exceeds
+
 __all__ = [
     "MalformedToken",
     "PrivateKey",
     "PublicKey",
     "b64url_decode",
     "b64url_encode",
+    "decode_json_object",
+    "fast_decoder",
     "parse",
     "sign",
     "verify_signature",
@@ -44,6 +51,18 @@ _PKCS1 = padding.PKCS1v15()
 _ECDSA = ec.ECDSA(_SHA256)
 _TO_STANDARD = bytes.maketrans(b"-_", b"+/")
 _TO_URLSAFE = bytes.maketrans(b"+/", b"-_")
+#: The order of P-256. ECDSA accepts (r, s) and (r, n - s) alike; we sign and accept
+#: only the low one, so that a signature has one spelling.
+_P256_ORDER = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
+_P256_HALF_ORDER = _P256_ORDER // 2
+#: Bytes sorted into digits ("0"), letters ("a") and the rest (" "), in one C pass: 19
+#: digits after a non-letter may be an integer that does not fit in 64 bits, while a run
+#: inside a word (a hex hash) is not a number. (A regular expression costs 5 µs here.)
+_CHARACTER_CLASS = bytes(
+    ord("0") if chr(b).isdigit() and b < 128 else ord("a") if chr(b).isalpha() and b < 128 else 32
+    for b in range(256)
+)
+_LONG_NUMBER = b" " + b"0" * 19
 
 
 class MalformedToken(ValueError):
@@ -77,19 +96,62 @@ def b64url_decode(text: str | bytes) -> bytes:
     return binascii.a2b_base64(raw.translate(_TO_STANDARD) + _PAD[remainder])
 
 
-def _json_segment(segment: str) -> dict[str, Any]:
+def _json_segment(segment: str) -> tuple[dict[str, Any], bytes]:
     data = b64url_decode(segment)
-    try:
-        value = orjson.loads(data)
-    except orjson.JSONDecodeError:
-        # orjson refuses integers beyond 64 bits, which JSON allows: ask the slow parser.
+    if json_nesting_exceeds(data):
+        raise MalformedToken("segment nests too deeply")
+    return decode_json_object(data), data
+
+
+def decode_json_object(data: bytes) -> dict[str, Any]:
+    """The JSON object ``data`` spells (its depth already bounded); ``MalformedToken``
+    otherwise."""
+    # orjson reads an integer beyond 64 bits as a float (older versions refuse it),
+    # which would change a signed claim: such text goes to the exact parser.
+    if _LONG_NUMBER in data.translate(_CHARACTER_CLASS):
+        value = _exact_json(data)
+    else:
         try:
-            value = json.loads(data)
-        except (UnicodeDecodeError, ValueError):
-            raise MalformedToken("segment is not JSON") from None
+            value = orjson.loads(data)
+        except orjson.JSONDecodeError:
+            value = _exact_json(data)
     if not isinstance(value, dict):
         raise MalformedToken("segment is not a JSON object")
     return value
+
+
+def fast_decoder(data: bytes) -> Callable[[bytes], Any]:
+    """The quickest parser that reads ``data`` exactly as ``decode_json_object`` did,
+    for JSON text it has accepted: orjson alone, unless the text may hold a long
+    integer or orjson refuses it."""
+    if _LONG_NUMBER in data.translate(_CHARACTER_CLASS):
+        return _exact_json
+    try:
+        orjson.loads(data)
+    except orjson.JSONDecodeError:
+        return _exact_json
+    return orjson.loads
+
+
+def _exact_json(data: bytes) -> Any:
+    # The standard parser, without what it accepts beyond JSON text: NaN and Infinity
+    # (1e999 included) and lone surrogates ("\ud800", which orjson refuses).
+    try:
+        value = json.loads(data, parse_constant=_not_json, parse_float=_finite_float)
+        return checked_json(value, "segment")
+    except (UnicodeDecodeError, ValueError, TypeError, RecursionError):
+        raise MalformedToken("segment is not JSON") from None
+
+
+def _not_json(constant: str) -> Any:
+    raise ValueError(f"{constant} is not JSON")
+
+
+def _finite_float(text: str) -> float:
+    number = float(text)
+    if not math.isfinite(number):
+        raise ValueError(f"{text} is not a finite number")
+    return number
 
 
 def _dumps(value: dict[str, Any]) -> bytes:
@@ -105,6 +167,8 @@ def sign(header: dict[str, Any], payload: dict[str, Any], key: PrivateKey) -> st
         signature = key.sign(data, _PKCS1, _SHA256)
     elif isinstance(key, ec.EllipticCurvePrivateKey):
         r, s = decode_dss_signature(key.sign(data, _ECDSA))
+        if s > _P256_HALF_ORDER:
+            s = _P256_ORDER - s
         signature = r.to_bytes(32, "big") + s.to_bytes(32, "big")
     else:
         signature = key.sign(data)
@@ -114,19 +178,29 @@ def sign(header: dict[str, Any], payload: dict[str, Any], key: PrivateKey) -> st
 class ParsedToken:
     """A token split and decoded, its signature not yet checked."""
 
-    __slots__ = ("header", "header_text", "payload", "signature", "signing_input")
+    __slots__ = (
+        "header",
+        "header_text",
+        "payload",
+        "payload_json",
+        "signature",
+        "signing_input",
+    )
 
     def __init__(
         self,
         header: dict[str, Any],
         header_text: str,
         payload: dict[str, Any],
+        payload_json: bytes,
         signing_input: bytes,
         signature: bytes,
     ) -> None:
         self.header = header
         self.header_text = header_text
         self.payload = payload
+        #: The payload's JSON text, from which ``decode_json_object`` makes fresh copies.
+        self.payload_json = payload_json
         self.signing_input = signing_input
         self.signature = signature
 
@@ -148,8 +222,11 @@ def parse(token: str, known_headers: Mapping[str, dict[str, Any]] | None = None)
         raise MalformedToken("not ascii") from None
     header = known_headers.get(head) if known_headers is not None else None
     if header is None:
-        header = _json_segment(head)
-    return ParsedToken(header, head, _json_segment(body), signing_input, b64url_decode(sig))
+        header, _ = _json_segment(head)
+        if "crit" in header:
+            raise MalformedToken("critical header extensions are not supported")
+    payload, payload_json = _json_segment(body)
+    return ParsedToken(header, head, payload, payload_json, signing_input, b64url_decode(sig))
 
 
 def verify_signature(parsed: ParsedToken, key: PublicKey, algorithm: str) -> bool:
@@ -165,6 +242,8 @@ def verify_signature(parsed: ParsedToken, key: PublicKey, algorithm: str) -> boo
             if len(signature) != 64:
                 return False
             r, s = int.from_bytes(signature[:32], "big"), int.from_bytes(signature[32:], "big")
+            if s > _P256_HALF_ORDER:
+                return False
             der = encode_dss_signature(r, s)
             cast(ec.EllipticCurvePublicKey, key).verify(der, data, _ECDSA)
         elif algorithm == "EdDSA":

@@ -82,7 +82,9 @@ class RefreshTokenCodec:
 
     def parse(self, text: str) -> RefreshToken:
         """Authenticate a presented token; ``MalformedToken`` if we did not issue it."""
-        if not isinstance(text, str) or len(text) > MAX_REFRESH_TOKEN_LENGTH:
+        # Every token we issue is ASCII; checking first keeps text that cannot even be
+        # encoded (lone surrogates) away from the MAC.
+        if not isinstance(text, str) or len(text) > MAX_REFRESH_TOKEN_LENGTH or not text.isascii():
             raise MalformedToken("not a refresh token")
         handle, _, rest = text.rpartition(".")
         handle, _, mark = handle.rpartition(".")

@@ -14,7 +14,7 @@ import re
 import secrets
 import threading
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Protocol
 
 from ..config import SessionConfig
@@ -33,6 +33,7 @@ from .keyring import KeyRing, KeysNeedLoading
 from .refresh_token import RefreshTokenCodec, hash_once, hash_twice
 from .rotation import RefreshOutcome, decide_refresh
 from .state import SessionInformation, SessionState
+from .values import check_text, checked_json_object, is_clean_text
 
 __all__ = [
     "SessionEngine",
@@ -71,7 +72,9 @@ class SessionEngine:
         self.revocations: RevocationCheck | None = None
         self.keys = KeyRing(config, store)
         self._codec: RefreshTokenCodec | None = None
-        self._verified: dict[str, tuple[str, dict[str, Any]]] = {}
+        #: token -> (kid, expiry in ms, payload JSON, its parser): the JSON, not a dict,
+        #: so that each verification hands out a payload of its own that no caller shares.
+        self._verified: dict[str, tuple[str, int, bytes, Callable[[bytes], Any]]] = {}
         self._codec_lock = threading.Lock()
 
     # -- creating ----------------------------------------------------------------
@@ -90,9 +93,10 @@ class SessionEngine:
     ) -> SessionState:
         _check_user_id(user_id)
         check_tenant_id(tenant_id)
-        payload = dict(access_token_payload or {})
+        payload = checked_json_object(access_token_payload or {}, "access_token_payload")
         check_custom_claims(payload)
-        data = dict(session_data_in_database or {})
+        data = checked_json_object(session_data_in_database or {}, "session_data_in_database")
+        ip, user_agent = _clean_metadata(ip), _clean_metadata(user_agent)
         config = self.config
         handle = str(uuid.uuid4()) + ("" if tenant_id == "public" else f"_{tenant_id}")
         codec = self._refresh_codec(now)
@@ -110,7 +114,8 @@ class SessionEngine:
                 previous_refresh_token_hash=None,
                 refresh_token_rotated_at=None,
                 session_data=data,
-                access_token_payload=payload,
+                # The store's own copy: the returned session's payload is the caller's.
+                access_token_payload=checked_json_object(payload, "access_token_payload"),
                 created_at=now,
                 expires_at=expires_at,
                 last_refreshed_at=now,
@@ -163,11 +168,7 @@ class SessionEngine:
         payload = self._verified_payload(access_token, now, may_block)
         if self.config.mints_anti_csrf_tokens and anti_csrf_check is not False:
             expected = payload["antiCsrfToken"]
-            if (
-                expected is None
-                or not isinstance(anti_csrf_token, str)
-                or not hmac.compare_digest(expected.encode(), anti_csrf_token.encode())
-            ):
+            if expected is None or not _same_secret(expected, anti_csrf_token):
                 security_log.debug("anti-CSRF token missing or wrong")
                 raise TryRefreshTokenError(reason="anti-CSRF token missing or wrong")
         handle = payload["sessionHandle"]
@@ -192,23 +193,32 @@ class SessionEngine:
 
     def _verified_payload(self, access_token: str, now: int, may_block: bool) -> dict[str, Any]:
         # A token that verified once verifies again while it and its key are live: the
-        # signature check is skipped, expiry and key retirement are not.
+        # signature check is skipped, expiry and key retirement are not. The payload is
+        # decoded afresh each time (about 1 µs; a deep copy costs 7), so nothing a
+        # caller does to one can reach the next.
         cached = self._verified.get(access_token)
         if cached is not None:
-            kid, payload = cached
-            if payload["exp"] * 1000 >= now and self.keys.is_live(kid, now):
-                return payload
+            kid, expiry, payload_json, decode = cached
+            if expiry >= now and self.keys.is_live(kid, now):
+                fresh: dict[str, Any] = decode(payload_json)
+                return fresh
             self._verified.pop(access_token, None)
         keys = self.keys
         find_key = keys.verification_key if may_block else keys.verification_key_without_loading
         try:
-            payload, key = verify_access_token(access_token, find_key, now)
+            verified = verify_access_token(access_token, find_key, now)
         except (UnauthorisedError, TryRefreshTokenError) as exc:
             security_log.debug("access token rejected: %s", exc.reason)
             raise
         if len(self._verified) >= _VERIFIED_CACHE_SIZE:
             self._verified.clear()  # crude, but thread-safe and O(1) per token on average
-        self._verified[access_token] = (key.kid, payload)
+        payload = verified.payload
+        self._verified[access_token] = (
+            verified.key.kid,
+            payload["exp"] * 1000,
+            verified.payload_json,
+            jws.fast_decoder(verified.payload_json),
+        )
         return payload
 
     def verification_needs_store(self, check_database: bool) -> bool:
@@ -301,6 +311,7 @@ class SessionEngine:
         ip: str | None = None,
         user_agent: str | None = None,
     ) -> SessionState:
+        ip, user_agent = _clean_metadata(ip), _clean_metadata(user_agent)
         codec = self._refresh_codec(now)
         try:
             presented = codec.parse(refresh_token)
@@ -309,9 +320,7 @@ class SessionEngine:
             raise UnauthorisedError("invalid refresh token", reason=f"malformed: {exc}") from None
         if presented.anti_csrf and self.config.mints_anti_csrf_tokens and not disable_anti_csrf:
             expected = codec.anti_csrf_token(presented) or ""
-            if not isinstance(anti_csrf_token, str) or not hmac.compare_digest(
-                expected.encode(), anti_csrf_token.encode()
-            ):
+            if not _same_secret(expected, anti_csrf_token):
                 # A failed check proves nothing about the tokens (a cross-site request
                 # carries the cookies but not the header): never clear them for it.
                 raise UnauthorisedError(
@@ -394,12 +403,12 @@ class SessionEngine:
     # -- revoking and listing ----------------------------------------------------
 
     def revoke_session(self, session_handle: str) -> bool:
-        return bool(self.store.delete_sessions([session_handle]))
+        return bool(self.store.delete_sessions([_check_handle(session_handle)]))
 
     def revoke_multiple_sessions(self, session_handles: Sequence[str]) -> list[str]:
         if isinstance(session_handles, str):
             raise TypeError("revoke_multiple_sessions takes a list of session handles")
-        return self.store.delete_sessions(list(session_handles))
+        return self.store.delete_sessions([_check_handle(h) for h in session_handles])
 
     def revoke_all_sessions_for_user(
         self,
@@ -410,7 +419,7 @@ class SessionEngine:
         now: int,
     ) -> list[str]:
         scope = _tenant_scope(tenant_id, revoke_across_all_tenants)
-        return self.store.delete_sessions_for_user(user_id, scope, now)
+        return self.store.delete_sessions_for_user(check_text(user_id, "user_id"), scope, now)
 
     def get_all_session_handles_for_user(
         self,
@@ -421,14 +430,14 @@ class SessionEngine:
         now: int,
     ) -> list[str]:
         scope = _tenant_scope(tenant_id, fetch_across_all_tenants)
-        return self.store.list_session_handles_for_user(user_id, scope, now)
+        return self.store.list_session_handles_for_user(check_text(user_id, "user_id"), scope, now)
 
     # -- reading and changing a session ------------------------------------------
 
     def get_session_information(
         self, session_handle: str, *, now: int
     ) -> SessionInformation | None:
-        record = self.store.get_session(session_handle)
+        record = self.store.get_session(_check_handle(session_handle))
         if record is None or not self._alive(record, now):
             return None
         return SessionInformation(
@@ -447,17 +456,17 @@ class SessionEngine:
     def update_session_data_in_database(
         self, session_handle: str, data: Mapping[str, Any], *, now: int
     ) -> bool:
-        if not isinstance(data, Mapping):
-            raise TypeError("session data must be a dict")
-        return self.store.update_session_data(session_handle, dict(data), now)
+        data = checked_json_object(data, "session data")
+        return self.store.update_session_data(_check_handle(session_handle), data, now)
 
     def merge_into_access_token_payload(
         self, session_handle: str, update: Mapping[str, Any], *, now: int
     ) -> bool:
         """Merge ``update`` into the stored payload (a ``None`` value removes a key). The
         change reaches the client with its next access token."""
+        update = checked_json_object(update, "the access token payload update")
         check_custom_claims(update)
-        lifetime = self.store.get_session_lifetime(session_handle)
+        lifetime = self.store.get_session_lifetime(_check_handle(session_handle))
         if lifetime is None or not self._alive_between(*lifetime, now):
             return False
         return self.store.transform_access_token_payload(
@@ -470,17 +479,19 @@ class SessionEngine:
         """Sign a new access token for the same session and expiry, with ``new_payload``
         (stored for future tokens too) or the stored payload. ``None`` when the session
         is gone. An expired token gets its payload stored but no new token."""
-        payload, _ = verify_access_token(
+        if new_payload is not None:
+            new_payload = checked_json_object(new_payload, "the new access token payload")
+            check_custom_claims(new_payload)
+        payload = verify_access_token(
             access_token, self.keys.verification_key, now, check_expiry=False
-        )
+        ).payload
         handle = payload["sessionHandle"]
         record = self.store.get_session(handle)
         if record is None or not self._alive(record, now):
             return None
         custom = record.access_token_payload
         if new_payload is not None:
-            check_custom_claims(new_payload)
-            custom = dict(new_payload)
+            custom = new_payload
             if not self.store.update_access_token_payload(handle, custom, now):
                 return None
         old = AccessToken(access_token, payload, payload["exp"] * 1000, payload["iat"] * 1000)
@@ -553,7 +564,7 @@ class SessionEngine:
 
 
 def check_tenant_id(tenant_id: str) -> None:
-    if not isinstance(tenant_id, str) or not _TENANT.match(tenant_id):
+    if not isinstance(tenant_id, str) or not _TENANT.fullmatch(tenant_id):
         raise ValueError(
             f"invalid tenant id {tenant_id!r}: use 1-64 characters from a-z, 0-9 and '-'"
         )
@@ -563,6 +574,29 @@ def _check_user_id(user_id: str) -> None:
     # An empty id is allowed, as in SuperTokens: some apps key sessions on other data.
     if not isinstance(user_id, str) or len(user_id) > _MAX_USER_ID:
         raise ValueError(f"user_id must be a string of at most {_MAX_USER_ID} characters")
+    check_text(user_id, "user_id")
+
+
+def _check_handle(session_handle: str) -> str:
+    return check_text(session_handle, "session_handle")
+
+
+def _same_secret(expected: str, given: object) -> bool:
+    """Constant-time comparison with a secret we made (always ASCII); anything else a
+    client sends, lone surrogates included, is simply not equal."""
+    return (
+        isinstance(given, str)
+        and given.isascii()
+        and hmac.compare_digest(expected.encode(), given.encode())
+    )
+
+
+def _clean_metadata(value: str | None) -> str | None:
+    """An IP address or user agent, kept for display: unfit characters are replaced,
+    since a client's odd header is no reason to refuse its session."""
+    if value is None or not isinstance(value, str) or is_clean_text(value):
+        return value
+    return value.encode("utf-8", "replace").decode().replace("\x00", "\ufffd")
 
 
 def _tenant_scope(tenant_id: str | None, across_all_tenants: bool | None) -> str | None:
