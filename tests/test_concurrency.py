@@ -150,7 +150,8 @@ def test_theft_after_grace_under_concurrency(make_tessera: MakeTessera, clock: F
         thread.join()
     # Whoever came first saw the theft and revoked; the rest find no session.
     assert TokenTheftError in results
-    assert set(results) <= {TokenTheftError, UnauthorisedError}
+    expected: set[type[BaseException]] = {TokenTheftError, UnauthorisedError}
+    assert set(results) <= expected
     assert len(results) == 10
     assert t.syncio.get_session_information(handle) is None
 

@@ -15,6 +15,36 @@ def test_defaults_match_the_supertokens_core() -> None:
     assert config.access_token_signing_algorithm == "RS256"
 
 
+@pytest.mark.parametrize("value", ["inf", "-inf", "nan", "1e300", float("inf"), float("nan")])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "refresh_token_validity",
+        "access_token_dynamic_signing_key_update_interval",
+        "refresh_token_grace_period",
+        "expired_session_purge_interval",
+    ],
+)
+def test_impossible_numbers_are_refused(name: str, value: object) -> None:
+    # Each one used to be accepted and then fail on the first request (an overflow
+    # turning infinity or 1e300 minutes into an integer), or never fire at all.
+    with pytest.raises(ValueError, match=name):
+        SessionConfig.from_settings({name: value})
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("access_token_dynamic_signing_key_update_interval", 1e-9),
+        ("session_max_lifetime", 10**30),
+        ("access_token_validity", "1e300"),
+    ],
+)
+def test_numbers_out_of_range_are_refused(name: str, value: object) -> None:
+    with pytest.raises(ValueError, match=name):
+        SessionConfig.from_settings({name: value})
+
+
 @pytest.mark.parametrize(
     ("settings", "named"),
     [

@@ -112,9 +112,32 @@ def test_reuse_after_grace_period_is_theft_and_revokes(
         t.syncio.refresh_session_without_request_response(first)
     assert caught.value.session_handle == session.get_handle()
     assert caught.value.user_id == "user-1"
+    assert caught.value.revoked
     assert t.syncio.get_session_information(session.get_handle()) is None
     with pytest.raises(UnauthorisedError):
         t.syncio.get_session_without_request_response(access, check_database=True)
+
+
+def test_theft_can_be_reported_without_revoking(
+    make_tessera: MakeTessera, clock: FakeClock
+) -> None:
+    t = make_tessera(refresh_token_grace_period=10, revoke_session_on_token_theft=False)
+    session = t.syncio.create_new_session("user-1")
+    access, first = tokens(session)
+    _, second = tokens(t.syncio.refresh_session_without_request_response(first))
+    clock.advance(11)
+    for _ in range(2):  # the same stale token is theft each time it comes back
+        with pytest.raises(TokenTheftError) as caught:
+            t.syncio.refresh_session_without_request_response(first)
+        assert caught.value.session_handle == session.get_handle()
+        assert not caught.value.revoked
+    assert t.syncio.get_session_information(session.get_handle()) is not None
+    assert t.syncio.get_session_without_request_response(access, check_database=True)
+    # The caller decides: the current token still works until the session is revoked.
+    _, third = tokens(t.syncio.refresh_session_without_request_response(second))
+    assert t.syncio.revoke_session(session.get_handle())
+    with pytest.raises(UnauthorisedError):
+        t.syncio.refresh_session_without_request_response(third)
 
 
 def test_reuse_within_grace_period_returns_the_same_successor(

@@ -19,6 +19,13 @@ AntiCsrf = Literal["VIA_TOKEN", "VIA_CUSTOM_HEADER", "NONE"]
 _ALGORITHMS = ("RS256", "ES256", "EdDSA")
 _ANTI_CSRF = ("VIA_TOKEN", "VIA_CUSTOM_HEADER", "NONE")
 _PREFIX = re.compile(r"^[a-z][a-z0-9_]{0,30}$")
+#: Upper bounds that keep every derived millisecond instant a 64-bit integer, and that
+#: no real deployment reaches: 100 years, one year for the purge job.
+_MAX_REFRESH_MINUTES = 52_560_000
+_MAX_KEY_INTERVAL_HOURS = 876_000
+_MIN_KEY_INTERVAL_HOURS = 1 / 3600  # one second: each new key costs a key generation
+_MAX_LIFETIME_SECONDS = 3_153_600_000
+_MAX_PURGE_SECONDS = 31_536_000
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -53,6 +60,11 @@ class SessionConfig:
     #: Absolute limit on a session's life in seconds, from its creation; refreshing
     #: cannot extend it. ``None`` means no limit.
     session_max_lifetime: int | None = None
+    #: What a refresh does on theft (a replaced refresh token presented after its grace
+    #: period): ``True`` revokes the session at once, then raises ``TokenTheftError``;
+    #: ``False`` only raises it, leaving the session for the caller to end (the core
+    #: service works this way, as the SuperTokens core does: the SDK decides).
+    revoke_session_on_token_theft: bool = True
     #: Prefix for every table tessera creates, to share a database with other software.
     table_name_prefix: str = "tessera_"
     #: Connections kept open to the database.
@@ -86,21 +98,30 @@ class SessionConfig:
         _check_types(self)
         if not 1 <= self.access_token_validity <= 86_400_000:
             _bad("access_token_validity", "must be between 1 and 86400000 seconds")
+        # "not a <= x <= b" also refuses NaN, which every comparison answers False.
+        if not 0 < self.refresh_token_validity <= _MAX_REFRESH_MINUTES:
+            _bad("refresh_token_validity", f"must be between 0 and {_MAX_REFRESH_MINUTES} minutes")
         if self.refresh_token_validity * 60 <= self.access_token_validity:
             _bad(
                 "refresh_token_validity",
                 "(minutes) must be longer than access_token_validity (seconds)",
             )
-        if not self.access_token_dynamic_signing_key_update_interval > 0:
-            _bad("access_token_dynamic_signing_key_update_interval", "must be > 0 hours")
+        interval = self.access_token_dynamic_signing_key_update_interval
+        if not _MIN_KEY_INTERVAL_HOURS <= interval <= _MAX_KEY_INTERVAL_HOURS:
+            _bad(
+                "access_token_dynamic_signing_key_update_interval",
+                f"must be between {_MIN_KEY_INTERVAL_HOURS:.6f} (one second) and "
+                f"{_MAX_KEY_INTERVAL_HOURS} hours",
+            )
         if self.access_token_signing_algorithm not in _ALGORITHMS:
             _bad("access_token_signing_algorithm", f"must be one of {', '.join(_ALGORITHMS)}")
         if self.anti_csrf is not None and self.anti_csrf not in _ANTI_CSRF:
             _bad("anti_csrf", f"must be one of {', '.join(_ANTI_CSRF)} or None")
         if not 0 <= self.refresh_token_grace_period <= 300:
             _bad("refresh_token_grace_period", "must be between 0 and 300 seconds")
-        if self.session_max_lifetime is not None and self.session_max_lifetime <= 0:
-            _bad("session_max_lifetime", "must be a positive number of seconds, or None")
+        lifetime = self.session_max_lifetime
+        if lifetime is not None and not 0 < lifetime <= _MAX_LIFETIME_SECONDS:
+            _bad("session_max_lifetime", "must be a positive number of seconds (100 years at most)")
         if not _PREFIX.match(self.table_name_prefix):
             _bad(
                 "table_name_prefix",
@@ -117,8 +138,11 @@ class SessionConfig:
                 "database_socket_timeout",
                 "must be longer than database_statement_timeout and at most 3600 seconds",
             )
-        if self.expired_session_purge_interval < 0:
-            _bad("expired_session_purge_interval", "must be >= 0 seconds")
+        if not 0 <= self.expired_session_purge_interval <= _MAX_PURGE_SECONDS:
+            _bad(
+                "expired_session_purge_interval",
+                f"must be between 0 and {_MAX_PURGE_SECONDS} seconds",
+            )
         channel = self.revocation_channel
         if channel is not None and (
             not isinstance(channel, str)

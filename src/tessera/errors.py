@@ -72,14 +72,16 @@ class TokenTheftError(SessionError):
     """A refresh token that had already been replaced was used again.
 
     Either the legitimate client or an attacker holds a stolen copy; tessera cannot tell
-    which, so the session has been revoked. ``session_handle`` and ``user_id`` say whose
-    session it was, for alerting.
+    which, so by default the session has been revoked (``revoked``; the setting
+    ``revoke_session_on_token_theft=False`` leaves ending it to the caller).
+    ``session_handle`` and ``user_id`` say whose session it was, for alerting.
     """
 
-    def __init__(self, *, session_handle: str, user_id: str) -> None:
+    def __init__(self, *, session_handle: str, user_id: str, revoked: bool = True) -> None:
         super().__init__("token theft detected", reason="refresh_token_reused")
         self.session_handle = session_handle
         self.user_id = user_id
+        self.revoked = revoked
 
 
 class StorageError(TesseraError):

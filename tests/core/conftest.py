@@ -140,3 +140,20 @@ def new_app(core_url: str, **core_config: str) -> str:
     assert answer.status_code == 200, answer.text
     assert answer.json() == {"status": "OK", "createdNew": True}
     return f"{core_url}/appid-{app_id}"
+
+
+@pytest.fixture
+def postgres_cores(start_core: StartCore, postgres_url: str) -> Iterator[tuple[str, str]]:
+    """Two core processes over one PostgreSQL database (their own tables)."""
+    prefix = f"c{uuid.uuid4().hex[:8]}_"
+    try:
+        yield (
+            start_core(database_url=postgres_url, table_name_prefix=prefix),
+            start_core(database_url=postgres_url, table_name_prefix=prefix),
+        )
+    finally:
+        import psycopg
+
+        with psycopg.connect(postgres_url, autocommit=True) as connection:
+            for table in ("sessions", "signing_keys", "secrets", "schema", "tenants"):
+                connection.execute(f"DROP TABLE IF EXISTS {prefix}{table}")

@@ -106,6 +106,31 @@ def test_database_timeouts_from_file_and_environment_reach_the_store(tmp_path: P
         app.close()
 
 
+@pytest.mark.parametrize("value", ["inf", "nan", "1e300", "-inf"])
+@pytest.mark.parametrize(
+    "key",
+    [
+        "refresh_token_validity",
+        "access_token_dynamic_signing_key_update_interval",
+        "refresh_token_grace_period",
+        "expired_session_purge_interval",
+        "access_token_validity",
+        "database_connect_timeout",
+        "database_socket_timeout",
+    ],
+)
+def test_impossible_numbers_stop_the_start(tmp_path: Path, key: str, value: str) -> None:
+    with pytest.raises(ValueError, match=key):
+        load_config(environ={key.upper(): value})
+    path = tmp_path / "config.yaml"
+    path.write_text(f"{key}: {value}\n")  # YAML reads inf/nan unquoted as .inf/.nan too
+    with pytest.raises(ValueError, match=key):
+        load_config(path, environ={})
+    path.write_text(f"{key}: .inf\n")
+    with pytest.raises(ValueError, match=key):
+        load_config(path, environ={})
+
+
 def test_unknown_keys_in_the_file_are_refused(tmp_path: Path) -> None:
     path = tmp_path / "config.yaml"
     path.write_text("acess_token_validity: 5\n")

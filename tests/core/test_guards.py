@@ -4,6 +4,8 @@ from anyone but a trusted proxy."""
 
 from __future__ import annotations
 
+import uuid
+
 import httpx
 import pytest
 
@@ -118,3 +120,52 @@ def test_trusted_proxies_name_the_client(start_core: StartCore) -> None:
     assert status("10.1.2.3, 192.168.4.4") == 200  # a second trusted hop is skipped
     assert status("10.1.2.3, 10.9.9.9") == 403  # the nearest untrusted hop is the client
     assert status("not an address") == 403
+
+
+def test_an_app_with_keys_on_a_core_without_them_is_still_guarded(core: str) -> None:
+    # The public app, which creates and removes apps, answers without a key here, so
+    # the browser and Host checks stay on for every path, whichever app it names.
+    app_key = "app-key-for-tests-0123456789"
+    app_id = f"k{uuid.uuid4().hex[:12]}"
+    put = httpx.put(
+        f"{core}/recipe/multitenancy/app/v2",
+        json={"appId": app_id, "coreConfig": {"api_keys": app_key}},
+    )
+    assert put.status_code == 200, put.text
+    keyed = f"{core}/appid-{app_id}"
+    assert _create(keyed, {"api-key": app_key})
+    for headers in ({"origin": "https://evil.example"}, {"host": "evil.example"}):
+        assert httpx.get(f"{core}/apiversion", headers=headers).status_code == 403
+        refused = httpx.post(
+            f"{keyed}/recipe/session", json=CREATE, headers={"api-key": app_key, **headers}
+        )
+        assert refused.status_code == 403, headers
+    # A web page cannot add an app's keys to a key-less core either.
+    page = httpx.put(
+        f"{core}/recipe/multitenancy/app/v2",
+        json={"appId": app_id, "coreConfig": {"api_keys": None}},
+        headers={"origin": "https://evil.example"},
+    )
+    assert page.status_code == 403
+    assert httpx.get(f"{keyed}/apiversion").status_code == 401
+
+
+def test_an_app_with_keys_on_a_core_with_them_leaves_browsers_to_the_keys(
+    start_core: StartCore,
+) -> None:
+    url = start_core(api_keys=API_KEY)
+    app_key = "app-key-for-tests-0123456789"
+    put = httpx.put(
+        f"{url}/recipe/multitenancy/app/v2",
+        json={"appId": "keyed", "coreConfig": {"api_keys": app_key}},
+        headers={"api-key": API_KEY},
+    )
+    assert put.status_code == 200, put.text
+    headers = {"origin": "https://app.example", "host": "core.example"}
+    assert httpx.get(f"{url}/appid-keyed/apiversion", headers=headers).status_code == 401
+    assert (
+        httpx.get(
+            f"{url}/appid-keyed/apiversion", headers={"api-key": app_key, **headers}
+        ).status_code
+        == 200
+    )

@@ -7,16 +7,20 @@ import base64
 import hashlib
 import json
 import time
+from pathlib import Path
 from typing import Any
 
 import httpx
+import jwt
 import pytest
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
-from tessera.core.legacy_tokens import V2_HEADER
+from tessera.core.legacy_tokens import V2_HEADER, sign_v2_token
+from tessera.engine.keys import generate_key
+from tessera.storage import KeyRecord, open_store
 
-from .conftest import new_app
+from .conftest import StartCore, new_app
 
 LEGACY = {"cdi-version": "2.8"}
 CREATE = {"userId": "u-legacy", "userDataInJWT": {"role": "admin"}, "userDataInDatabase": {}}
@@ -207,12 +211,17 @@ def test_cdi_2_8_refresh_mints_a_child_token_that_verify_promotes(app_uri: str) 
     claims = _claims(child)
     first_refresh = created["refreshToken"]["token"]
     assert claims["parentRefreshTokenHash1"] == hashlib.sha256(first_refresh.encode()).hexdigest()
-    # A CDI 5.4 verify confirms the refresh and hands out a version-5 token.
+    # A CDI 5.4 verify confirms the refresh and, as the SuperTokens core does, hands
+    # out a token of the version it was given.
     answer = _verify(app_uri, child, check_database=False)
     assert answer["status"] == "OK"
     replacement = answer["accessToken"]["token"]
-    assert not replacement.startswith(V2_HEADER)
-    assert _verify(app_uri, replacement, check_database=True)["status"] == "OK"
+    assert replacement.startswith(V2_HEADER + ".")
+    assert "parentRefreshTokenHash1" not in _claims(replacement)
+    assert _verify(app_uri, replacement, check_database=True) == {
+        "status": "OK",
+        "session": {**answer["session"]},
+    }
 
 
 def test_an_expired_version_2_token_needs_a_refresh(core: str) -> None:
@@ -265,12 +274,18 @@ def test_cdi_2_8_verify_and_regenerate_answer_in_version_2(app_uri: str) -> None
     replacement = promoted["accessToken"]["token"]
     assert replacement.startswith(V2_HEADER + ".")
     assert "parentRefreshTokenHash1" not in _claims(replacement)
-    # Regenerating starts from a version-5 token; a version-2 one names no session.
+    # Regenerating answers in the version of the token given, whatever the caller speaks.
     legacy = httpx.post(
         f"{app_uri}/recipe/session/regenerate",
         json={"accessToken": replacement, "userDataInJWT": {"role": "owner"}},
     ).json()
-    assert legacy["status"] == "UNAUTHORISED"
+    assert legacy["status"] == "OK"
+    assert legacy["session"]["userDataInJWT"] == {"role": "owner"}
+    regenerated_v2 = legacy["accessToken"]["token"]
+    assert regenerated_v2.startswith(V2_HEADER + ".")
+    assert _claims(regenerated_v2)["userData"] == {"role": "owner"}
+    assert _claims(regenerated_v2)["expiryTime"] == legacy["accessToken"]["expiry"]
+    assert _verify(app_uri, regenerated_v2, check_database=True)["status"] == "OK"
     modern = httpx.post(
         f"{app_uri}/recipe/session",
         json={**CREATE, "enableAntiCsrf": False, "useDynamicSigningKey": True},
@@ -281,4 +296,42 @@ def test_cdi_2_8_verify_and_regenerate_answer_in_version_2(app_uri: str) -> None
         headers=LEGACY,
     ).json()
     assert regenerated["status"] == "OK"
-    assert _claims(regenerated["accessToken"]["token"])["userData"] == {"role": "owner"}
+    assert set(regenerated["session"]) == {"handle", "userId", "userDataInJWT"}
+    header = jwt.get_unverified_header(regenerated["accessToken"]["token"])
+    assert header["version"] == "5"
+
+
+def test_a_version_2_token_signed_by_a_key_loaded_later_verifies(
+    start_core: StartCore, tmp_path: Path
+) -> None:
+    """A version-2 token names no key: when no loaded key verifies it, the core reads
+    the keys again (another process may have made the one that signed it)."""
+    url = f"sqlite:///{tmp_path}/keys.db"
+    core = start_core(database_url=url)
+    app_uri = new_app(core)
+    app_id = app_uri.rsplit("appid-", 1)[1]
+    created = _create(app_uri)
+    assert _verify(app_uri, created["accessToken"]["token"], check_database=False)["status"] == "OK"
+    # Another process (here: the test) adds a key and signs with it.
+    now = int(time.time() * 1000)
+    key = generate_key("RS256", dynamic=True, now=now)
+    store = open_store(url, table_name_prefix="tessera_")
+    try:
+        public, private = key.to_record()
+        store.for_app(app_id).add_signing_key(KeyRecord(key.kid, "RS256", now, public, private))
+    finally:
+        store.close()
+    claims = _claims(created["accessToken"]["token"])
+    token = sign_v2_token(
+        key,
+        session_handle=claims["sessionHandle"],
+        user_id=claims["userId"],
+        refresh_token_hash1=claims["refreshTokenHash1"],
+        parent_refresh_token_hash1=None,
+        user_data=claims["userData"],
+        anti_csrf_token=None,
+        expiry=claims["expiryTime"],
+        created_at=claims["timeCreated"],
+    )
+    time.sleep(1.1)  # keys are read again at most once a second
+    assert _verify(app_uri, token, check_database=True)["status"] == "OK"

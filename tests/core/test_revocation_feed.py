@@ -94,3 +94,26 @@ def test_revocation_and_payload_changes_reach_every_core(cores: tuple[str, str, 
         took = _until(functools.partial(_refused, core + path, token), BOUND + SLACK)
         assert took <= BOUND + SLACK, f"a core accepted a revoked session for {took:.2f}s"
         assert _verify(core + path, token)["status"] == "UNAUTHORISED"
+
+
+def test_removing_a_tenant_reaches_every_core(cores: tuple[str, str, str]) -> None:
+    # Its sessions end with it: the removal is logged like any revocation, so cores
+    # whose feeds are current refuse the tokens without reading the database.
+    one, *others = cores
+    app_uri = new_app(one)
+    path = app_uri.removeprefix(one)
+    put = httpx.put(f"{app_uri}/recipe/multitenancy/tenant/v2", json={"tenantId": "blue"})
+    assert put.status_code == 200, put.text
+    created = httpx.post(f"{app_uri}/blue/recipe/session", json=CREATE).json()
+    token = created["accessToken"]["token"]
+    for core in cores:
+        assert _verify(core + path, token)["status"] == "OK"
+
+    removed = httpx.post(f"{app_uri}/recipe/multitenancy/tenant/remove", json={"tenantId": "blue"})
+    assert removed.json() == {"status": "OK", "didExist": True}
+    assert _refused(app_uri, token), "the core that removed it refuses at once"
+    for core in others:
+        took = _until(functools.partial(_refused, core + path, token), BOUND + SLACK)
+        assert took <= BOUND + SLACK, f"a core accepted a removed tenant's session for {took:.2f}s"
+        time.sleep(BOUND)  # and keeps refusing it, the feed being current
+        assert _refused(core + path, token)

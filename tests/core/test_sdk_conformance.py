@@ -149,6 +149,15 @@ async def test_create_verify_refresh_and_theft(core: str) -> None:
     assert theft.value.session_handle == created.get_handle()
     assert theft.value.user_id == "alice"
     assert theft.value.recipe_user_id.get_as_string() == "alice"
+    # The core only reports theft (as the SuperTokens core does): a caller of
+    # refresh_session_without_request_response decides, and until it does the same
+    # stale token is theft again.
+    assert await st.get_session_information(created.get_handle()) is not None
+    with pytest.raises(TokenTheftError):
+        await st.refresh_session_without_request_response(
+            refresh_token(tokens), False, tokens["antiCsrfToken"]
+        )
+    assert await st.revoke_session(theft.value.session_handle)
     assert await st.get_session_information(created.get_handle()) is None
 
 

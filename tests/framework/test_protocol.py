@@ -12,6 +12,9 @@ from email.utils import formatdate
 import httpx
 import pytest
 
+from tessera import SessionError, TokenTheftError
+from tessera.framework import Reply, RequestView
+
 from .conftest import Served
 from .wire import Browserish, exposed, front_token, is_cleared, set_cookies
 
@@ -167,6 +170,37 @@ def test_reused_refresh_token_is_theft(serve: Serve) -> None:
         assert is_cleared(response)
         assert set_cookies(response)["sRefreshToken"]["value"] == ""
         assert served.tessera.syncio.get_all_session_handles_for_user("user-1") == []
+
+
+def test_theft_reported_only_lets_the_handler_decide(serve: Serve) -> None:
+    seen: list[TokenTheftError] = []
+
+    def keep_session(error: SessionError, request: RequestView) -> Reply:
+        assert isinstance(error, TokenTheftError)
+        seen.append(error)
+        return Reply(401, {"message": "token theft detected", "kept": True})
+
+    served = serve(
+        engine_settings={"refresh_token_grace_period": 1, "revoke_session_on_token_theft": False},
+        on_token_theft_detected=keep_session,
+    )
+    with served.client() as client:
+        browser = Browserish(client)
+        browser.login()
+        stolen = browser.refresh
+        assert browser.do_refresh().status_code == 200
+        current = browser.refresh
+        assert current is not None
+        served.clock.advance(5)
+        browser.refresh = stolen
+        response = browser.do_refresh()
+        assert response.status_code == 401
+        assert response.json() == {"message": "token theft detected", "kept": True}
+        assert is_cleared(response)
+    assert [e.revoked for e in seen] == [False]
+    handles = served.tessera.syncio.get_all_session_handles_for_user("user-1")
+    assert handles == [seen[0].session_handle]
+    assert served.tessera.syncio.refresh_session_without_request_response(current)
 
 
 def test_sign_out_api_revokes_and_clears(serve: Serve) -> None:

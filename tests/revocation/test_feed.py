@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from tessera import Tessera, UnauthorisedError
-from tessera.revocation import RevocationFeed
+from tessera.revocation import RevocationFeed, RevokingStore
 from tessera.storage import SqlStore, open_store
 
 from ..conftest import SERVER_URLS, database_url
@@ -323,10 +323,33 @@ def test_log_rows_and_deny_set_entries_expire(store: SqlStore) -> None:
         feed.close()
 
 
-def _record(handle: str) -> Any:
+@pytest.mark.parametrize("backend", ["sqlite"])
+def test_removing_a_tenant_or_an_app_is_refused_here_at_once(store: SqlStore) -> None:
+    # The feed reads the log every 30 s (SQLite sends no signal): until then only the
+    # revoking store can tell it.
+    feed = make_feed(store, max_staleness=60.0, poll_interval=30.0)
+    revoking = RevokingStore(store, feed)
+    try:
+        assert feed.wait_until_healthy(10)
+        shop = store.for_app("shop")
+        store.put_tenant("shop", "public", {}, 0)
+        store.put_tenant("shop", "blue", {}, 0)
+        shop.create_session(_record("b1", tenant_id="blue"))
+        shop.create_session(_record("p1"))
+        view = feed.view("shop")
+        assert revoking.delete_tenant("shop", "blue").existed
+        assert view.is_revoked("b1") is True
+        assert view.is_revoked("p1") is not True
+        assert revoking.delete_tenant("shop", None).revoked == ["p1"]
+        assert view.is_revoked("p1") is True
+    finally:
+        feed.close()
+
+
+def _record(handle: str, tenant_id: str = "public") -> Any:
     from ..storage.test_contract import record
 
-    return record(handle, expires_at=int(time.time() * 1000) + 60_000)
+    return record(handle, expires_at=int(time.time() * 1000) + 60_000, tenant_id=tenant_id)
 
 
 def test_revocation_channel_is_named_by_table_prefix(tmp_path: Path) -> None:

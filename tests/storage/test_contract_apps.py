@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from tessera.storage import SqlStore
+from tessera.storage import KeyRecord, SqlStore
+
+from .test_contract import record
 
 NOW = 1_800_000_000_000
 
@@ -37,9 +39,9 @@ def test_deleting_a_tenant_or_a_whole_app(store: SqlStore) -> None:
     store.put_tenant("a", "public", {}, NOW)
     store.put_tenant("a", "t1", {}, NOW)
     store.put_tenant("b", "public", {}, NOW)
-    assert store.delete_tenant("a", "t1")
-    assert not store.delete_tenant("a", "t1")
-    assert store.delete_tenant("a", None)
+    assert store.delete_tenant("a", "t1").existed
+    assert not store.delete_tenant("a", "t1").existed
+    assert store.delete_tenant("a", None).existed
     assert store.list_tenants("a") == []
     assert store.get_tenant("b", "public") is not None
 
@@ -50,3 +52,28 @@ def test_apps_are_shared_between_stores(store_factory: Callable[..., SqlStore]) 
     seen = two.get_tenant("x", "public")
     assert seen is not None
     assert seen.config == {"k": "v"}
+
+
+def test_removing_a_tenant_or_an_app_removes_what_it_owns(store: SqlStore) -> None:
+    gone, kept = store.for_app("gone"), store.for_app("kept")
+    for app in (gone, kept):
+        store.put_tenant(app.app_id, "public", {}, NOW)
+        store.put_tenant(app.app_id, "blue", {}, NOW)
+        app.create_session(record("p1"))
+        app.create_session(record("b1_blue", tenant_id="blue"))
+        app.add_signing_key(KeyRecord("d-1", "RS256", NOW, "pub", "priv"))
+        app.get_or_create_secret("refresh_token_key", "old", NOW)
+    assert store.delete_tenant("gone", "blue").revoked == ["b1_blue"]
+    assert gone.get_session("b1_blue") is None
+    assert gone.get_session("p1") is not None
+    assert store.delete_tenant("gone", None).revoked == ["p1"]
+    assert gone.get_session("p1") is None
+    assert gone.list_signing_keys() == []
+    assert gone.get_or_create_secret("refresh_token_key", "new", NOW) == "new"
+    assert store.list_tenants("gone") == []
+    # Another app with the same handles and tenant names keeps everything.
+    assert kept.get_session("p1") is not None
+    assert kept.get_session("b1_blue") is not None
+    assert [k.kid for k in kept.list_signing_keys()] == ["d-1"]
+    assert kept.get_or_create_secret("refresh_token_key", "new", NOW) == "old"
+    assert [r.tenant_id for r in store.list_tenants("kept")] == ["blue", "public"]

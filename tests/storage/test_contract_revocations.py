@@ -49,6 +49,37 @@ def test_many_handles_are_all_logged(store: SqlStore) -> None:
     assert sorted(h for _, h in _handles(store)) == sorted(handles)
 
 
+def test_removing_a_tenant_or_an_app_logs_the_sessions_it_ends(store: SqlStore) -> None:
+    gone, kept = store.for_app("gone"), store.for_app("kept")
+    for app in (gone, kept):
+        store.put_tenant(app.app_id, "public", {}, NOW)
+        store.put_tenant(app.app_id, "blue", {}, NOW)
+        app.create_session(record("p1"))
+        app.create_session(record("b1", tenant_id="blue"))
+        app.create_session(record("b2", tenant_id="blue"))
+    removal = store.delete_tenant("gone", "blue")
+    assert removal.existed
+    assert sorted(removal.revoked) == ["b1", "b2"]
+    assert sorted(_handles(store)) == [("gone", "b1"), ("gone", "b2")]
+    after = store.read_revocations(0, (), 100)[-1].seq
+    assert store.delete_tenant("gone", None).revoked == ["p1"]
+    assert _handles(store, after) == [("gone", "p1")]
+    assert not store.delete_tenant("gone", None).existed
+    assert _handles(store, after) == [("gone", "p1")], "nothing left to end, nothing logged"
+    assert kept.get_session("b1") is not None
+
+
+def test_removing_an_app_with_many_sessions_logs_them_all(store: SqlStore) -> None:
+    big = store.for_app("big")
+    store.put_tenant("big", "public", {}, NOW)
+    handles = [f"h{i}" for i in range(1203)]
+    for handle in handles:
+        big.create_session(record(handle))
+    assert sorted(store.delete_tenant("big", None).revoked) == sorted(handles)
+    assert sorted(h for _, h in _handles(store)) == sorted(handles)
+    assert big.get_session("h0") is None
+
+
 def test_expiry_is_not_revocation(store: SqlStore) -> None:
     store.create_session(record("old", expires_at=NOW - 1))
     assert store.purge_expired(NOW, 100) == 1

@@ -1,14 +1,17 @@
-"""The apps a core serves: each one's settings and session engines, shared by every
-process through the database.
+"""The apps a core serves: each one's settings, API keys and session engines, shared by
+every process through the database.
 
 An app's row (tenant ``public`` in the tenants table) holds the settings it overrides
-(the ``coreConfig`` of ``PUT /recipe/multitenancy/app/v2``, as strings). Each process
-keeps the engines it built and re-reads the row at most every ``RECHECK_MS``, so a
-change made through one process reaches the others within that time.
+(the ``coreConfig`` of ``PUT /recipe/multitenancy/app/v2``, as strings), and the time
+it was created, which tells an app apart from an earlier one with the same id. Each
+process keeps what it built and read, and reads again at most ``RECHECK_MS`` later: a
+change made through one process (new settings, new keys, a removed app or tenant, an
+app made again) reaches the others within that time.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
@@ -18,11 +21,17 @@ from ..config import SessionConfig
 from ..engine.sessions import SessionEngine
 from ..revocation import REVOCATION_MARGIN_S, RevocationFeed
 from ..storage import SqlStore
-from .config import ALIASES, SESSION_KEYS
+from .config import ALIASES, SESSION_KEYS, parse_api_keys
+from .http import HttpError
 
-__all__ = ["AppEngines", "AppRegistry", "UnknownApp", "UnknownTenant", "app_settings"]
+__all__ = ["RECHECK_MS", "AppEngines", "AppRegistry", "UnknownApp", "UnknownTenant"]
 
+#: How stale a process's view of an app or tenant may be, in milliseconds.
 RECHECK_MS = 2000
+#: Every ``coreConfig`` key an app may set: the session settings and its own API keys.
+APP_KEYS = SESSION_KEYS | {"api_keys"}
+
+error_log = logging.getLogger("tessera.core.error")
 
 
 class UnknownApp(Exception):
@@ -40,6 +49,10 @@ class AppEngines:
     app_id: str
     config: SessionConfig
     overrides: Mapping[str, str]
+    #: When the app's row was made (0 for the public app without one).
+    generation: int
+    #: The app's own API keys; ``None`` means the core's keys apply.
+    api_keys: tuple[str, ...] | None
     dynamic: SessionEngine
     static: SessionEngine
 
@@ -47,18 +60,29 @@ class AppEngines:
         return self.dynamic if use_dynamic_key else self.static
 
 
-def app_settings(core_config: Mapping[str, Any]) -> dict[str, str]:
-    """An app's ``coreConfig`` as session settings; ``ValueError`` names a bad key."""
-    settings: dict[str, str] = {}
+def merge_app_settings(
+    current: Mapping[str, Any], core_config: Mapping[str, Any], *, public_app: bool
+) -> dict[str, str]:
+    """``core_config`` applied to an app's stored settings, as the SuperTokens core
+    merges them: a key set to ``null`` goes back to the default. ``ValueError`` names a
+    key that is not an app setting; the values are checked by ``session_config``."""
+    # Anything stored that is not a setting (an older tessera kept whole request bodies)
+    # is dropped here, so that one PUT repairs such a row.
+    settings = {k: str(v) for k, v in current.items() if k in APP_KEYS}
     for key, value in core_config.items():
         name = ALIASES.get(key, key)
-        if name not in SESSION_KEYS:
+        if name not in APP_KEYS:
             raise ValueError(f"'{key}' is not a core config setting an app can change")
+        if name == "api_keys" and public_app:
+            raise ValueError("the public app uses the core's api_keys (config.yaml)")
         if value is None:
-            continue
-        if isinstance(value, dict | list):
+            settings.pop(name, None)
+        elif isinstance(value, dict | list):
             raise ValueError(f"'{key}' must be a string or a number")
-        settings[name] = str(value).lower() if isinstance(value, bool) else str(value)
+        else:
+            settings[name] = str(value).lower() if isinstance(value, bool) else str(value)
+    if "api_keys" in settings:
+        parse_api_keys(settings["api_keys"])
     return settings
 
 
@@ -69,23 +93,38 @@ class AppRegistry:
         defaults: Mapping[str, str],
         *,
         clock: Callable[[], int],
-        base: Mapping[str, Any] | None = None,
+        api_keys: tuple[str, ...] = (),
         revocations: RevocationFeed | None = None,
     ) -> None:
         self._store = store
         self._revocations = revocations
         self._defaults = dict(defaults)
-        self._base = dict(base or {})
         self._clock = clock
+        #: The core's own keys: for the public app, and for apps without keys of their own.
+        self.core_api_keys = api_keys
         self._lock = threading.Lock()
         self._apps: dict[str, tuple[AppEngines, int]] = {}
-        self._tenants: set[tuple[str, str]] = set()
+        #: (app, tenant) -> when the tenant was last seen in the database.
+        self._tenants: dict[tuple[str, str], int] = {}
 
     def session_config(self, overrides: Mapping[str, str]) -> SessionConfig:
         """The settings of an app with these overrides; ``ValueError`` when invalid."""
-        settings: dict[str, Any] = {**self._defaults, **overrides, **self._base}
+        settings: dict[str, Any] = {**self._defaults, **overrides}
+        settings.pop("api_keys", None)
         settings["anti_csrf"] = "VIA_TOKEN"  # each request says whether it wants one
+        # As the SuperTokens core: theft is reported, and the SDK decides (its default
+        # handler revokes the session; an app may choose otherwise).
+        settings["revoke_session_on_token_theft"] = False
         return SessionConfig.from_settings(settings)
+
+    # -- reading -------------------------------------------------------------------------
+
+    def peek(self, app_id: str) -> AppEngines | None:
+        """The app as this process last read it, if that is recent; never reads the store."""
+        cached = self._apps.get(app_id)
+        if cached is not None and self._clock() - cached[1] < RECHECK_MS:
+            return cached[0]
+        return None
 
     def get(self, app_id: str) -> AppEngines:
         now = self._clock()
@@ -97,17 +136,40 @@ class AppRegistry:
             self._apps.pop(app_id, None)
             raise UnknownApp(app_id)
         overrides = {} if row is None else dict(row.config)
+        generation = 0 if row is None else row.created_at
         with self._lock:
             cached = self._apps.get(app_id)
-            if cached is not None and cached[0].overrides == overrides:
+            if (
+                cached is not None
+                and cached[0].overrides == overrides
+                and cached[0].generation == generation
+            ):
                 engines = cached[0]
             else:
-                engines = self._build(app_id, overrides)
+                # New settings or a new app with the same id: new engines, so nothing
+                # cached (keys, the refresh-token secret) outlives what it belonged to.
+                engines = self._build(app_id, overrides, generation)
             self._apps[app_id] = (engines, now)
         return engines
 
-    def _build(self, app_id: str, overrides: Mapping[str, str]) -> AppEngines:
-        config = self.session_config(overrides)
+    def api_keys(self, app_id: str) -> tuple[str, ...]:
+        """The keys that open ``app_id``: its own, else the core's."""
+        own = self.get(app_id).api_keys
+        return self.core_api_keys if own is None else own
+
+    def _build(self, app_id: str, overrides: Mapping[str, str], generation: int) -> AppEngines:
+        try:
+            config = self.session_config(overrides)
+            keys = parse_api_keys(overrides["api_keys"]) if "api_keys" in overrides else None
+        except (ValueError, TypeError) as exc:
+            # Only a database written by hand or by an older tessera gets here: every
+            # way in validates. Say so plainly instead of a bare internal error.
+            error_log.error("the stored settings of app %s are invalid: %s", app_id, exc)
+            raise HttpError(
+                500,
+                f"The settings stored for app '{app_id}' are invalid ({exc}); "
+                "replace them with PUT /recipe/multitenancy/app/v2",
+            ) from None
         store = self._store.for_app(app_id)
         # The verify handler applies blacklisting itself, so it can tell a bad token
         # (TRY_REFRESH_TOKEN) from a revoked session (UNAUTHORISED).
@@ -123,39 +185,69 @@ class AppRegistry:
             # Revocations must be remembered as long as this app's tokens can live.
             self._revocations.set_window(config.access_token_validity + REVOCATION_MARGIN_S)
             dynamic.revocations = static.revocations = self._revocations.view(app_id)
-        return AppEngines(app_id, config, dict(overrides), dynamic, static)
-
-    def put_app(self, app_id: str, core_config: Mapping[str, Any]) -> bool:
-        overrides = app_settings(core_config)
-        self.session_config(overrides)  # refuse what would not start
-        created = self._store.put_tenant(app_id, "public", overrides, self._clock())
-        self._apps.pop(app_id, None)
-        return created
-
-    def delete_app(self, app_id: str) -> bool:
-        self._apps.pop(app_id, None)
-        self._tenants = {t for t in self._tenants if t[0] != app_id}
-        return self._store.delete_tenant(app_id, None)
-
-    def put_tenant(self, app_id: str, tenant_id: str, core_config: Mapping[str, Any]) -> bool:
-        self.get(app_id)
-        created = self._store.put_tenant(app_id, tenant_id, dict(core_config), self._clock())
-        self._tenants.add((app_id, tenant_id))
-        return created
-
-    def delete_tenant(self, app_id: str, tenant_id: str) -> bool:
-        self.get(app_id)
-        self._tenants.discard((app_id, tenant_id))
-        return self._store.delete_tenant(app_id, tenant_id)
+        return AppEngines(app_id, config, dict(overrides), generation, keys, dynamic, static)
 
     def check_tenant(self, app_id: str, tenant_id: str) -> None:
         self.get(app_id)
-        if tenant_id == "public" or (app_id, tenant_id) in self._tenants:
+        if tenant_id == "public":
+            return
+        now = self._clock()
+        seen = self._tenants.get((app_id, tenant_id))
+        if seen is not None and now - seen < RECHECK_MS:
             return
         if self._store.get_tenant(app_id, tenant_id) is None:
+            self._tenants.pop((app_id, tenant_id), None)
             raise UnknownTenant(f"{app_id}/{tenant_id}")
-        self._tenants.add((app_id, tenant_id))
+        self._tenants[(app_id, tenant_id)] = now
 
     def list_apps(self) -> list[str]:
         apps = {r.app_id for r in self._store.list_tenants(None) if r.tenant_id == "public"}
         return sorted(apps | {"public"})
+
+    # -- changing --------------------------------------------------------------------------
+
+    def put_app(self, app_id: str, core_config: Mapping[str, Any]) -> bool:
+        """Create the app or merge ``core_config`` into its settings; True when created.
+        ``ValueError`` (nothing stored) when a setting is unknown or its value invalid."""
+        row = self._store.get_tenant(app_id, "public")
+        current = {} if row is None else row.config
+        overrides = merge_app_settings(current, core_config, public_app=app_id == "public")
+        self.session_config(overrides)  # refuse what would not start
+        created = self._store.put_tenant(app_id, "public", overrides, self._clock())
+        self._apps.pop(app_id, None)
+        return created and app_id != "public"  # the public app always exists
+
+    def delete_app(self, app_id: str) -> bool:
+        """Remove the app with its tenants, sessions, keys and secrets."""
+        existed = self._store.delete_tenant(app_id, None).existed
+        self._apps.pop(app_id, None)
+        for key in list(self._tenants):
+            if key[0] == app_id:
+                self._tenants.pop(key, None)
+        return existed
+
+    def put_tenant(self, app_id: str, tenant_id: str, core_config: Mapping[str, Any]) -> bool:
+        """Create a tenant; for ``public`` this updates the app's own settings. Every
+        setting here is app-wide, so another tenant may not set one (``ValueError``)."""
+        self.get(app_id)
+        if tenant_id == "public":
+            self.put_app(app_id, core_config)
+            return False
+        for key, value in core_config.items():
+            if ALIASES.get(key, key) not in APP_KEYS:
+                raise ValueError(f"'{key}' is not a core config setting")
+            if value is not None:
+                raise ValueError(
+                    f"'{key}' is an app setting: set it for the app (tenant 'public' "
+                    "or PUT /recipe/multitenancy/app/v2)"
+                )
+        now = self._clock()
+        created = self._store.put_tenant(app_id, tenant_id, {}, now)
+        self._tenants[(app_id, tenant_id)] = now
+        return created
+
+    def delete_tenant(self, app_id: str, tenant_id: str) -> bool:
+        """Remove the tenant with its sessions."""
+        self.get(app_id)
+        self._tenants.pop((app_id, tenant_id), None)
+        return self._store.delete_tenant(app_id, tenant_id).existed

@@ -96,11 +96,14 @@ class CoreApp:
         )
         revoking = cast(SqlStore, RevokingStore(self.store, self.revocations))
         self.registry = AppRegistry(
-            revoking, config.session_settings, clock=clock, revocations=self.revocations
+            revoking,
+            config.session_settings,
+            clock=clock,
+            api_keys=config.api_keys,
+            revocations=self.revocations,
         )
         self.context = Context(self.registry, clock)
         self._clock = clock
-        self._api_keys = [k.encode() for k in config.api_keys]
         self._guard = RequestGuard(config)
         self._executor = ThreadPoolExecutor(
             config.database_pool_size, thread_name_prefix="tessera-core"
@@ -181,13 +184,19 @@ class CoreApp:
         if route.api_path == "/hello":
             return text_response(200, "Hello")
         if route.api_path == "/openapi.json":
-            self._check_api_key(headers)
+            self._check_api_key(headers, self.registry.core_api_keys)
             return json_response(
-                openapi_document(bool(self.config.api_keys), self.config.base_path)
+                openapi_document(bool(self.registry.core_api_keys), self.config.base_path)
             )
         handler, needs_key = ROUTES[(method, route.api_path)]
+        loop = asyncio.get_running_loop()
         if needs_key:
-            self._check_api_key(headers)
+            app = self.registry.peek(route.app_id)
+            if app is not None:
+                keys = self.registry.core_api_keys if app.api_keys is None else app.api_keys
+            else:  # reading the app's keys may need the database: not on the event loop
+                keys = await loop.run_in_executor(self._executor, self._keys_of, route.app_id)
+            self._check_api_key(headers, keys)
         cdi_version = self._cdi_version(headers)
         if route.tenant_given and cdi_version < (3, 0):
             raise error("not_found")  # tenants came with CDI 3.0
@@ -196,13 +205,22 @@ class CoreApp:
             parse_qsl(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True)
         )
         request = Request(method, route, query, headers, body, cdi_version)
-        loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._executor, handler, self.context, request)
 
     # -- checks ---------------------------------------------------------------------------
 
-    def _check_api_key(self, headers: dict[str, str]) -> None:
-        if not self._api_keys:
+    def _keys_of(self, app_id: str) -> tuple[str, ...]:
+        try:
+            return self.registry.api_keys(app_id)
+        except UnknownApp:
+            # The core's keys guard unknown apps too, so a caller without them cannot
+            # even learn which apps exist; with them the handler answers "not found".
+            return self.registry.core_api_keys
+
+    def _check_api_key(self, headers: dict[str, str], keys: tuple[str, ...]) -> None:
+        """An app's own keys open only that app; the core's keys open the public app
+        (which manages apps) and every app without keys of its own."""
+        if not keys:
             return
         given = headers.get("api-key")
         if given is None:
@@ -212,8 +230,8 @@ class CoreApp:
         presented = given.strip().encode()
         # Compare with every key, without stopping early: timing reveals nothing.
         matched = False
-        for key in self._api_keys:
-            matched |= hmac.compare_digest(presented, key)
+        for key in keys:
+            matched |= hmac.compare_digest(presented, key.encode())
         if not matched:
             raise error("api_key")
 

@@ -19,7 +19,7 @@ from typing import Any
 
 from ..config import SessionConfig
 
-__all__ = ["SESSION_KEYS", "CoreConfig", "load_config", "state_dir"]
+__all__ = ["SESSION_KEYS", "CoreConfig", "load_config", "parse_api_keys", "state_dir"]
 
 #: Keys of ``config.yaml`` (and of an app's ``coreConfig``) that are session settings.
 SESSION_KEYS = frozenset(
@@ -66,6 +66,19 @@ ENV_NAMES = {"host": "SUPERTOKENS_HOST", "port": "SUPERTOKENS_PORT"}
 _API_KEY = re.compile(r"^[A-Za-z0-9=-]{20,}$")
 _LOG_LEVELS = ("DEBUG", "INFO", "WARN", "ERROR", "NONE")
 _HOST_NAME = re.compile(r"^[a-z0-9_]([a-z0-9_.-]*[a-z0-9_])?$")
+
+
+def parse_api_keys(text: str) -> tuple[str, ...]:
+    """Comma-separated API keys, each checked; ``ValueError`` when one is malformed."""
+    keys = tuple(k.strip() for k in text.split(",") if k.strip())
+    if not keys:
+        raise ValueError("api_keys needs at least one key")
+    for key in keys:
+        if not _API_KEY.match(key):
+            raise ValueError(
+                "api_keys: each key needs at least 20 characters from A-Z, a-z, 0-9, '=' and '-'"
+            )
+    return keys
 
 
 def state_dir() -> Path:
@@ -250,12 +263,12 @@ def _networks(raw: dict[str, str], key: str) -> tuple[str, ...]:
 
 
 def _build(raw: dict[str, str]) -> CoreConfig:
-    keys = tuple(k.strip() for k in raw.get("api_keys", "").split(",") if k.strip())
-    for key in keys:
-        if not _API_KEY.match(key):
-            raise _bad(
-                "api_keys", "each key needs at least 20 characters from A-Z, a-z, 0-9, '=' and '-'"
-            )
+    keys: tuple[str, ...] = ()
+    if _optional(raw, "api_keys") is not None:
+        try:
+            keys = parse_api_keys(raw["api_keys"])
+        except ValueError as exc:
+            raise ValueError(f"invalid config {exc}") from None
     log_level = raw.get("log_level", "INFO").upper()
     if log_level not in _LOG_LEVELS:
         raise _bad("log_level", f"must be one of {', '.join(_LOG_LEVELS)}")
@@ -309,8 +322,8 @@ def _build(raw: dict[str, str]) -> CoreConfig:
         purge = float(raw.get("expired_session_purge_interval", "3600"))
     except ValueError:
         raise _bad("expired_session_purge_interval", "is not a number") from None
-    if purge < 0:
-        raise _bad("expired_session_purge_interval", "must be >= 0 seconds")
+    if not 0 <= purge <= 31_536_000:  # also refuses inf and nan
+        raise _bad("expired_session_purge_interval", "must be between 0 and 31536000 seconds")
     prefix = raw.get("table_name_prefix", "tessera_")
     if not re.fullmatch(r"[a-z][a-z0-9_]{0,30}", prefix):
         raise _bad("table_name_prefix", "must start with a-z and use only a-z, 0-9 and _")

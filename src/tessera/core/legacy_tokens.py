@@ -84,17 +84,20 @@ def sign_v2_token(
     return signing_input + "." + base64.b64encode(signature).decode()
 
 
-def verify_v2_token(token: str, keys: Iterable[SigningKey], now: int) -> dict[str, Any]:
+def verify_v2_token(
+    token: str, keys: Iterable[SigningKey], now: int, *, check_expiry: bool = True
+) -> tuple[dict[str, Any], SigningKey]:
     """Check a V2 token against ``keys`` and return its claims in the version-5 shape
     the engine works with (``sub``, ``exp`` and ``iat`` in seconds, custom claims at
-    the top, tenant ``public``)."""
+    the top, tenant ``public``), with the key that signed it."""
     if len(token) > MAX_TOKEN_LENGTH or not token.isascii() or not is_v2_token(token):
         raise _refused("not a version-2 token")
     signing_input, _, signature_text = token.rpartition(".")
     payload_text = signing_input[len(V2_HEADER) + 1 :]
     payload = _strict_b64decode(payload_text)
     signature = _strict_b64decode(signature_text)
-    if not any(_signed_by(key, signing_input.encode(), signature) for key in keys):
+    signer = next((k for k in keys if _signed_by(k, signing_input.encode(), signature)), None)
+    if signer is None:
         raise _refused("no live key made this signature")
     try:
         claims = json.loads(payload)
@@ -102,7 +105,7 @@ def verify_v2_token(token: str, keys: Iterable[SigningKey], now: int) -> dict[st
         raise _refused("claims are not JSON") from None
     if not _well_formed(claims):
         raise _refused("claims missing or of the wrong type")
-    if claims["expiryTime"] < now:
+    if check_expiry and claims["expiryTime"] < now:
         raise _refused("access token expired")
     return {
         **claims["userData"],
@@ -115,7 +118,7 @@ def verify_v2_token(token: str, keys: Iterable[SigningKey], now: int) -> dict[st
         "refreshTokenHash1": claims["refreshTokenHash1"],
         "parentRefreshTokenHash1": claims.get("parentRefreshTokenHash1"),
         "antiCsrfToken": claims.get("antiCsrfToken"),
-    }
+    }, signer
 
 
 def _refused(reason: str) -> TryRefreshTokenError:

@@ -43,10 +43,30 @@ class _Op:
     tenant: bool = False
     #: Whether it is served without an API key.
     open: bool = False
-    #: Whether the body may hold fields beyond ``fields`` (settings of an app or tenant).
-    more_fields: bool = False
 
 
+#: An app's settings: the session settings of config.yaml, and its own API keys.
+_CORE_CONFIG: dict[str, Any] = {
+    "type": ["object", "null"],
+    "description": "Session settings (strings, numbers or booleans; null resets one to "
+    "the core's value) and api_keys: comma-separated keys that alone open this app "
+    "(not for the public app, which uses the core's keys).",
+    "properties": {
+        "api_keys": {
+            "type": ["string", "null"],
+            "pattern": "^[A-Za-z0-9=-]{20,}(,[A-Za-z0-9=-]{20,})*$",
+        }
+    },
+    "additionalProperties": {"type": ["string", "number", "boolean", "null"]},
+}
+_FACTORS: dict[str, Any] = {"type": ["array", "null"], "items": _STR}
+#: Fields of ``PUT .../app/v2`` and ``.../tenant/v2`` besides the id; the factor lists
+#: belong to recipes this core does not have, and are checked for shape only.
+_TENANT_FIELDS = {
+    "coreConfig": _CORE_CONFIG,
+    "firstFactors": _FACTORS,
+    "requiredSecondaryFactors": _FACTORS,
+}
 _KEYS = {"type": "object", "required": ["keys"], "properties": {"keys": {"type": "array"}}}
 _SESSION_OUT = _answer(["OK"], session=_OBJ, accessToken=_OBJ, refreshToken=_OBJ)
 _OK_OR_GONE = _answer(["OK", "UNAUTHORISED"])
@@ -194,11 +214,10 @@ _API = [
         _Op(
             "put",
             path,
-            "Create or update an app; coreConfig holds its settings (strings).",
+            "Create an app, or merge coreConfig into its settings (null resets a key).",
             _answer(["OK"], createdNew=_BOOL),
-            {"appId": _ID, "coreConfig": _OBJ},
+            {"appId": _ID, **_TENANT_FIELDS},
             ("appId",),
-            more_fields=True,
         )
         for path in ("/recipe/multitenancy/app/v2", "/recipe/multitenancy/app")
     ),
@@ -219,11 +238,10 @@ _API = [
     _Op(
         "put",
         "/recipe/multitenancy/tenant/v2",
-        "Create or update a tenant of the app.",
+        "Create a tenant of the app; for tenant public, coreConfig updates the app's settings.",
         _answer(["OK"], createdNew=_BOOL),
-        {"tenantId": _ID},
+        {"tenantId": _ID, **_TENANT_FIELDS},
         ("tenantId",),
-        more_fields=True,
     ),
     _Op(
         "post",
@@ -257,6 +275,7 @@ _PATH_PARAMETERS = {
         "description": "Not one of the words that start API paths (recipe, hello, ...).",
     },
 }
+_SECURITY: list[dict[str, list[str]]] = [{"apiKey": []}, {"bearer": []}]
 _CDI_VERSION = {
     "name": "cdi-version",
     "in": "header",
@@ -266,10 +285,14 @@ _CDI_VERSION = {
 }
 
 
-def _operation(op: _Op, path_parameters: list[str], secured: bool) -> dict[str, Any]:
+def _operation(op: _Op, path_parameters: list[str], core_keys: bool) -> dict[str, Any]:
+    # An app may have API keys of its own (its coreConfig's api_keys): they guard the
+    # app's routes even on a core without keys. The unprefixed routes are the public
+    # app's, which has the core's keys only.
+    app_keys = "appId" in path_parameters and op.path != "/openapi.json" and not op.open
     answer = _TEXT if op.answer is None else {"application/json": {"schema": op.answer}}
     responses: dict[str, Any] = {"200": {"description": "OK", "content": answer}}
-    if secured and not op.open:
+    if (core_keys and not op.open) or app_keys:
         responses["401"] = {"description": "Missing or invalid API key", "content": _TEXT}
     for status, why in _ERRORS.items():
         responses[status] = {"description": why, "content": _TEXT}
@@ -279,7 +302,7 @@ def _operation(op: _Op, path_parameters: list[str], secured: bool) -> dict[str, 
         schema = {
             "type": "object",
             "properties": op.fields,
-            "additionalProperties": op.more_fields,
+            "additionalProperties": False,
         }
         if op.required:
             schema["required"] = list(op.required)
@@ -296,14 +319,17 @@ def _operation(op: _Op, path_parameters: list[str], secured: bool) -> dict[str, 
         parameters.append(_CDI_VERSION)
     if parameters:
         operation["parameters"] = parameters
-    if secured and op.open:
+    if core_keys and op.open:
         operation["security"] = []  # served without an API key
+    elif app_keys and not core_keys:
+        operation["security"] = [{}, *_SECURITY]  # a key if the app has its own
     return operation
 
 
 @cache
 def openapi_document(api_key_required: bool = True, base_path: str = "") -> dict[str, Any]:
-    """The document for a core with (or without) API keys, served under ``base_path``."""
+    """The document for a core with (or without) API keys of its own, served under
+    ``base_path``. Apps with keys of their own need them on a core without keys too."""
     paths: dict[str, Any] = {}
     # A path that takes a tenant takes one for every method (an app-level API answers
     # 403 for a tenant other than public), so its tenant forms list every method.
@@ -330,12 +356,12 @@ def openapi_document(api_key_required: bool = True, base_path: str = "") -> dict
         "servers": [{"url": base_path or "/"}],
         "paths": paths,
     }
-    if api_key_required:
-        document["components"] = {
-            "securitySchemes": {
-                "apiKey": {"type": "apiKey", "in": "header", "name": "api-key"},
-                "bearer": {"type": "http", "scheme": "bearer"},
-            }
+    document["components"] = {
+        "securitySchemes": {
+            "apiKey": {"type": "apiKey", "in": "header", "name": "api-key"},
+            "bearer": {"type": "http", "scheme": "bearer"},
         }
-        document["security"] = [{"apiKey": []}, {"bearer": []}]
+    }
+    if api_key_required:
+        document["security"] = list(_SECURITY)
     return document

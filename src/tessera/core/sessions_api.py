@@ -5,25 +5,23 @@ Session outcomes are HTTP 200 with a ``status``: ``UNAUTHORISED`` and
 ``TRY_REFRESH_TOKEN`` carry a ``message``, ``TOKEN_THEFT_DETECTED`` the session's
 handle and user. Caller mistakes are 400 with the core's plain-text messages.
 
-Older clients are answered in their own dialect: below CDI 2.21 access tokens are
-minted in version 2 (``legacy_tokens``), below 3.0 sessions carry no tenant or recipe
-user. Version-2 tokens are verified whatever version the caller speaks.
+Older clients are answered in their own dialect: create and refresh mint the access
+token version of the caller's CDI, verify and regenerate answer in the version of the
+token given (``token_versions``); sessions name their tenant from CDI 3.0 and their
+recipe user from 4.0. Tokens of every version are verified whatever the caller speaks.
 """
 
 from __future__ import annotations
 
-import hmac
-import logging
 from typing import Any
 
-from ..engine.access_token import PROTECTED_CLAIMS, AccessToken, check_custom_claims
-from ..engine.keys import SigningKey
+from ..engine.access_token import PROTECTED_CLAIMS, check_custom_claims
 from ..engine.sessions import SessionEngine, SessionState
 from ..errors import TokenTheftError, TryRefreshTokenError, UnauthorisedError
 from .apps import AppEngines
 from .context import Context, app_of, public_only
 from .http import BadRequest, Request, Response, json_response, query_bool, query_str, require
-from .legacy_tokens import is_v2_token, sign_v2_token, verify_v2_token
+from .token_versions import as_version_5, in_version, read_older_token, version_for_cdi
 
 __all__ = [
     "create_session",
@@ -38,12 +36,9 @@ __all__ = [
 ]
 
 _NULLABLE_STR = (str, type(None))
-#: Callers speaking an older CDI than this get version-2 access tokens.
-_V2_TOKENS_BELOW = (2, 21)
-#: Sessions name their tenant and recipe user from this CDI on.
+#: Sessions name their tenant from this CDI on, and their recipe user from the next.
 _TENANTS_SINCE = (3, 0)
-
-security_log = logging.getLogger("tessera.security")
+_RECIPE_USERS_SINCE = (4, 0)
 
 
 def _claims(payload: dict[str, Any]) -> dict[str, Any]:
@@ -51,43 +46,37 @@ def _claims(payload: dict[str, Any]) -> dict[str, Any]:
 
 
 def _session(state: SessionState, claims: dict[str, Any], req: Request) -> dict[str, Any]:
-    if req.cdi_version < _TENANTS_SINCE:
-        return {"handle": state.session_handle, "userId": state.user_id, "userDataInJWT": claims}
-    return {
+    session: dict[str, Any] = {
         "handle": state.session_handle,
         "userId": state.user_id,
         "recipeUserId": state.user_id,
         "userDataInJWT": claims,
         "tenantId": state.tenant_id,
     }
+    _dialect(session, req)
+    return session
 
 
-def _v2_key(req: Request, app: AppEngines, now: int) -> SigningKey | None:
-    """The key to sign version-2 tokens with when the caller needs them, else ``None``.
-    Checked before anything changes, so a refused request leaves no trace."""
-    if req.cdi_version >= _V2_TOKENS_BELOW:
-        return None
-    if app.config.access_token_signing_algorithm != "RS256":
+def _dialect(answer: dict[str, Any], req: Request) -> None:
+    """Leave out what the caller's CDI version did not have yet."""
+    if req.cdi_version < _TENANTS_SINCE:
+        answer.pop("tenantId")
+    if req.cdi_version < _RECIPE_USERS_SINCE:
+        answer.pop("recipeUserId")
+
+
+def _minted_version(req: Request, app: AppEngines) -> int:
+    """The token version create and refresh mint for this caller; checked before
+    anything changes, so a refused request leaves no trace."""
+    version = version_for_cdi(req.cdi_version)
+    if version == 2 and app.config.access_token_signing_algorithm != "RS256":
         raise BadRequest("cdi-version below 2.21 needs RS256 access token signing keys")
-    return app.dynamic.keys.signing_key(now, dynamic=True)
+    return version
 
 
-def _token(state: SessionState, v2_key: SigningKey | None) -> dict[str, Any]:
+def _token(state: SessionState, version: int, app: AppEngines, now: int) -> dict[str, Any]:
     token = state.access_token
-    text = token.token
-    if v2_key is not None:
-        payload = token.payload
-        text = sign_v2_token(
-            v2_key,
-            session_handle=state.session_handle,
-            user_id=state.user_id,
-            refresh_token_hash1=payload["refreshTokenHash1"],
-            parent_refresh_token_hash1=payload["parentRefreshTokenHash1"],
-            user_data=_claims(payload),
-            anti_csrf_token=payload["antiCsrfToken"],
-            expiry=token.expiry,
-            created_at=token.created_at,
-        )
+    text = in_version(token, version, app.dynamic.keys, now)
     return {"token": text, "expiry": token.expiry, "createdTime": token.created_at}
 
 
@@ -115,16 +104,16 @@ def create_session(ctx: Context, req: Request) -> Response:
     app = app_of(ctx, req)
     ctx.registry.check_tenant(req.route.app_id, req.route.tenant_id)
     now = ctx.clock()
-    v2_key = _v2_key(req, app, now)
-    if v2_key is not None:
-        dynamic = True  # version-2 tokens are signed with the dynamic keys
+    version = _minted_version(req, app)
+    if version == 2:
+        dynamic = True  # version-2 tokens are checked against the dynamic keys
     try:
         state = app.engine(dynamic).create_new_session(
             user_id, claims, data, req.route.tenant_id, now=now, disable_anti_csrf=not anti_csrf
         )
     except (ValueError, TypeError) as exc:
         raise BadRequest(str(exc)) from None
-    return _new_tokens_answer(state, claims, req, v2_key, now)
+    return _new_tokens_answer(state, claims, req, app, version, now)
 
 
 def verify_session(ctx: Context, req: Request) -> Response:
@@ -141,12 +130,8 @@ def verify_session(ctx: Context, req: Request) -> Response:
     app = app_of(ctx, req)
     engine = app.dynamic
     now = ctx.clock()
-    v2_key = _v2_key(req, app, now)
     try:
-        if is_v2_token(token):
-            state = _v2_session(engine, token, anti_csrf, check_anti_csrf, now)
-        else:
-            state = engine.get_session(token, anti_csrf, now=now, anti_csrf_check=check_anti_csrf)
+        state, version = _verified_session(engine, token, anti_csrf, check_anti_csrf, now)
     except (UnauthorisedError, TryRefreshTokenError) as exc:
         return json_response({"status": "TRY_REFRESH_TOKEN", "message": exc.message})
     check = check_database or app.config.access_token_blacklisting
@@ -166,38 +151,25 @@ def verify_session(ctx: Context, req: Request) -> Response:
         "session": _session(confirmed, _claims(confirmed.access_token.payload), req),
     }
     if confirmed is not state:
-        answer["accessToken"] = _token(confirmed, v2_key)
+        answer["accessToken"] = _token(confirmed, version, app, now)
     return json_response(answer)
 
 
-def _v2_session(
+def _verified_session(
     engine: SessionEngine, token: str, anti_csrf: str | None, check_anti_csrf: bool, now: int
-) -> SessionState:
-    """What ``SessionEngine.get_session`` does for version-5 tokens, for a version-2 one:
-    the signature of any live dynamic key, the claims, the expiry, the anti-CSRF token."""
-    ring = engine.keys
-    kids = [jwk["kid"] for jwk in ring.jwks(now)["keys"] if jwk["kid"].startswith("d-")]
-    keys = [key for kid in kids if (key := ring.verification_key(kid, now)) is not None]
+) -> tuple[SessionState, int]:
+    """The session of an access token of any version, and that version. Version 5 is
+    tried first: a token of another version is not even shaped like one."""
     try:
-        payload = verify_v2_token(token, keys, now)
-        expected = payload["antiCsrfToken"]
-        if check_anti_csrf and (
-            expected is None
-            or anti_csrf is None
-            or not hmac.compare_digest(expected.encode(), anti_csrf.encode())
-        ):
-            raise TryRefreshTokenError(reason="version-2 token: anti-CSRF token missing or wrong")
-    except TryRefreshTokenError as exc:
-        security_log.debug("access token rejected: %s", exc.reason)
-        raise
-    access = AccessToken(token, payload, payload["exp"] * 1000, payload["iat"] * 1000)
-    return SessionState(
-        session_handle=payload["sessionHandle"],
-        user_id=payload["sub"],
-        tenant_id=payload["tId"],
-        access_token=access,
-        anti_csrf_token=expected,
-    )
+        state = engine.get_session(token, anti_csrf, now=now, anti_csrf_check=check_anti_csrf)
+    except UnauthorisedError:
+        older = read_older_token(token, engine.keys, now)
+        if older is None:
+            raise
+        upgraded = as_version_5(older)
+        state = engine.get_session(upgraded, anti_csrf, now=now, anti_csrf_check=check_anti_csrf)
+        return state, older.version
+    return state, 5
 
 
 def refresh_session(ctx: Context, req: Request) -> Response:
@@ -209,8 +181,8 @@ def refresh_session(ctx: Context, req: Request) -> Response:
     dynamic = require(body, "useDynamicSigningKey", bool, default=True)
     app = app_of(ctx, req)
     now = ctx.clock()
-    v2_key = _v2_key(req, app, now)
-    if v2_key is not None:
+    version = _minted_version(req, app)
+    if version == 2:
         dynamic = True
     try:
         state = app.engine(dynamic).refresh_session(
@@ -221,7 +193,7 @@ def refresh_session(ctx: Context, req: Request) -> Response:
         return json_response({"status": "TOKEN_THEFT_DETECTED", "session": who})
     except UnauthorisedError as exc:
         return _unauthorised(exc.message)
-    return _new_tokens_answer(state, _claims(state.access_token.payload), req, v2_key, now)
+    return _new_tokens_answer(state, _claims(state.access_token.payload), req, app, version, now)
 
 
 def regenerate(ctx: Context, req: Request) -> Response:
@@ -233,8 +205,11 @@ def regenerate(ctx: Context, req: Request) -> Response:
         _protected_claims(claims)
     app = app_of(ctx, req)
     now = ctx.clock()
-    v2_key = _v2_key(req, app, now)
+    version = 5
     try:
+        older = read_older_token(token, app.dynamic.keys, now, check_expiry=False)
+        if older is not None:
+            version, token = older.version, as_version_5(older)
         state = app.dynamic.regenerate_access_token(token, claims, now=now)
     except (UnauthorisedError, TryRefreshTokenError):
         state = None
@@ -247,7 +222,7 @@ def regenerate(ctx: Context, req: Request) -> Response:
     )
     answer: dict[str, Any] = {"status": "OK", "session": _session(state, shown, req)}
     if state.access_token_updated:
-        answer["accessToken"] = _token(state, v2_key)
+        answer["accessToken"] = _token(state, version, app, now)
     return json_response(answer)
 
 
@@ -257,19 +232,19 @@ def session_information(ctx: Context, req: Request) -> Response:
     info = app_of(ctx, req).dynamic.get_session_information(handle, now=ctx.clock())
     if info is None:
         return _unauthorised("Session does not exist.")
-    return json_response(
-        {
-            "status": "OK",
-            "sessionHandle": info.session_handle,
-            "userId": info.user_id,
-            "recipeUserId": info.user_id,
-            "userDataInDatabase": info.session_data_in_database,
-            "expiry": info.expiry,
-            "userDataInJWT": info.custom_claims_in_access_token_payload,
-            "timeCreated": info.time_created,
-            "tenantId": info.tenant_id,
-        }
-    )
+    answer = {
+        "status": "OK",
+        "sessionHandle": info.session_handle,
+        "userId": info.user_id,
+        "recipeUserId": info.user_id,
+        "userDataInDatabase": info.session_data_in_database,
+        "expiry": info.expiry,
+        "userDataInJWT": info.custom_claims_in_access_token_payload,
+        "timeCreated": info.time_created,
+        "tenantId": info.tenant_id,
+    }
+    _dialect(answer, req)
+    return json_response(answer)
 
 
 def update_session_data(ctx: Context, req: Request) -> Response:
@@ -347,7 +322,8 @@ def _new_tokens_answer(
     state: SessionState,
     claims: dict[str, Any],
     req: Request,
-    v2_key: SigningKey | None,
+    app: AppEngines,
+    version: int,
     now: int,
 ) -> Response:
     """The answer to create and refresh: the session, both new tokens, the anti-CSRF token.
@@ -355,7 +331,7 @@ def _new_tokens_answer(
     answer: dict[str, Any] = {
         "status": "OK",
         "session": _session(state, claims, req),
-        "accessToken": _token(state, v2_key),
+        "accessToken": _token(state, version, app, now),
         "refreshToken": {
             "token": state.refresh_token,
             "expiry": state.refresh_token_expiry,

@@ -66,6 +66,15 @@ class KeyRing:
         rather than read the store."""
         return self.verification_key(kid, now, may_load=False)
 
+    def reload_if_allowed(self, now: int) -> bool:
+        """Read the keys again, unless that happened under ``UNKNOWN_KID_RELOAD_MS`` ago;
+        True when it read them. For tokens that name no key (version 2), whose failed
+        check may mean a key this process has not loaded yet."""
+        if self._loaded_at is not None and now - self._loaded_at < UNKNOWN_KID_RELOAD_MS:
+            return False
+        self._reload(now)
+        return True
+
     def is_live(self, kid: str, now: int) -> bool:
         """True when ``kid`` is loaded and may still verify; never reads the store."""
         return self._until.get(kid, 0) > now

@@ -345,13 +345,18 @@ class SessionEngine:
                     "session revoked or expired", reason="refresh: no live session"
                 )
             if outcome is RefreshOutcome.THEFT:
-                # Revoke first: if the store fails here the caller sees StorageError, and
-                # the client keeps its tokens to try again; nothing is called theft twice.
-                self.store.delete_sessions([handle])
+                revoke = self.config.revoke_session_on_token_theft
+                if revoke:
+                    # Revoke first: if the store fails here the caller sees StorageError,
+                    # and the client keeps its tokens to try again.
+                    self.store.delete_sessions([handle])
                 security_log.warning(
-                    "refresh token reuse: session %s of user %s revoked", handle, record.user_id
+                    "refresh token reuse: session %s of user %s %s",
+                    handle,
+                    record.user_id,
+                    "revoked" if revoke else "reported, not revoked",
                 )
-                raise TokenTheftError(session_handle=handle, user_id=record.user_id)
+                raise TokenTheftError(session_handle=handle, user_id=record.user_id, revoked=revoke)
             static = record.use_static_key
             # A reissued successor keeps the expiry stored when it was first handed out.
             refresh_expiry = record.expires_at

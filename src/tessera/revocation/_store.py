@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, cast
 
-from ..storage.base import SessionStore
+from ..storage.base import AppStore, Removal, SessionStore
 from ._feed import RevocationFeed
 
 __all__ = ["RevokingStore"]
@@ -35,6 +35,12 @@ class RevokingStore:
         deleted = self._inner.delete_sessions_for_user(user_id, tenant_id, now)
         self._feed.note_revoked(self._inner.app_id, deleted)
         return deleted
+
+    def delete_tenant(self, app_id: str, tenant_id: str | None) -> Removal:
+        # Only the core's store has apps and tenants (it is an AppStore too).
+        removal = cast(AppStore, self._inner).delete_tenant(app_id, tenant_id)
+        self._feed.note_revoked(app_id, removal.revoked)
+        return removal
 
     def update_access_token_payload(
         self, session_handle: str, payload: dict[str, Any], now: int

@@ -3,7 +3,8 @@
 Statements are written with ``?`` placeholders and standard SQL; a ``Dialect`` supplies
 what differs between SQLite, PostgreSQL and MySQL/MariaDB: the driver, the DDL, the
 placeholder style, how to delete a bounded batch, and whether ``DELETE … RETURNING``
-exists. The tables themselves, and their migration, are in ``_schema``.
+exists. The tables and their migration are in ``_schema``, the revocation log's
+statements in ``_revocation_log``.
 """
 
 from __future__ import annotations
@@ -14,8 +15,9 @@ from contextlib import contextmanager
 from typing import Any, TypeVar
 
 from ._pool import ConnectionPool, Timeouts
+from ._revocation_log import RevocationLog
 from ._schema import TABLES, create_or_migrate
-from .base import PAYLOAD_CHANGED, REVOKED, AppRecord, KeyRecord, RevocationRecord, SessionRecord
+from .base import PAYLOAD_CHANGED, AppRecord, KeyRecord, Removal, RevocationRecord, SessionRecord
 
 __all__ = ["Dialect", "SqlStore"]
 
@@ -113,9 +115,9 @@ class SqlStore:
         self._keys = f"{prefix}signing_keys"
         self._secrets = f"{prefix}secrets"
         self._tenants = f"{prefix}tenants"
-        self._revocations = f"{prefix}revocations"
+        self._log = RevocationLog(dialect, prefix)
         #: The name revocation signals use (PostgreSQL channel, Redis channel).
-        self.revocation_channel = f"{prefix}revocations"
+        self.revocation_channel = self._log.channel
         self._pool = _pool or ConnectionPool(
             dialect.connect,
             size=pool_size,
@@ -286,7 +288,7 @@ class SqlStore:
                 )
                 changed = int(cursor.rowcount) == 1
                 if changed:
-                    self._log_revocations(cursor, [session_handle], PAYLOAD_CHANGED)
+                    self._log.write(cursor, self.app_id, [session_handle], PAYLOAD_CHANGED)
             return changed
 
         return self._run(work)
@@ -329,7 +331,7 @@ class SqlStore:
                     ),
                     (_dumps(transform(json.loads(row[0]))), self.app_id, session_handle),
                 )
-                self._log_revocations(cursor, [session_handle], PAYLOAD_CHANGED)
+                self._log.write(cursor, self.app_id, [session_handle], PAYLOAD_CHANGED)
             return True
 
         return self._run(work)
@@ -364,57 +366,45 @@ class SqlStore:
         return "user_id = ? AND tenant_id = ? AND expires_at >= ?", [user_id, tenant_id, now]
 
     def _delete_where(self, where: str, params: Sequence[Any]) -> list[str]:
-        # Every revocation goes through here: the deleted handles enter the revocation
-        # log in the same transaction, so no process can see one without the other.
-        table, lock = self._sessions, self.dialect.row_lock_clause
-
+        # Every revocation goes through _delete_sessions: the deleted handles enter the
+        # revocation log in the same transaction, so no process can see one without the
+        # other.
         def work(cursor: Any) -> list[str]:
             with self._transaction(cursor):
-                if self.dialect.has_delete_returning:
-                    cursor.execute(
-                        self._sql(
-                            f"DELETE FROM {table} WHERE app_id = ? AND {where} "
-                            "RETURNING session_handle"
-                        ),
-                        (self.app_id, *params),
-                    )
-                    return self._log_revocations(cursor, [row[0] for row in cursor.fetchall()])
-                cursor.execute(
-                    self._sql(
-                        f"SELECT session_handle FROM {table} WHERE app_id = ? AND {where}{lock}"
-                    ),
-                    (self.app_id, *params),
-                )
-                handles = [row[0] for row in cursor.fetchall()]
-                if handles:
-                    marks = ", ".join("?" * len(handles))
-                    cursor.execute(
-                        self._sql(
-                            f"DELETE FROM {table} WHERE app_id = ? AND session_handle IN ({marks})"
-                        ),
-                        (self.app_id, *handles),
-                    )
-                return self._log_revocations(cursor, handles)
+                handles = self._delete_sessions(cursor, self.app_id, where, params)
+                return self._log.write(cursor, self.app_id, handles)
 
         return self._run(work)
 
-    def _log_revocations(self, cursor: Any, handles: list[str], kind: int = REVOKED) -> list[str]:
-        if not handles:
-            return handles
-        stamp = self.dialect.now_ms_sql
-        for start in range(0, len(handles), _BATCH):
-            chunk = handles[start : start + _BATCH]
-            rows = ", ".join([f"(?, ?, {stamp}, {kind:d})"] * len(chunk))
+    def _delete_sessions(
+        self, cursor: Any, app_id: str, where: str, params: Sequence[Any]
+    ) -> list[str]:
+        """Delete ``app_id``'s sessions matching ``where`` in the open transaction;
+        return their handles."""
+        table = self._sessions
+        if self.dialect.has_delete_returning:
             cursor.execute(
                 self._sql(
-                    f"INSERT INTO {self._revocations} (app_id, session_handle, revoked_at, kind) "
-                    f"VALUES {rows}"
+                    f"DELETE FROM {table} WHERE app_id = ? AND {where} RETURNING session_handle"
                 ),
-                [value for handle in chunk for value in (self.app_id, handle)],
+                (app_id, *params),
             )
-        notify = self.dialect.notify_statement(self.revocation_channel)
-        if notify is not None:
-            cursor.execute(notify)  # delivered at commit, atomically with it
+            return [row[0] for row in cursor.fetchall()]
+        cursor.execute(
+            self._sql(
+                f"SELECT session_handle FROM {table} WHERE app_id = ? AND {where}"
+                f"{self.dialect.row_lock_clause}"
+            ),
+            (app_id, *params),
+        )
+        handles = [row[0] for row in cursor.fetchall()]
+        for start in range(0, len(handles), _BATCH):
+            chunk = handles[start : start + _BATCH]
+            marks = ", ".join("?" * len(chunk))
+            cursor.execute(
+                self._sql(f"DELETE FROM {table} WHERE app_id = ? AND session_handle IN ({marks})"),
+                (app_id, *chunk),
+            )
         return handles
 
     def purge_expired(self, now: int, limit: int) -> int:
@@ -425,22 +415,10 @@ class SqlStore:
     def read_revocations(
         self, after_seq: int, also_seqs: Sequence[int], limit: int
     ) -> list[RevocationRecord]:
-        where, params = "seq > ?", [after_seq]
-        if also_seqs:
-            where += f" OR seq IN ({', '.join('?' * len(also_seqs))})"
-            params += [int(seq) for seq in also_seqs]
-        rows = self._fetch(
-            f"SELECT seq, app_id, session_handle, revoked_at, kind FROM {self._revocations} "
-            f"WHERE {where} ORDER BY seq LIMIT ?",
-            (*params, limit),
-        )
-        return [RevocationRecord(int(r[0]), r[1], r[2], int(r[3]), int(r[4])) for r in rows]
+        return self._run(lambda cursor: self._log.read(cursor, after_seq, also_seqs, limit))
 
     def purge_revocations(self, keep_ms: int) -> int:
-        return self._execute(
-            f"DELETE FROM {self._revocations} WHERE revoked_at < {self.dialect.now_ms_sql} - ?",
-            (keep_ms,),
-        )
+        return self._run(lambda cursor: self._log.purge(cursor, keep_ms))
 
     # -- keys and secrets ----------------------------------------------------------
 
@@ -518,11 +496,30 @@ class SqlStore:
             rows = self._fetch(f"{columns} WHERE app_id = ? ORDER BY tenant_id", (app_id,))
         return [_app_record(row) for row in rows]
 
-    def delete_tenant(self, app_id: str, tenant_id: str | None) -> bool:
+    def delete_tenant(self, app_id: str, tenant_id: str | None) -> Removal:
+        tables: tuple[str, ...]
+        params: tuple[str, ...]
+        session_params: tuple[str, ...]
         if tenant_id is None:
-            return self._execute(f"DELETE FROM {self._tenants} WHERE app_id = ?", (app_id,)) > 0
-        where = "app_id = ? AND tenant_id = ?"
-        return self._execute(f"DELETE FROM {self._tenants} WHERE {where}", (app_id, tenant_id)) > 0
+            tables = (self._keys, self._secrets, self._tenants)
+            where, params = "app_id = ?", (app_id,)
+            sessions, session_params = "1 = 1", ()
+        else:
+            tables = (self._tenants,)
+            where, params = "app_id = ? AND tenant_id = ?", (app_id, tenant_id)
+            sessions, session_params = "tenant_id = ?", (tenant_id,)
+
+        def work(cursor: Any) -> Removal:
+            with self._transaction(cursor):
+                # Ending these sessions is a revocation like any other: logged with it.
+                ended = self._delete_sessions(cursor, app_id, sessions, session_params)
+                self._log.write(cursor, app_id, ended)
+                for table in tables:
+                    cursor.execute(self._sql(f"DELETE FROM {table} WHERE {where}"), params)
+                # The last statement deleted the app's or tenant's own rows.
+                return Removal(int(cursor.rowcount) > 0, ended)
+
+        return self._run(work)
 
 
 def _app_record(row: Sequence[Any]) -> AppRecord:

@@ -23,6 +23,7 @@ __all__ = [
     "AppRecord",
     "AppStore",
     "KeyRecord",
+    "Removal",
     "RevocationRecord",
     "SessionRecord",
     "SessionStore",
@@ -194,6 +195,15 @@ class AppRecord:
     created_at: int
 
 
+@dataclass(frozen=True)
+class Removal:
+    """What removing a tenant or an app did: whether its row existed, and the sessions
+    it ended (each written to the revocation log, like every other session delete)."""
+
+    existed: bool
+    revoked: list[str]
+
+
 class AppStore(Protocol):
     """Apps and tenants of the core service, kept beside the sessions so every process
     over one database sees the same ones. Separate from ``SessionStore``: only the core
@@ -209,6 +219,9 @@ class AppStore(Protocol):
         """The tenants of one app, or (``None``) every app's and tenant's row."""
         ...
 
-    def delete_tenant(self, app_id: str, tenant_id: str | None) -> bool:
-        """Delete one tenant, or (``None``) the app with all its tenants."""
+    def delete_tenant(self, app_id: str, tenant_id: str | None) -> Removal:
+        """Delete one tenant with its sessions, or (``None``) the app with everything it
+        owns: tenants, sessions, signing keys and secrets. One transaction, so an app or
+        tenant made again with the same id starts empty; the ended sessions enter the
+        revocation log in it too, so every process's feed refuses their tokens."""
         ...
