@@ -9,6 +9,7 @@ access token is an ordinary session answer.
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -28,10 +29,12 @@ BACKENDS = ("sqlite", "postgresql", "mysql")
 def _reachable(backend: str) -> str:
     url = SERVER_URLS[backend]
     try:
-        open_store(url, table_name_prefix="probe_", pool_size=1).close()
+        # A prefix of its own, dropped at once: a fixed one would be shared with other
+        # checkouts of other schema versions on the same server.
+        probe = open_store(url, table_name_prefix=f"p{uuid.uuid4().hex[:8]}_", pool_size=1)
+        probe.drop_tables()
+        probe.close()
     except Exception as exc:
-        import os
-
         if os.environ.get("CI"):
             pytest.fail(f"CI needs {backend}: {exc}")
         pytest.skip(f"{backend} not reachable: {exc}")
