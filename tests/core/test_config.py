@@ -11,7 +11,7 @@ from tessera import SessionConfig
 from tessera.core.asgi import CoreApp
 from tessera.core.config import load_config
 from tessera.core.routing import split_path
-from tessera.storage import Timeouts
+from tessera.storage import SqlStore, Timeouts
 
 
 def test_defaults_are_loopback_sqlite_and_no_key() -> None:
@@ -101,6 +101,7 @@ def test_database_timeouts_from_file_and_environment_reach_the_store(tmp_path: P
     config = load_config(path, environ={"DATABASE_SOCKET_TIMEOUT": "2.5"})
     app = CoreApp(config)
     try:
+        assert isinstance(app.store, SqlStore)
         assert app.store.dialect.timeouts == Timeouts(connect=2, statement=1.5, socket=2.5)
     finally:
         app.close()

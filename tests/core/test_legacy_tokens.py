@@ -16,8 +16,8 @@ import pytest
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
-from tessera.core.legacy_tokens import V2_HEADER, sign_v2_token
 from tessera.engine.keys import generate_key
+from tessera.engine.token_versions import V2_HEADER, sign_v2_token
 from tessera.storage import KeyRecord, open_store
 
 from .conftest import StartCore, new_app

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..engine import jws
 from .context import Context, app_of, public_only
 from .http import BadRequest, Request, Response, json_response, query_str, require
 from .jwks import jwks_response
@@ -62,10 +61,10 @@ def create_jwt(ctx: Context, req: Request) -> Response:
     if algorithm.upper() != app.config.access_token_signing_algorithm.upper():
         return json_response({"status": "UNSUPPORTED_ALGORITHM_ERROR"})
     now = ctx.clock()
-    key = app.dynamic.keys.signing_key(now, dynamic=not static)
-    claims = {**payload, "iat": now // 1000, "exp": now // 1000 + validity, "iss": issuer}
-    header = {"alg": key.algorithm, "kid": key.kid, "typ": "JWT", "version": "5"}
-    return json_response({"status": "OK", "jwt": jws.sign(header, claims, key.private_key)})
+    jwt = app.dynamic.sign_jwt(
+        payload, issuer=issuer, validity=validity, use_static_key=static, now=now
+    )
+    return json_response({"status": "OK", "jwt": jwt})
 
 
 # -- apps and tenants -------------------------------------------------------------------

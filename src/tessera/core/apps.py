@@ -15,16 +15,17 @@ import logging
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, Protocol
 
 from ..config import SessionConfig
+from ..engine.keyring import KeyRing
 from ..engine.sessions import SessionEngine
 from ..revocation import REVOCATION_MARGIN_S, RevocationFeed
-from ..storage import SqlStore
+from ..storage.base import AppStore, SessionStore
 from .config import ALIASES, SESSION_KEYS, parse_api_keys
 from .http import HttpError
 
-__all__ = ["RECHECK_MS", "AppEngines", "AppRegistry", "UnknownApp", "UnknownTenant"]
+__all__ = ["RECHECK_MS", "AppEngines", "AppRegistry", "CoreStore", "UnknownApp", "UnknownTenant"]
 
 #: How stale a process's view of an app or tenant may be, in milliseconds.
 RECHECK_MS = 2000
@@ -32,6 +33,11 @@ RECHECK_MS = 2000
 APP_KEYS = SESSION_KEYS | {"api_keys"}
 
 error_log = logging.getLogger("tessera.core.error")
+
+
+class CoreStore(SessionStore, AppStore, Protocol):
+    """What the core service needs from a database: the sessions and keys of its apps,
+    and the apps and tenants themselves."""
 
 
 class UnknownApp(Exception):
@@ -89,7 +95,7 @@ def merge_app_settings(
 class AppRegistry:
     def __init__(
         self,
-        store: SqlStore,
+        store: CoreStore,
         defaults: Mapping[str, str],
         *,
         clock: Callable[[], int],
@@ -174,13 +180,13 @@ class AppRegistry:
         # The verify handler applies blacklisting itself, so it can tell a bad token
         # (TRY_REFRESH_TOKEN) from a revoked session (UNAUTHORISED).
         stateless = replace(config, access_token_blacklisting=False)
-        dynamic = SessionEngine(
-            replace(stateless, use_dynamic_access_token_signing_key=True), store
-        )
+        dynamic_config = replace(stateless, use_dynamic_access_token_signing_key=True)
+        # One key ring for both engines: they sign and publish the same keys.
+        ring = KeyRing(dynamic_config, store)
+        dynamic = SessionEngine(dynamic_config, store, keys=ring)
         static = SessionEngine(
-            replace(stateless, use_dynamic_access_token_signing_key=False), store
+            replace(stateless, use_dynamic_access_token_signing_key=False), store, keys=ring
         )
-        static.keys = dynamic.keys
         if self._revocations is not None:
             # Revocations must be remembered as long as this app's tokens can live.
             self._revocations.set_window(config.access_token_validity + REVOCATION_MARGIN_S)

@@ -22,8 +22,8 @@ from .._tessera import wall_clock_ms
 from ..config import SessionConfig
 from ..errors import StorageError
 from ..revocation import REVOCATION_MARGIN_S, RevocationFeed, RevokingStore
-from ..storage import SqlStore, Timeouts, open_store
-from .apps import AppRegistry, UnknownApp, UnknownTenant
+from ..storage import Timeouts, open_store
+from .apps import AppRegistry, CoreStore, UnknownApp, UnknownTenant
 from .config import CoreConfig
 from .context import Context
 from .guards import RequestGuard
@@ -68,11 +68,11 @@ class CoreApp:
         self,
         config: CoreConfig,
         *,
-        store: SqlStore | None = None,
+        store: CoreStore | None = None,
         clock: Callable[[], int] = wall_clock_ms,
     ) -> None:
         self.config = config
-        self.store = store or open_store(
+        self.store: CoreStore = store or open_store(
             config.database,
             table_name_prefix=config.table_name_prefix,
             pool_size=config.database_pool_size,
@@ -94,7 +94,7 @@ class CoreApp:
             window=feed.access_token_validity + REVOCATION_MARGIN_S,
             channel=feed.revocation_channel,
         )
-        revoking = cast(SqlStore, RevokingStore(self.store, self.revocations))
+        revoking = cast(CoreStore, RevokingStore(self.store, self.revocations))
         self.registry = AppRegistry(
             revoking,
             config.session_settings,

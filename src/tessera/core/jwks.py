@@ -40,10 +40,9 @@ def jwks_response(ctx: Context, app_id: str) -> Response:
     """The app's key set; from memory when the database cannot be read."""
     now = ctx.clock()
     try:
-        keys = ctx.registry.get(app_id).dynamic.keys
-        keys.signing_key(now, dynamic=False)  # the static key is always published
-        document = keys.jwks(now)
-        max_age = keys.jwks_max_age(now)
+        engine = ctx.registry.get(app_id).dynamic
+        document: dict[str, Any] = engine.get_jwks(now=now, include_static_key=True)
+        max_age = engine.jwks_max_age(now=now)
     except StorageError:
         remembered = ctx.last_key_sets.recall(app_id)
         if remembered is None:

@@ -7,7 +7,7 @@ handle and user. Caller mistakes are 400 with the core's plain-text messages.
 
 Older clients are answered in their own dialect: create and refresh mint the access
 token version of the caller's CDI, verify and regenerate answer in the version of the
-token given (``token_versions``); sessions name their tenant from CDI 3.0 and their
+token given (``tessera.engine.token_versions``); sessions name their tenant from CDI 3.0 and their
 recipe user from 4.0. Tokens of every version are verified whatever the caller speaks.
 """
 
@@ -21,7 +21,6 @@ from ..errors import TokenTheftError, TryRefreshTokenError, UnauthorisedError
 from .apps import AppEngines
 from .context import Context, app_of, public_only
 from .http import BadRequest, Request, Response, json_response, query_bool, query_str, require
-from .token_versions import as_version_5, in_version, read_older_token, version_for_cdi
 
 __all__ = [
     "create_session",
@@ -68,15 +67,24 @@ def _dialect(answer: dict[str, Any], req: Request) -> None:
 def _minted_version(req: Request, app: AppEngines) -> int:
     """The token version create and refresh mint for this caller; checked before
     anything changes, so a refused request leaves no trace."""
-    version = version_for_cdi(req.cdi_version)
+    version = _token_version_for(req.cdi_version)
     if version == 2 and app.config.access_token_signing_algorithm != "RS256":
         raise BadRequest("cdi-version below 2.21 needs RS256 access token signing keys")
     return version
 
 
+def _token_version_for(cdi: tuple[int, int]) -> int:
+    """The token version the SuperTokens core mints for a caller of this CDI version."""
+    if cdi >= (4, 0):
+        return 5
+    if cdi >= (3, 0):
+        return 4
+    return 3 if cdi >= (2, 21) else 2
+
+
 def _token(state: SessionState, version: int, app: AppEngines, now: int) -> dict[str, Any]:
     token = state.access_token
-    text = in_version(token, version, app.dynamic.keys, now)
+    text = app.dynamic.access_token_in_version(token, version, now=now)
     return {"token": text, "expiry": token.expiry, "createdTime": token.created_at}
 
 
@@ -163,12 +171,12 @@ def _verified_session(
     try:
         state = engine.get_session(token, anti_csrf, now=now, anti_csrf_check=check_anti_csrf)
     except UnauthorisedError:
-        older = read_older_token(token, engine.keys, now)
+        older = engine.read_older_access_token(token, now=now)
         if older is None:
             raise
-        upgraded = as_version_5(older)
+        upgraded, version = older
         state = engine.get_session(upgraded, anti_csrf, now=now, anti_csrf_check=check_anti_csrf)
-        return state, older.version
+        return state, version
     return state, 5
 
 
@@ -207,9 +215,9 @@ def regenerate(ctx: Context, req: Request) -> Response:
     now = ctx.clock()
     version = 5
     try:
-        older = read_older_token(token, app.dynamic.keys, now, check_expiry=False)
+        older = app.dynamic.read_older_access_token(token, now=now, check_expiry=False)
         if older is not None:
-            version, token = older.version, as_version_5(older)
+            token, version = older
         state = app.dynamic.regenerate_access_token(token, claims, now=now)
     except (UnauthorisedError, TryRefreshTokenError):
         state = None

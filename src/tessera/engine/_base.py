@@ -1,0 +1,133 @@
+"""What every part of the session engine shares: its settings, store and keys, the
+refresh-token codec, session lifetimes, and the checks on ids and secrets.
+
+``SessionEngine`` (``engine/sessions.py``) is assembled from the parts built on this:
+creating and verifying there, refreshing in ``refreshing.py``, reading and changing
+stored sessions in ``session_records.py``, keys and other token kinds in ``signing.py``.
+"""
+
+from __future__ import annotations
+
+import base64
+import hmac
+import logging
+import re
+import secrets
+import threading
+from collections.abc import Callable
+from typing import Any, Protocol
+
+from ..config import SessionConfig
+from ..storage.base import SessionRecord, SessionStore
+from .access_token import AccessToken, sign_access_token
+from .keyring import KeyRing
+from .refresh_token import RefreshTokenCodec
+from .values import check_text, is_clean_text
+
+__all__ = ["EngineBase", "RevocationCheck", "check_tenant_id"]
+
+security_log = logging.getLogger("tessera.security")
+
+_TENANT = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
+_MAX_USER_ID = 128
+
+
+class RevocationCheck(Protocol):
+    """Answers "is this session revoked?" from memory: True or False when the answer
+    is current within the staleness bound, ``None`` when the store must be asked."""
+
+    def is_revoked(self, session_handle: str) -> bool | None: ...
+
+    def payload_changed(self, session_handle: str) -> bool | None: ...
+
+
+class EngineBase:
+    """Sessions of one app, kept in ``store``, under ``config``. ``keys`` shares one key
+    ring between engines of one app that differ only in settings that leave keys alone
+    (the core's pair with and without dynamic signing keys)."""
+
+    def __init__(
+        self, config: SessionConfig, store: SessionStore, *, keys: KeyRing | None = None
+    ) -> None:
+        self.config = config
+        self.store = store
+        #: Set by the outer layer when a revocation feed runs (``tessera.revocation``).
+        self.revocations: RevocationCheck | None = None
+        self.keys = keys if keys is not None else KeyRing(config, store)
+        self._codec: RefreshTokenCodec | None = None
+        #: token -> (kid, expiry in ms, payload JSON, its parser): the JSON, not a dict,
+        #: so that each verification hands out a payload of its own that no caller shares.
+        self._verified: dict[str, tuple[str, int, bytes, Callable[[bytes], Any]]] = {}
+        self._codec_lock = threading.Lock()
+
+    def _refresh_codec(self, now: int) -> RefreshTokenCodec:
+        if self._codec is None:
+            with self._codec_lock:
+                if self._codec is None:
+                    fresh = base64.b64encode(secrets.token_bytes(32)).decode()
+                    stored = self.store.get_or_create_secret("refresh_token_key", fresh, now)
+                    self._codec = RefreshTokenCodec(base64.b64decode(stored))
+        return self._codec
+
+    def _session_end(self, created_at: int) -> int | None:
+        lifetime = self.config.session_max_lifetime_ms
+        return None if lifetime is None else created_at + lifetime
+
+    def _alive(self, record: SessionRecord, now: int) -> bool:
+        return self._alive_between(record.created_at, record.expires_at, now)
+
+    def _alive_between(self, created_at: int, expires_at: int, now: int) -> bool:
+        end = self._session_end(created_at)
+        return expires_at >= now and (end is None or end > now)
+
+    def _sign(self, *, static: bool, now: int, **claims: Any) -> AccessToken:
+        key = self.keys.signing_key(now, dynamic=not static)
+        return sign_access_token(key=key, now=now, **claims)
+
+
+def check_tenant_id(tenant_id: str) -> None:
+    if not isinstance(tenant_id, str) or not _TENANT.fullmatch(tenant_id):
+        raise ValueError(
+            f"invalid tenant id {tenant_id!r}: use 1-64 characters from a-z, 0-9 and '-'"
+        )
+
+
+def _check_user_id(user_id: str) -> None:
+    # An empty id is allowed, as in SuperTokens: some apps key sessions on other data.
+    if not isinstance(user_id, str) or len(user_id) > _MAX_USER_ID:
+        raise ValueError(f"user_id must be a string of at most {_MAX_USER_ID} characters")
+    check_text(user_id, "user_id")
+
+
+def _check_handle(session_handle: str) -> str:
+    return check_text(session_handle, "session_handle")
+
+
+def _same_secret(expected: str, given: object) -> bool:
+    """Constant-time comparison with a secret we made (always ASCII); anything else a
+    client sends, lone surrogates included, is simply not equal."""
+    return (
+        isinstance(given, str)
+        and given.isascii()
+        and hmac.compare_digest(expected.encode(), given.encode())
+    )
+
+
+def _clean_metadata(value: str | None) -> str | None:
+    """An IP address or user agent, kept for display: unfit characters are replaced,
+    since a client's odd header is no reason to refuse its session."""
+    if value is None or not isinstance(value, str) or is_clean_text(value):
+        return value
+    return value.encode("utf-8", "replace").decode().replace("\x00", "\ufffd")
+
+
+def _tenant_scope(tenant_id: str | None, across_all_tenants: bool | None) -> str | None:
+    """The SuperTokens rule: all tenants unless a tenant is named and 'across' is not set."""
+    if across_all_tenants or tenant_id is None:
+        return None
+    check_tenant_id(tenant_id)
+    return tenant_id
+
+
+def _cap(value: int, limit: int | None) -> int:
+    return value if limit is None else min(value, limit)
