@@ -5,8 +5,6 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
-import os
-import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -14,7 +12,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from .config import SessionConfig
 from .engine.sessions import SessionEngine
-from .errors import StorageError
+from .housekeeping import ExpiredSessionPurger
 from .revocation import REVOCATION_MARGIN_S, FeedStats, RevocationFeed, RevokingStore
 from .storage import Timeouts, open_store
 from .storage.base import SessionStore
@@ -83,7 +81,10 @@ class Tessera:
         self._executor = ThreadPoolExecutor(
             max_workers=self.config.database_pool_size, thread_name_prefix="tessera"
         )
-        self._purger = _ExpiredSessionPurger(self)
+        self._purger = ExpiredSessionPurger(
+            lambda: self.engine.purge_expired(now=self.now()),
+            config.expired_session_purge_interval,
+        )
 
         from .asyncio import AsyncSessions
         from .syncio import SyncSessions
@@ -124,46 +125,3 @@ class Tessera:
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
-
-
-class _ExpiredSessionPurger:
-    """A daemon thread that deletes expired sessions every ``expired_session_purge_interval``.
-
-    It starts with the first store operation in each process (so a pre-forking server
-    gets one per worker, not one stranded in the parent), deletes in bounded batches,
-    and logs a database failure instead of dying.
-    """
-
-    def __init__(self, owner: Tessera) -> None:
-        self._owner = owner
-        self._interval = owner.config.expired_session_purge_interval
-        self._stop = threading.Event()
-        self._pid: int | None = None
-        self._lock = threading.Lock()
-        self._thread: threading.Thread | None = None
-
-    def ensure_running(self) -> None:
-        if self._interval <= 0 or self._pid == os.getpid():
-            return
-        with self._lock:
-            if self._pid == os.getpid() or self._stop.is_set():
-                return
-            self._pid = os.getpid()
-            self._thread = threading.Thread(target=self._loop, name="tessera-purge", daemon=True)
-            self._thread.start()
-
-    def _loop(self) -> None:
-        while not self._stop.wait(self._interval):
-            try:
-                deleted = self._owner.engine.purge_expired(now=self._owner.now())
-            except StorageError as exc:
-                log.warning("expired-session purge failed, will retry: %s", exc)
-                continue
-            if deleted:
-                log.info("purged %d expired sessions", deleted)
-
-    def stop(self) -> None:
-        self._stop.set()
-        thread = self._thread
-        if thread is not None and thread.is_alive() and self._pid == os.getpid():
-            thread.join(timeout=5)

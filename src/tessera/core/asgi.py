@@ -11,7 +11,6 @@ import asyncio
 import hmac
 import logging
 import re
-import threading
 import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from concurrent.futures import ThreadPoolExecutor
@@ -21,6 +20,7 @@ from urllib.parse import parse_qsl
 from .._tessera import wall_clock_ms
 from ..config import SessionConfig
 from ..errors import StorageError
+from ..housekeeping import ExpiredSessionPurger
 from ..revocation import REVOCATION_MARGIN_S, RevocationFeed, RevokingStore
 from ..storage import Timeouts, open_store
 from .apps import AppRegistry, CoreStore, UnknownApp, UnknownTenant
@@ -108,8 +108,10 @@ class CoreApp:
         self._executor = ThreadPoolExecutor(
             config.database_pool_size, thread_name_prefix="tessera-core"
         )
-        self._stop = threading.Event()
-        self._purger: threading.Thread | None = None
+        self._purger = ExpiredSessionPurger(
+            lambda: self.registry.get("public").dynamic.purge_expired(now=self._clock()),
+            config.expired_session_purge_interval,
+        )
 
     # -- ASGI --------------------------------------------------------------------------
 
@@ -275,24 +277,7 @@ class CoreApp:
         except StorageError as exc:
             error_log.warning("could not list apps at start-up: %s", exc)
         self.revocations.ensure_running()
-        interval = self.config.expired_session_purge_interval
-        if interval <= 0 or self._purger is not None:
-            return
-        self._purger = threading.Thread(
-            target=self._purge_loop, args=(interval,), daemon=True, name="tessera-purge"
-        )
-        self._purger.start()
-
-    def _purge_loop(self, interval: float) -> None:
-        while not self._stop.wait(interval):
-            try:
-                engine = self.registry.get("public").dynamic
-                deleted = engine.purge_expired(now=self._clock())
-            except StorageError as exc:
-                error_log.warning("expired-session purge failed, will retry: %s", exc)
-                continue
-            if deleted:
-                access_log.info("purged %d expired sessions", deleted)
+        self._purger.ensure_running()
 
     def _load_key_set(self) -> None:
         """Serve the key set once at start, so it can be answered from memory even if
@@ -303,7 +288,7 @@ class CoreApp:
             error_log.warning("could not load the signing keys at start: %s", exc)
 
     def close(self) -> None:
-        self._stop.set()
+        self._purger.stop()
         self._executor.shutdown(wait=True)
         self.revocations.close()
         self.store.close()
