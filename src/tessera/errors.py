@@ -6,8 +6,23 @@ Every error has one root, so ``except tessera.TesseraError`` catches them all::
     ├── SessionError              the request's session cannot be used as it stands
     │   ├── UnauthorisedError     no session, a revoked or expired one, an unusable refresh token
     │   ├── TryRefreshTokenError  the access token is expired or not trusted: refresh, then retry
-    │   └── TokenTheftError       a superseded refresh token came back: the session was revoked
-    └── StorageError              the database failed or could not be reached
+    │   ├── TokenTheftError       a superseded refresh token came back: the session was revoked
+    │   └── InvalidClaimError     the session is valid, but a route's claim validator refused it
+    ├── DuplicateCookiesError     a refresh carried several session cookies of one name
+    ├── StorageError              the database failed or could not be reached
+    └── RequestError              the core service refuses a request (CDI: plain-text answers)
+        ├── BadRequestError       the request is malformed or names something wrong
+        │   ├── UnknownAppError       the path names an app that does not exist
+        │   └── UnknownTenantError    the path names a tenant that does not exist
+        ├── ApiKeyError           the API key is missing or wrong
+        ├── ForbiddenError        refused by a guard (client address, browser, host, tenant)
+        ├── NotFoundError         no such API
+        ├── MethodNotAllowedError the API does not answer this method
+        ├── BodyTooLargeError     the body is over ``max_body_size``
+        └── AppSettingsError      the settings stored for an app are invalid
+
+Each error's HTTP answer, for the framework adapters and for the core service, is in
+one table: ``tessera.error_answers``.
 
 Messages are written to be safe to show to a client: they say what kind of failure
 happened and never why a token was rejected in detail. The reason is kept in the
@@ -19,13 +34,29 @@ Caller mistakes (a bad setting, a wrong type) are not part of this tree: they ra
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+from typing import Any
+
 __all__ = [
+    "ApiKeyError",
+    "AppSettingsError",
+    "BadRequestError",
+    "BodyTooLargeError",
+    "ClaimValidationError",
+    "DuplicateCookiesError",
+    "ForbiddenError",
+    "InvalidClaimError",
+    "MethodNotAllowedError",
+    "NotFoundError",
+    "RequestError",
     "SessionError",
     "StorageError",
     "TesseraError",
     "TokenTheftError",
     "TryRefreshTokenError",
     "UnauthorisedError",
+    "UnknownAppError",
+    "UnknownTenantError",
 ]
 
 
@@ -91,3 +122,105 @@ class StorageError(TesseraError):
     server error and leave the client's tokens in place, so nobody is logged out
     because the database blinked.
     """
+
+
+@dataclass(frozen=True)
+class ClaimValidationError:
+    """One failed claim: ``id`` names the claim, ``reason`` is JSON shown to the frontend."""
+
+    id: str
+    reason: Any = field(default=None)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"id": self.id, "reason": self.reason}
+
+
+class InvalidClaimError(SessionError):
+    """The session is valid but one of the route's claim validators rejected it."""
+
+    def __init__(self, errors: list[ClaimValidationError]) -> None:
+        super().__init__("invalid claim", reason=",".join(e.id for e in errors))
+        self.errors = errors
+
+
+class DuplicateCookiesError(TesseraError):
+    """A refresh request carries several ``sRefreshToken`` cookies: left under an old
+    ``cookie_domain``, or planted by a sibling sub-domain. Which one is ours cannot be
+    told, so the others are expired and the client is asked to refresh again."""
+
+    def __init__(self, cookie_names: tuple[str, ...]) -> None:
+        super().__init__(
+            "The request contains multiple session cookies. The copies this app did not "
+            "set are being cleared; refresh again."
+        )
+        self.cookie_names = cookie_names
+
+
+# -- the core service's refusals ---------------------------------------------------------
+
+
+class RequestError(TesseraError):
+    """The core service refuses a request. ``message`` is plain text safe to show the
+    caller (the answer's text when the answer table has none of its own); ``headers``
+    go with the answer."""
+
+    def __init__(self, message: str = "", *, headers: tuple[tuple[str, str], ...] = ()) -> None:
+        super().__init__(message)
+        self.message = message
+        self.headers = headers
+
+
+class BadRequestError(RequestError):
+    """A caller mistake in the request: a missing or mistyped field, a bad header."""
+
+
+class UnknownAppError(BadRequestError):
+    """The app named by the request does not exist (the SuperTokens core's words)."""
+
+    def __init__(self, app_id: str) -> None:
+        super().__init__(
+            "AppId or tenantId not found => App with the following connectionURIDomain "
+            f"and appId combination not found: (, {app_id})"
+        )
+        self.app_id = app_id
+
+
+class UnknownTenantError(BadRequestError):
+    """The tenant named by the request does not exist (the SuperTokens core's words)."""
+
+    def __init__(self, app_id: str, tenant_id: str) -> None:
+        super().__init__(
+            "AppId or tenantId not found => Tenant with the following connectionURIDomain, "
+            f"appId and tenantId combination not found: (, {app_id}, {tenant_id})"
+        )
+        self.app_id = app_id
+        self.tenant_id = tenant_id
+
+
+class ApiKeyError(RequestError):
+    """The request carries no API key that opens this app."""
+
+
+class ForbiddenError(RequestError):
+    """A guard refused the request; ``message`` says which."""
+
+
+class NotFoundError(RequestError):
+    """No API at this path (or not for this CDI version)."""
+
+
+class MethodNotAllowedError(RequestError):
+    """The API does not answer this method; the answer's ``Allow`` lists those it does."""
+
+    def __init__(self, allowed: list[str]) -> None:
+        super().__init__(headers=(("allow", ", ".join(allowed)),))
+        self.allowed = allowed
+
+
+class BodyTooLargeError(RequestError):
+    """The request body is larger than ``max_body_size``."""
+
+
+class AppSettingsError(RequestError):
+    """The settings stored for an app cannot be used: only a database written by hand
+    or by an older tessera gets here, since every way in validates them."""

@@ -20,10 +20,10 @@ from typing import Any, Protocol
 from ..config import SessionConfig
 from ..engine.keyring import KeyRing
 from ..engine.sessions import SessionEngine
+from ..errors import AppSettingsError, UnknownAppError, UnknownTenantError
 from ..revocation import REVOCATION_MARGIN_S, RevocationFeed
 from ..storage.base import AppStore, SessionStore
 from .config import ALIASES, SESSION_KEYS, parse_api_keys
-from .http import HttpError
 
 __all__ = ["RECHECK_MS", "AppEngines", "AppRegistry", "CoreStore", "UnknownApp", "UnknownTenant"]
 
@@ -40,12 +40,9 @@ class CoreStore(SessionStore, AppStore, Protocol):
     and the apps and tenants themselves."""
 
 
-class UnknownApp(Exception):
-    pass
-
-
-class UnknownTenant(Exception):
-    pass
+# The errors are leaves of the tree in ``tessera.errors``; these names are kept for importers.
+UnknownApp = UnknownAppError
+UnknownTenant = UnknownTenantError
 
 
 @dataclass(frozen=True)
@@ -140,7 +137,7 @@ class AppRegistry:
         row = self._store.get_tenant(app_id, "public")
         if row is None and app_id != "public":
             self._apps.pop(app_id, None)
-            raise UnknownApp(app_id)
+            raise UnknownAppError(app_id)
         overrides = {} if row is None else dict(row.config)
         generation = 0 if row is None else row.created_at
         with self._lock:
@@ -171,8 +168,7 @@ class AppRegistry:
             # Only a database written by hand or by an older tessera gets here: every
             # way in validates. Say so plainly instead of a bare internal error.
             error_log.error("the stored settings of app %s are invalid: %s", app_id, exc)
-            raise HttpError(
-                500,
+            raise AppSettingsError(
                 f"The settings stored for app '{app_id}' are invalid ({exc}); "
                 "replace them with PUT /recipe/multitenancy/app/v2",
             ) from None
@@ -203,7 +199,7 @@ class AppRegistry:
             return
         if self._store.get_tenant(app_id, tenant_id) is None:
             self._tenants.pop((app_id, tenant_id), None)
-            raise UnknownTenant(f"{app_id}/{tenant_id}")
+            raise UnknownTenantError(app_id, tenant_id)
         self._tenants[(app_id, tenant_id)] = now
 
     def list_apps(self) -> list[str]:

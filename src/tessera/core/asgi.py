@@ -19,15 +19,24 @@ from urllib.parse import parse_qsl
 
 from .._tessera import wall_clock_ms
 from ..config import SessionConfig
-from ..errors import StorageError
+from ..errors import (
+    ApiKeyError,
+    BadRequestError,
+    BodyTooLargeError,
+    MethodNotAllowedError,
+    NotFoundError,
+    RequestError,
+    StorageError,
+    UnknownAppError,
+)
 from ..housekeeping import ExpiredSessionPurger
 from ..revocation import REVOCATION_MARGIN_S, RevocationFeed, RevokingStore
 from ..storage import Timeouts, open_store
-from .apps import AppRegistry, CoreStore, UnknownApp, UnknownTenant
+from .apps import AppRegistry, CoreStore
 from .config import CoreConfig
 from .context import Context
 from .guards import RequestGuard
-from .http import ERROR_TABLE, HttpError, Request, Response, error, json_response, text_response
+from .http import Request, Response, error_response, json_response, text_response
 from .jwks import jwks_response
 from .openapi import openapi_document
 from .routes import ROUTES
@@ -148,41 +157,29 @@ class CoreApp:
     async def _respond(self, scope: Scope, receive: Receive) -> Response:
         try:
             return await self._dispatch(scope, receive)
-        except HttpError as exc:
-            response = text_response(exc.status, exc.message)
-            response.headers.extend(exc.headers)
-            return response
-        except (UnknownApp, UnknownTenant) as exc:
-            app_id, _, tenant_id = str(exc.args[0]).partition("/")
-            what = (
-                f"Tenant with the following connectionURIDomain, appId and tenantId combination "
-                f"not found: (, {app_id}, {tenant_id})"
-                if tenant_id
-                else f"App with the following connectionURIDomain and appId combination "
-                f"not found: (, {app_id})"
-            )
-            return text_response(400, f"AppId or tenantId not found => {what}")
-        except StorageError as exc:
-            error_log.error("database failure on %s %s: %s", scope["method"], _loggable(scope), exc)
-            failure = error("storage")
-            return text_response(failure.status, failure.message)
-        except Exception:
-            error_log.exception("unexpected failure on %s %s", scope["method"], _loggable(scope))
-            failure = error("internal")
-            return text_response(failure.status, failure.message)
+        except Exception as exc:
+            if isinstance(exc, StorageError):
+                error_log.error(
+                    "database failure on %s %s: %s", scope["method"], _loggable(scope), exc
+                )
+            elif not isinstance(exc, RequestError):
+                error_log.exception(
+                    "unexpected failure on %s %s", scope["method"], _loggable(scope)
+                )
+            return error_response(exc)
 
     async def _dispatch(self, scope: Scope, receive: Receive) -> Response:
         self._guard.check(scope)
         route = split_path(scope["path"], self.config.base_path)
         if route is None:
-            raise error("not_found")
+            raise NotFoundError
         method = scope["method"].upper()
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
         allowed = _METHODS.get(route.api_path)
         if allowed is None:
-            raise error("not_found")
+            raise NotFoundError
         if method not in allowed:
-            raise HttpError(*ERROR_TABLE["method"], (("allow", ", ".join(allowed)),))
+            raise MethodNotAllowedError(allowed)
         if route.api_path == "/hello":
             return text_response(200, "Hello")
         if route.api_path == "/openapi.json":
@@ -201,7 +198,7 @@ class CoreApp:
             self._check_api_key(headers, keys)
         cdi_version = self._cdi_version(headers)
         if route.tenant_given and cdi_version < (3, 0):
-            raise error("not_found")  # tenants came with CDI 3.0
+            raise NotFoundError  # tenants came with CDI 3.0
         body = await self._read_body(receive, headers)
         query = dict(
             parse_qsl(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True)
@@ -214,7 +211,7 @@ class CoreApp:
     def _keys_of(self, app_id: str) -> tuple[str, ...]:
         try:
             return self.registry.api_keys(app_id)
-        except UnknownApp:
+        except UnknownAppError:
             # The core's keys guard unknown apps too, so a caller without them cannot
             # even learn which apps exist; with them the handler answers "not found".
             return self.registry.core_api_keys
@@ -235,7 +232,7 @@ class CoreApp:
         for key in keys:
             matched |= hmac.compare_digest(presented, key.encode())
         if not matched:
-            raise error("api_key")
+            raise ApiKeyError
 
     def _cdi_version(self, headers: dict[str, str]) -> tuple[int, int]:
         version = headers.get("cdi-version")
@@ -244,25 +241,25 @@ class CoreApp:
         found = _VERSION.match(version.strip())
         parsed = (int(found[1]), int(found[2])) if found else None
         if parsed is None or parsed not in CDI_VERSIONS:
-            raise HttpError(400, f"cdi-version {version[:20]} not supported")
+            raise BadRequestError(f"cdi-version {version[:20]} not supported")
         return parsed
 
     async def _read_body(self, receive: Receive, headers: dict[str, str]) -> bytes:
         limit = self.config.max_body_size
         declared = headers.get("content-length")
         if declared is not None and (not declared.isdigit() or int(declared) > limit):
-            raise error("too_large") if declared.isdigit() else HttpError(400, "Bad content-length")
+            raise BodyTooLargeError if declared.isdigit() else BadRequestError("Bad content-length")
         chunks: list[bytes] = []
         size = 0
         while True:
             message = await receive()
             if message["type"] == "http.disconnect":
                 # Gone (or cut off by the body timeout): never act on half a body.
-                raise HttpError(400, "Request body incomplete")
+                raise BadRequestError("Request body incomplete")
             chunk = message.get("body", b"")
             size += len(chunk)
             if size > limit:
-                raise error("too_large")
+                raise BodyTooLargeError
             chunks.append(chunk)
             if not message.get("more_body", False):
                 break

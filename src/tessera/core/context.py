@@ -6,8 +6,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from ..errors import ForbiddenError
 from .apps import AppEngines, AppRegistry
-from .http import Request, Response, error
+from .http import Request, Response
 from .jwks import LastKeySets
 
 __all__ = ["Context", "Handler", "app_of", "public_only"]
@@ -31,4 +32,4 @@ def app_of(ctx: Context, req: Request) -> AppEngines:
 def public_only(req: Request) -> None:
     """App-level APIs refuse a tenant segment other than ``public``."""
     if req.route.tenant_given:
-        raise error("public_only")
+        raise ForbiddenError("Only public tenantId can call this app specific API")

@@ -18,12 +18,16 @@ import re
 from collections.abc import Iterable, MutableMapping
 from typing import Any
 
+from ..errors import ForbiddenError
 from .config import CoreConfig
-from .http import error
 
 __all__ = ["RequestGuard"]
 
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+_BROWSER = "Requests from web pages are refused: this core has no API key"
+_UNKNOWN_HOST = "Unknown host name in Host: this core has no API key (see allowed_hosts)"
 
 
 class RequestGuard:
@@ -37,20 +41,20 @@ class RequestGuard:
         self._hosts = frozenset({"localhost", config.host.lower(), *config.allowed_hosts})
 
     def check(self, scope: MutableMapping[str, Any]) -> None:
-        """Raise the ``HttpError`` that refuses this request, if one does."""
+        """Raise the ``ForbiddenError`` that refuses this request, if one does."""
         headers: list[tuple[bytes, bytes]] = scope["headers"]
         if self._allow is not None or self._deny is not None:
             ip = self.client_ip(scope.get("client"), headers)
             if (self._allow is not None and not self._allow.fullmatch(ip)) or (
                 self._deny is not None and self._deny.fullmatch(ip)
             ):
-                raise error("ip")
+                raise ForbiddenError("Your IP is not allowed")
         if self._keyless:
             for name, value in headers:
                 if name == b"origin" or (name == b"sec-fetch-site" and value != b"none"):
-                    raise error("browser")
+                    raise ForbiddenError(_BROWSER)
                 if name == b"host" and not self._known_host(value.decode("latin-1")):
-                    raise error("host")
+                    raise ForbiddenError(_UNKNOWN_HOST)
 
     def client_ip(self, peer: Any, headers: Iterable[tuple[bytes, bytes]]) -> str:
         """The client's address: the peer's, or, when the peer is a trusted proxy, the

@@ -1,5 +1,5 @@
-"""The small request and response views the core's handlers work on, and the one table
-that turns failures into HTTP answers.
+"""The small request and response views the core's handlers work on, and the answers
+to errors, from the CDI column of the table in ``tessera.error_answers``.
 
 Errors follow the SuperTokens core: plain-text bodies with a 4xx status for caller
 mistakes; session outcomes such as UNAUTHORISED are not errors here but HTTP 200
@@ -14,46 +14,41 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..engine.values import MAX_JSON_DEPTH, checked_json, is_clean_text, json_nesting_exceeds
+from ..error_answers import cdi_answer
+from ..errors import BadRequestError, RequestError, SessionError
 from .routing import Route
 
-__all__ = ["BadRequest", "HttpError", "Request", "Response", "json_response"]
+__all__ = [
+    "BadRequest",
+    "HttpError",
+    "Request",
+    "Response",
+    "error_response",
+    "json_response",
+    "session_outcome",
+]
 
 
-class HttpError(Exception):
-    """An answer other than 200, with a plain-text message safe to show the caller."""
-
-    def __init__(
-        self, status: int, message: str, headers: tuple[tuple[str, str], ...] = ()
-    ) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
-        self.headers = headers
+# The core's refusals are leaves of the error tree; these names are kept for importers.
+HttpError = RequestError
+BadRequest = BadRequestError
 
 
-class BadRequest(HttpError):
-    def __init__(self, message: str) -> None:
-        super().__init__(400, message)
+def error_response(exc: BaseException) -> Response:
+    """The plain-text refusal the answer table gives ``exc``; anything outside the tree,
+    and a session error that escaped its handler, is an internal error."""
+    answer = cdi_answer(type(exc), refusals_only=True)
+    own = exc.message if isinstance(exc, RequestError) else ""
+    response = text_response(answer.status, own if answer.text is None else answer.text)
+    if isinstance(exc, RequestError):
+        response.headers.extend(exc.headers)
+    return response
 
 
-#: Status and text for failures that are not the caller's fault or choice.
-ERROR_TABLE: dict[str, tuple[int, str]] = {
-    "not_found": (404, "Not found"),
-    "method": (405, "Method not supported"),
-    "api_key": (401, "Invalid API key"),
-    "ip": (403, "Your IP is not allowed"),
-    "browser": (403, "Requests from web pages are refused: this core has no API key"),
-    "host": (403, "Unknown host name in Host: this core has no API key (see allowed_hosts)"),
-    "too_large": (413, "Request body too large"),
-    "public_only": (403, "Only public tenantId can call this app specific API"),
-    "storage": (503, "The database is unavailable; try again"),
-    "internal": (500, "Internal error"),
-}
-
-
-def error(name: str) -> HttpError:
-    status, message = ERROR_TABLE[name]
-    return HttpError(status, message)
+def session_outcome(kind: type[SessionError], **fields: Any) -> Response:
+    """A session outcome, answered as the SuperTokens core does: 200 with the ``status``
+    word the table gives ``kind``, then ``fields``."""
+    return json_response({"status": cdi_answer(kind).text, **fields})
 
 
 @dataclass

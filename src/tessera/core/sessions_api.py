@@ -20,7 +20,16 @@ from ..engine.sessions import SessionEngine, SessionState
 from ..errors import TokenTheftError, TryRefreshTokenError, UnauthorisedError
 from .apps import AppEngines
 from .context import Context, app_of, public_only
-from .http import BadRequest, Request, Response, json_response, query_bool, query_str, require
+from .http import (
+    BadRequest,
+    Request,
+    Response,
+    json_response,
+    query_bool,
+    query_str,
+    require,
+    session_outcome,
+)
 
 __all__ = [
     "create_session",
@@ -88,8 +97,14 @@ def _token(state: SessionState, version: int, app: AppEngines, now: int) -> dict
     return {"token": text, "expiry": token.expiry, "createdTime": token.created_at}
 
 
-def _unauthorised(message: str) -> Response:
-    return json_response({"status": "UNAUTHORISED", "message": message})
+def _ended() -> Response:
+    return session_outcome(
+        UnauthorisedError, message="Either the session has ended or has been blacklisted"
+    )
+
+
+def _gone() -> Response:
+    return session_outcome(UnauthorisedError, message="Session does not exist.")
 
 
 def _protected_claims(payload: dict[str, Any]) -> None:
@@ -141,19 +156,20 @@ def verify_session(ctx: Context, req: Request) -> Response:
     try:
         state, version = _verified_session(engine, token, anti_csrf, check_anti_csrf, now)
     except (UnauthorisedError, TryRefreshTokenError) as exc:
-        return json_response({"status": "TRY_REFRESH_TOKEN", "message": exc.message})
+        # Whatever is wrong with the token, the SuperTokens core's answer is: refresh.
+        return session_outcome(TryRefreshTokenError, message=exc.message)
     check = check_database or app.config.access_token_blacklisting
     if check:
         # The revocation feed answers when it is current (within its staleness bound).
         revoked = engine.is_revoked(state.session_handle)
         if revoked:
-            return _unauthorised("Either the session has ended or has been blacklisted")
+            return _ended()
         # A stored payload changed since: the database gives the token its new claims.
         check = revoked is None or engine.payload_changed(state.session_handle) is not False
     try:
         confirmed = engine.confirm_access_token(state, now=now, check_database=check)
     except UnauthorisedError:
-        return _unauthorised("Either the session has ended or has been blacklisted")
+        return _ended()
     answer: dict[str, Any] = {
         "status": "OK",
         "session": _session(confirmed, _claims(confirmed.access_token.payload), req),
@@ -198,9 +214,9 @@ def refresh_session(ctx: Context, req: Request) -> Response:
         )
     except TokenTheftError as exc:
         who = {"handle": exc.session_handle, "userId": exc.user_id, "recipeUserId": exc.user_id}
-        return json_response({"status": "TOKEN_THEFT_DETECTED", "session": who})
+        return session_outcome(TokenTheftError, session=who)
     except UnauthorisedError as exc:
-        return _unauthorised(exc.message)
+        return session_outcome(UnauthorisedError, message=exc.message)
     return _new_tokens_answer(state, _claims(state.access_token.payload), req, app, version, now)
 
 
@@ -222,7 +238,7 @@ def regenerate(ctx: Context, req: Request) -> Response:
     except (UnauthorisedError, TryRefreshTokenError):
         state = None
     if state is None:
-        return _unauthorised("Session does not exist.")
+        return _gone()
     shown = (
         _claims(state.access_token.payload)
         if state.access_token_updated or claims is None
@@ -239,7 +255,7 @@ def session_information(ctx: Context, req: Request) -> Response:
     handle = query_str(req.query, "sessionHandle")
     info = app_of(ctx, req).dynamic.get_session_information(handle, now=ctx.clock())
     if info is None:
-        return _unauthorised("Session does not exist.")
+        return _gone()
     answer = {
         "status": "OK",
         "sessionHandle": info.session_handle,
@@ -261,7 +277,7 @@ def update_session_data(ctx: Context, req: Request) -> Response:
     handle = require(body, "sessionHandle", str)
     data = require(body, "userDataInDatabase", dict)
     if not app_of(ctx, req).dynamic.update_session_data_in_database(handle, data, now=ctx.clock()):
-        return _unauthorised("Session does not exist.")
+        return _gone()
     return json_response({"status": "OK"})
 
 
@@ -279,7 +295,7 @@ def update_access_token_payload(ctx: Context, req: Request) -> Response:
     if info is None or not engine.merge_into_access_token_payload(
         handle, {**removed, **claims}, now=now
     ):
-        return _unauthorised("Session does not exist.")
+        return _gone()
     return json_response({"status": "OK"})
 
 

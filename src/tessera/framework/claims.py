@@ -15,34 +15,14 @@ and the tokens stay in place: the frontend SDK reports the failure instead of re
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
-from ..errors import SessionError
+# The error and its data live in the error tree; importable from here as before.
+from ..errors import ClaimValidationError, InvalidClaimError
 
 __all__ = ["ClaimValidationError", "ClaimValidator", "InvalidClaimError", "check_claims"]
 
-
-@dataclass(frozen=True)
-class ClaimValidationError:
-    """One failed claim: ``id`` names the claim, ``reason`` is JSON shown to the frontend."""
-
-    id: str
-    reason: Any = field(default=None)
-
-    def to_json(self) -> dict[str, Any]:
-        return {"id": self.id, "reason": self.reason}
-
-
 ClaimValidator = Callable[[Mapping[str, Any]], ClaimValidationError | None]
-
-
-class InvalidClaimError(SessionError):
-    """The session is valid but one of the route's claim validators rejected it."""
-
-    def __init__(self, errors: list[ClaimValidationError]) -> None:
-        super().__init__("invalid claim", reason=",".join(e.id for e in errors))
-        self.errors = errors
 
 
 def check_claims(payload: Mapping[str, Any], validators: Iterable[ClaimValidator]) -> None:
