@@ -10,18 +10,16 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import Any, TypeVar, cast
 
+from ._async import AsyncSessions
+from ._sync import SyncSessions
 from .config import SessionConfig
 from .engine.sessions import SessionEngine
 from .errors import StorageError
 from .revocation import REVOCATION_MARGIN_S, FeedStats, RevocationFeed, RevokingStore
 from .storage import Timeouts, open_store
 from .storage.base import SessionStore
-
-if TYPE_CHECKING:
-    from .asyncio import AsyncSessions
-    from .syncio import SyncSessions
 
 __all__ = ["DEFAULT_DATABASE", "Tessera", "wall_clock_ms"]
 
@@ -84,10 +82,6 @@ class Tessera:
             max_workers=self.config.database_pool_size, thread_name_prefix="tessera"
         )
         self._purger = _ExpiredSessionPurger(self)
-
-        from .asyncio import AsyncSessions
-        from .syncio import SyncSessions
-
         self.syncio: SyncSessions = SyncSessions(self)
         self.asyncio: AsyncSessions = AsyncSessions(self)
 

@@ -27,9 +27,9 @@ from .access_token import (
     check_custom_claims,
     merge_payload,
     sign_access_token,
-    verify_access_token,
 )
-from .keyring import KeyRing, KeysNeedLoading
+from .access_token import verify_access_token as verify_signed_token
+from .keyring import KeyRing
 from .refresh_token import RefreshTokenCodec, hash_once, hash_twice
 from .rotation import RefreshOutcome, decide_refresh
 from .state import SessionInformation, SessionState
@@ -72,9 +72,9 @@ class SessionEngine:
         self.revocations: RevocationCheck | None = None
         self.keys = KeyRing(config, store)
         self._codec: RefreshTokenCodec | None = None
-        #: token -> (kid, expiry in ms, payload JSON, its parser): the JSON, not a dict,
-        #: so that each verification hands out a payload of its own that no caller shares.
-        self._verified: dict[str, tuple[str, int, bytes, Callable[[bytes], Any]]] = {}
+        #: token -> (kid, expiry in ms, session handle, payload JSON, its parser): the
+        #: JSON, not a dict, so each verification hands out a payload no caller shares.
+        self._verified: dict[str, tuple[str, int, str, bytes, Callable[[bytes], Any]]] = {}
         self._codec_lock = threading.Lock()
 
     # -- creating ----------------------------------------------------------------
@@ -150,7 +150,7 @@ class SessionEngine:
 
     # -- verifying ---------------------------------------------------------------
 
-    def get_session(
+    def verify_access_token(
         self,
         access_token: str,
         anti_csrf_token: str | None,
@@ -158,14 +158,11 @@ class SessionEngine:
         now: int,
         anti_csrf_check: bool | None = None,
         check_database: bool = False,
-        may_block: bool = True,
     ) -> SessionState:
-        """Verify an access token. Local and read-only unless the database is asked.
-
-        With ``may_block=False`` (callers on an event loop) anything that would touch the
-        store raises ``KeysNeedLoading`` instead; check ``verification_needs_store`` first.
+        """Verify an access token. Local and read-only, unless the signing keys must be
+        loaded or revocation asked of the store (``verification_reads_store`` says when).
         """
-        payload = self._verified_payload(access_token, now, may_block)
+        payload = self._verified_payload(access_token, now)
         if self.config.mints_anti_csrf_tokens and anti_csrf_check is not False:
             expected = payload["antiCsrfToken"]
             if expected is None or not _same_secret(expected, anti_csrf_token):
@@ -177,8 +174,6 @@ class SessionEngine:
             if revoked:
                 raise UnauthorisedError("session revoked or expired", reason="revoked (feed)")
             if revoked is None:
-                if not may_block:
-                    raise KeysNeedLoading  # the same answer: this call must move to a thread
                 lifetime = self.store.get_session_lifetime(handle)
                 if lifetime is None or not self._alive_between(*lifetime, now):
                     raise UnauthorisedError("session revoked or expired", reason="not in database")
@@ -191,22 +186,44 @@ class SessionEngine:
             anti_csrf_token=payload["antiCsrfToken"],
         )
 
-    def _verified_payload(self, access_token: str, now: int, may_block: bool) -> dict[str, Any]:
+    def verification_reads_store(
+        self, access_token: str, *, now: int, check_database: bool = False
+    ) -> bool:
+        """Whether ``verify_access_token`` would read the store for this token now: its
+        signing key is not loaded yet, or its revocation cannot be answered from memory.
+
+        Callers on an event loop ask first, and verify on a thread when this is true.
+        A token verified before answers from the cache, without parsing."""
+        cached = self._verified.get(access_token)
+        if cached is not None and cached[1] >= now and self.keys.is_live(cached[0], now):
+            handle: object = cached[2]
+        else:
+            try:
+                parsed = jws.parse(access_token)
+            except jws.MalformedToken:
+                return False  # refused without the store
+            kid = parsed.header.get("kid")
+            if isinstance(kid, str) and self.keys.would_load(kid, now):
+                return True
+            handle = parsed.payload.get("sessionHandle")
+        if not isinstance(handle, str) or not self.verification_needs_store(check_database):
+            return False
+        return self.is_revoked(handle) is None
+
+    def _verified_payload(self, access_token: str, now: int) -> dict[str, Any]:
         # A token that verified once verifies again while it and its key are live: the
         # signature check is skipped, expiry and key retirement are not. The payload is
         # decoded afresh each time (about 1 µs; a deep copy costs 7), so nothing a
         # caller does to one can reach the next.
         cached = self._verified.get(access_token)
         if cached is not None:
-            kid, expiry, payload_json, decode = cached
+            kid, expiry, _, payload_json, decode = cached
             if expiry >= now and self.keys.is_live(kid, now):
                 fresh: dict[str, Any] = decode(payload_json)
                 return fresh
             self._verified.pop(access_token, None)
-        keys = self.keys
-        find_key = keys.verification_key if may_block else keys.verification_key_without_loading
         try:
-            verified = verify_access_token(access_token, find_key, now)
+            verified = verify_signed_token(access_token, self.keys.verification_key, now)
         except (UnauthorisedError, TryRefreshTokenError) as exc:
             security_log.debug("access token rejected: %s", exc.reason)
             raise
@@ -216,6 +233,7 @@ class SessionEngine:
         self._verified[access_token] = (
             verified.key.kid,
             payload["exp"] * 1000,
+            payload["sessionHandle"],
             verified.payload_json,
             jws.fast_decoder(verified.payload_json),
         )
@@ -238,7 +256,7 @@ class SessionEngine:
     def confirm_access_token(
         self, state: SessionState, *, now: int, check_database: bool
     ) -> SessionState:
-        """The SuperTokens core's verify step (CDI 5.4), after ``get_session`` accepted
+        """The SuperTokens core's verify step (CDI 5.4), after ``verify_access_token`` accepted
         ``state``; used by the core service.
 
         The first use of an access token issued by a refresh confirms that refresh: the
@@ -489,7 +507,7 @@ class SessionEngine:
         if new_payload is not None:
             new_payload = checked_json_object(new_payload, "the new access token payload")
             check_custom_claims(new_payload)
-        payload = verify_access_token(
+        payload = verify_signed_token(
             access_token, self.keys.verification_key, now, check_expiry=False
         ).payload
         handle = payload["sessionHandle"]
