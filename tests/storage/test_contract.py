@@ -38,8 +38,8 @@ def record(handle: str = "h1", **changes: Any) -> SessionRecord:
 def test_created_session_reads_back_exactly(store: SqlStore) -> None:
     original = record()
     store.create_session(original)
-    assert store.get_session("h1") == original
-    assert store.get_session("missing") is None
+    assert store.load_session("h1") == original
+    assert store.load_session("missing") is None
 
 
 def test_duplicate_handle_is_a_storage_error(store: SqlStore) -> None:
@@ -60,7 +60,7 @@ def test_rotation_is_compare_and_swap(store: SqlStore) -> None:
     assert store.rotate_refresh_token("h1", expected_hash="hash-0", new_hash="hash-1", **rotate)
     # The same swap again finds the row changed: no second winner.
     assert not store.rotate_refresh_token("h1", expected_hash="hash-0", new_hash="hash-X", **rotate)
-    after = store.get_session("h1")
+    after = store.load_session("h1")
     assert after is not None
     assert after.refresh_token_hash == "hash-1"
     assert after.previous_refresh_token_hash == "hash-0"
@@ -102,37 +102,37 @@ def test_concurrent_swaps_have_exactly_one_winner(store_factory: Callable[..., S
     for t in threads:
         t.join()
     assert sorted(results) == [False] * 7 + [True]
-    after = store.get_session("h1")
+    after = store.load_session("h1")
     assert after is not None
     assert after.refresh_token_hash.startswith("hash-new-")
 
 
 def test_update_json_columns_replace_and_report_missing(store: SqlStore) -> None:
     store.create_session(record())
-    assert store.update_session_data("h1", {"new": True}, NOW)
-    assert store.update_session_data("h1", {"new": True}, NOW)  # same value: still found
-    assert store.update_access_token_payload("h1", {"plan": "pro"}, NOW)
-    after = store.get_session("h1")
+    assert store.replace_session_data("h1", {"new": True}, NOW)
+    assert store.replace_session_data("h1", {"new": True}, NOW)  # same value: still found
+    assert store.update_access_token_payload("h1", lambda _: {"plan": "pro"}, NOW)
+    after = store.load_session("h1")
     assert after is not None
     assert after.session_data == {"new": True}
     assert after.access_token_payload == {"plan": "pro"}
-    assert not store.update_session_data("missing", {}, NOW)
+    assert not store.replace_session_data("missing", {}, NOW)
     # An expired session is not updated.
-    assert not store.update_session_data("h1", {"late": 1}, NOW + 60_001)
+    assert not store.replace_session_data("h1", {"late": 1}, NOW + 60_001)
 
 
 def test_values_json_cannot_hold_raise_type_error_not_storage_error(store: SqlStore) -> None:
     with pytest.raises(TypeError):
         store.create_session(record(session_data={"when": object()}))
-    assert store.get_session("h1") is None
+    assert store.load_session("h1") is None
 
 
 def test_delete_by_handles_returns_only_existing(store: SqlStore) -> None:
     for handle in ("a", "b", "c"):
         store.create_session(record(handle))
     assert sorted(store.delete_sessions(["a", "c", "zzz", "a"])) == ["a", "c"]
-    assert store.get_session("a") is None
-    assert store.get_session("b") is not None
+    assert store.load_session("a") is None
+    assert store.load_session("b") is not None
     assert store.delete_sessions([]) == []
 
 
@@ -157,30 +157,30 @@ def test_user_scoped_listing_and_deletion_by_tenant(store: SqlStore) -> None:
     assert sorted(store.delete_sessions_for_user("user-1", "acme", NOW)) == ["t1"]
     assert sorted(store.delete_sessions_for_user("user-1", None, NOW)) == ["p1", "p2"]
     # User ids are case-sensitive, and other users are untouched.
-    assert store.get_session("case") is not None
-    assert store.get_session("other") is not None
+    assert store.load_session("case") is not None
+    assert store.load_session("other") is not None
 
 
 def test_stores_are_scoped_by_app(store: SqlStore) -> None:
     other = store.for_app("shop")
     store.create_session(record("h1"))
     other.create_session(record("h1", user_id="shop-user"))
-    assert store.get_session("h1") is not None
-    shop_session = other.get_session("h1")
+    assert store.load_session("h1") is not None
+    shop_session = other.load_session("h1")
     assert shop_session is not None
     assert shop_session.user_id == "shop-user"
     assert other.delete_sessions(["h1"]) == ["h1"]
-    assert store.get_session("h1") is not None
+    assert store.load_session("h1") is not None
 
 
 def test_purge_deletes_expired_in_bounded_batches(store: SqlStore) -> None:
     for i in range(5):
         store.create_session(record(f"old{i}", expires_at=NOW - 1))
     store.create_session(record("live"))
-    assert store.purge_expired(NOW, 3) == 3
-    assert store.purge_expired(NOW, 3) == 2
-    assert store.purge_expired(NOW, 3) == 0
-    assert store.get_session("live") is not None
+    assert store.purge_expired_sessions(NOW, 3) == 3
+    assert store.purge_expired_sessions(NOW, 3) == 2
+    assert store.purge_expired_sessions(NOW, 3) == 0
+    assert store.load_session("live") is not None
 
 
 def test_signing_keys_round_trip_and_ignore_duplicates(store: SqlStore) -> None:
@@ -204,7 +204,7 @@ def test_schema_creation_is_idempotent(store_factory: Callable[..., SqlStore]) -
     first = store_factory()
     first.create_session(record())
     second = store_factory()
-    assert second.get_session("h1") == record()
+    assert second.load_session("h1") == record()
 
 
 def test_unreachable_database_is_a_storage_error() -> None:
@@ -219,41 +219,57 @@ def test_bad_urls_are_caller_errors() -> None:
         open_store("sqlite://")
 
 
-def test_lifetime_lookup(store: SqlStore) -> None:
+def test_lifetime_reads_back(store: SqlStore) -> None:
     store.create_session(record(created_at=NOW - 5, expires_at=NOW + 7))
-    assert store.get_session_lifetime("h1") == (NOW - 5, NOW + 7)
-    assert store.get_session_lifetime("missing") is None
+    loaded = store.load_session("h1")
+    assert loaded is not None
+    assert (loaded.created_at, loaded.expires_at) == (NOW - 5, NOW + 7)
+    assert store.load_session("missing") is None
 
 
-def test_payload_transform_is_serialised(store_factory: Callable[..., SqlStore]) -> None:
+def test_payload_change_is_not_called_when_the_session_is_gone(store: SqlStore) -> None:
+    store.create_session(record(expires_at=NOW))
+    seen: list[dict[str, Any]] = []
+
+    def change(payload: dict[str, Any]) -> dict[str, Any]:
+        seen.append(payload)
+        return payload
+
+    assert not store.update_access_token_payload("missing", change, NOW)
+    assert not store.update_access_token_payload("h1", change, NOW + 1)
+    assert seen == []
+    assert store.update_access_token_payload("h1", change, NOW)
+    assert len(seen) == 1
+
+
+def test_payload_updates_are_serialised(store_factory: Callable[..., SqlStore]) -> None:
     store = store_factory(pool_size=8)
     store.create_session(record(access_token_payload={"n": 0}))
     barrier = threading.Barrier(8)
 
     def add_one() -> None:
         barrier.wait()
-        assert store.transform_access_token_payload("h1", lambda p: {"n": p["n"] + 1}, NOW)
+        assert store.update_access_token_payload("h1", lambda p: {"n": p["n"] + 1}, NOW)
 
     threads = [threading.Thread(target=add_one) for _ in range(8)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    after = store.get_session("h1")
+    after = store.load_session("h1")
     assert after is not None
     assert after.access_token_payload == {"n": 8}
-    assert not store.transform_access_token_payload("missing", lambda p: p, NOW)
-    assert not store.transform_access_token_payload("h1", lambda p: p, NOW + 60_001)
+    assert not store.update_access_token_payload("missing", lambda p: p, NOW)
+    assert not store.update_access_token_payload("h1", lambda p: p, NOW + 60_001)
 
 
 def test_ids_compare_exactly_trailing_spaces_included(store: SqlStore) -> None:
     # MySQL's utf8mb4_bin ignores trailing spaces: "bob " used to revoke bob's sessions.
     store.create_session(record("h1", user_id="bob"))
     store.create_session(record("h2", user_id="bob ", tenant_id="acme"))
-    assert store.get_session("h1 ") is None
-    assert store.get_session_lifetime("h1 ") is None
-    assert not store.update_session_data("h1 ", {}, NOW)
-    assert not store.transform_access_token_payload("h1 ", lambda p: p, NOW)
+    assert store.load_session("h1 ") is None
+    assert not store.replace_session_data("h1 ", {}, NOW)
+    assert not store.update_access_token_payload("h1 ", lambda p: p, NOW)
     rotate: dict[str, Any] = {
         "rotated_at": NOW,
         "expires_at": NOW + 1,
@@ -269,8 +285,8 @@ def test_ids_compare_exactly_trailing_spaces_included(store: SqlStore) -> None:
     assert store.delete_sessions_for_user("bob  ", None, NOW) == []
     assert store.delete_sessions(["h1 ", " h1", "h2 "]) == []
     assert store.delete_sessions_for_user("bob ", None, NOW) == ["h2"]
-    assert store.get_session("h1") is not None
-    assert store.for_app("public ").get_session("h1") is None
+    assert store.load_session("h1") is not None
+    assert store.for_app("public ").load_session("h1") is None
     store.add_signing_key(KeyRecord("k", "ES256", NOW, "pub", "priv"))
     store.add_signing_key(KeyRecord("k ", "ES256", NOW + 1, "pub2", "priv2"))
     assert [key.kid for key in store.list_signing_keys()] == ["k", "k "]
@@ -293,14 +309,14 @@ def test_pending_rotation_is_acknowledged_once(store: SqlStore) -> None:
     assert store.rotate_refresh_token(
         "h1", expected_hash="hash-0", new_hash="hash-1", pending=True, **rotate
     )
-    pending = store.get_session("h1")
+    pending = store.load_session("h1")
     assert pending is not None
     assert pending.rotation_pending
     acknowledge = store.acknowledge_rotation
     assert not acknowledge("h1", new_hash="hash-1", previous_hash="hash-X", now=NOW + 9)
     assert not acknowledge("h1", new_hash="hash-X", previous_hash="hash-0", now=NOW + 9)
     assert acknowledge("h1", new_hash="hash-1", previous_hash="hash-0", now=NOW + 9)
-    done = store.get_session("h1")
+    done = store.load_session("h1")
     assert done is not None
     assert not done.rotation_pending
     assert done.refresh_token_rotated_at == NOW + 9  # the grace period starts again
@@ -310,6 +326,6 @@ def test_pending_rotation_is_acknowledged_once(store: SqlStore) -> None:
     )
     # A swap without ``pending`` (the core's confirmation) clears it.
     assert store.rotate_refresh_token("h1", expected_hash="hash-2", new_hash="hash-2", **rotate)
-    confirmed = store.get_session("h1")
+    confirmed = store.load_session("h1")
     assert confirmed is not None
     assert not confirmed.rotation_pending
