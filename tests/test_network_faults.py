@@ -20,8 +20,8 @@ import pytest
 from tessera import StorageError, Tessera
 from tessera.storage import SqlStore, Timeouts, open_store
 
+from ._support.faultproxy import FaultProxy
 from .conftest import SERVER_URLS, FakeClock, _unavailable
-from .support.faultproxy import FaultProxy
 
 LIMITS = Timeouts(connect=2, statement=0.5, socket=1)
 #: The longest a failing call may take: a free connection, a new one, its answer.

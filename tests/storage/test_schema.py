@@ -17,7 +17,7 @@ from tessera.storage import SqlStore
 from tessera.storage._schema import SCHEMA_VERSION, TABLES
 from tessera.storage.base import PAYLOAD_CHANGED, REVOKED
 
-from .test_contract import NOW, record
+from .._support.records import NOW, record
 
 STARTS = [
     "release-1",

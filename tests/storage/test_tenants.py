@@ -1,4 +1,5 @@
-"""The app and tenant part of the storage contract (used by the core service)."""
+"""Apps and tenants (``storage/_tenants.py``, used by the core service): part of the
+storage contract, run on every backend."""
 
 from __future__ import annotations
 
@@ -6,9 +7,7 @@ from collections.abc import Callable
 
 from tessera.storage import KeyRecord, SqlStore
 
-from .test_contract import record
-
-NOW = 1_800_000_000_000
+from .._support.records import NOW, record
 
 
 def test_tenant_rows_are_created_once_then_replaced(store: SqlStore) -> None:

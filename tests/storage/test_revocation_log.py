@@ -8,7 +8,7 @@ import time
 from tessera.storage import SqlStore
 from tessera.storage.base import PAYLOAD_CHANGED, REVOKED
 
-from .test_contract import NOW, record
+from .._support.records import NOW, record
 
 
 def _handles(store: SqlStore, after: int = 0) -> list[tuple[str, str]]:
