@@ -4,7 +4,7 @@ One row per revoked session (or changed access-token payload), numbered by the
 database and stamped by its clock. Rows are written inside the store's own
 transactions, by the statement that deletes the sessions or changes the payload, so
 no process can see one without the other; the revocation feed reads them by number
-(``tessera.revocation``).
+(``tessera.revocation``) through the store's ``read_revocations``.
 """
 
 from __future__ import annotations
