@@ -174,8 +174,8 @@ class SessionEngine:
             if revoked:
                 raise UnauthorisedError("session revoked or expired", reason="revoked (feed)")
             if revoked is None:
-                lifetime = self.store.get_session_lifetime(handle)
-                if lifetime is None or not self._alive_between(*lifetime, now):
+                stored = self.store.load_session(handle)
+                if stored is None or not self._alive(stored, now):
                     raise UnauthorisedError("session revoked or expired", reason="not in database")
         access = AccessToken(access_token, payload, payload["exp"] * 1000, payload["iat"] * 1000)
         return SessionState(
@@ -271,7 +271,7 @@ class SessionEngine:
         if parent is None and not check_database:
             return state
         handle = state.session_handle
-        record = self.store.get_session(handle)
+        record = self.store.load_session(handle)
         if record is None:
             raise UnauthorisedError("session revoked or expired", reason="not in database")
         claims = {k: v for k, v in payload.items() if k not in PROTECTED_CLAIMS}
@@ -348,7 +348,7 @@ class SessionEngine:
         presented_hash, successor_hash = hash_twice(presented.text), hash_twice(successor.text)
         handle = presented.session_handle
         for _ in range(_ROTATION_ATTEMPTS):
-            record = self.store.get_session(handle)
+            record = self.store.load_session(handle)
             session_end = self._session_end(record.created_at) if record else None
             outcome = decide_refresh(
                 record,
@@ -462,7 +462,7 @@ class SessionEngine:
     def get_session_information(
         self, session_handle: str, *, now: int
     ) -> SessionInformation | None:
-        record = self.store.get_session(_check_handle(session_handle))
+        record = self.store.load_session(_check_handle(session_handle))
         if record is None or not self._alive(record, now):
             return None
         return SessionInformation(
@@ -482,7 +482,7 @@ class SessionEngine:
         self, session_handle: str, data: Mapping[str, Any], *, now: int
     ) -> bool:
         data = checked_json_object(data, "session data")
-        return self.store.update_session_data(_check_handle(session_handle), data, now)
+        return self.store.replace_session_data(_check_handle(session_handle), data, now)
 
     def merge_into_access_token_payload(
         self, session_handle: str, update: Mapping[str, Any], *, now: int
@@ -491,10 +491,10 @@ class SessionEngine:
         change reaches the client with its next access token."""
         update = checked_json_object(update, "the access token payload update")
         check_custom_claims(update)
-        lifetime = self.store.get_session_lifetime(_check_handle(session_handle))
-        if lifetime is None or not self._alive_between(*lifetime, now):
+        record = self.store.load_session(_check_handle(session_handle))
+        if record is None or not self._alive(record, now):
             return False
-        return self.store.transform_access_token_payload(
+        return self.store.update_access_token_payload(
             session_handle, lambda current: merge_payload(current, update), now
         )
 
@@ -511,13 +511,13 @@ class SessionEngine:
             access_token, self.keys.verification_key, now, check_expiry=False
         ).payload
         handle = payload["sessionHandle"]
-        record = self.store.get_session(handle)
+        record = self.store.load_session(handle)
         if record is None or not self._alive(record, now):
             return None
         custom = record.access_token_payload
         if new_payload is not None:
             custom = new_payload
-            if not self.store.update_access_token_payload(handle, custom, now):
+            if not self.store.update_access_token_payload(handle, lambda _: custom, now):
                 return None
         old = AccessToken(access_token, payload, payload["exp"] * 1000, payload["iat"] * 1000)
         if old.expiry < now:
@@ -555,7 +555,7 @@ class SessionEngine:
         """Delete expired sessions in bounded batches; return how many."""
         total = 0
         for _ in range(max_batches):
-            deleted = self.store.purge_expired(now, batch)
+            deleted = self.store.purge_expired_sessions(now, batch)
             total += deleted
             if deleted < batch:
                 break
