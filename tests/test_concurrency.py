@@ -28,7 +28,7 @@ def _assert_single_successor(t: Tessera, handle: str, original: str, successors:
     assert len(successors) == CONCURRENCY
     assert len(set(successors)) == 1, "the session forked into several refresh tokens"
     successor = successors[0]
-    record = t.store.get_session(handle)
+    record = t.store.load_session(handle)
     assert record is not None
     assert record.refresh_token_hash == hash_twice(successor)
     assert record.previous_refresh_token_hash == hash_twice(original)

@@ -1,7 +1,7 @@
 """A database that crashes and restarts under load: tessera rides it out, without a
 restart of its own, and loses no session it acknowledged.
 
-It runs a PostgreSQL server of its own (``tests/support/private_postgres.py``), so the
+It runs a PostgreSQL server of its own (``tests/_support/private_postgres.py``), so the
 shared one is never disturbed. Without the server binaries it is skipped, except in CI.
 """
 
@@ -15,8 +15,8 @@ import pytest
 
 from tessera import StorageError, Tessera
 
+from ._support.private_postgres import PrivatePostgres, why_unavailable
 from .conftest import FakeClock
-from .support.private_postgres import PrivatePostgres, why_unavailable
 
 
 @pytest.fixture

@@ -20,8 +20,8 @@ import pytest
 from tessera import StorageError, Tessera
 from tessera.storage import SqlStore, Timeouts, open_store
 
+from ._support.faultproxy import FaultProxy
 from .conftest import SERVER_URLS, FakeClock, _unavailable
-from .support.faultproxy import FaultProxy
 
 LIMITS = Timeouts(connect=2, statement=0.5, socket=1)
 #: The longest a failing call may take: a free connection, a new one, its answer.
@@ -151,7 +151,7 @@ def test_lost_answer_to_a_refresh_is_not_theft(
     fails_in_bounded_time(lambda: t.syncio.refresh_session_without_request_response(parent))
     monkeypatch.undo()
     proxy.pass_traffic()
-    record = t.store.get_session(session.get_handle())
+    record = t.store.load_session(session.get_handle())
     assert record is not None
     assert record.previous_refresh_token_hash is not None  # the rotation did commit
     faulty.clock.advance(600)

@@ -113,10 +113,10 @@ def test_background_job_purges_expired_sessions(
     clock.advance(61)
     live = t.syncio.create_new_session("user-1").get_handle()
     deadline = time.monotonic() + 5
-    while t.store.get_session(expired) is not None and time.monotonic() < deadline:
+    while t.store.load_session(expired) is not None and time.monotonic() < deadline:
         time.sleep(0.02)
-    assert t.store.get_session(expired) is None
-    assert t.store.get_session(live) is not None
+    assert t.store.load_session(expired) is None
+    assert t.store.load_session(live) is not None
 
 
 def test_lost_answer_to_the_rotation_is_not_theft(
@@ -174,7 +174,7 @@ def test_pending_rotation_reissue_carries_the_stored_refresh_expiry(
     )
     # The successor written by the lost rotation, with the expiry stored for it then.
     assert retry.refresh_token_expiry == rotated_at + t.config.refresh_token_validity_ms
-    stored = t.store.get_session(retry.session_handle)
+    stored = t.store.load_session(retry.session_handle)
     assert stored is not None
     assert retry.refresh_token_expiry == stored.expires_at
 
@@ -194,7 +194,7 @@ def test_replaying_the_parent_after_its_successor_was_used_is_theft(
     monkeypatch.setattr(t.store, "acknowledge_rotation", lost)
     child = t.syncio.refresh_session_without_request_response(parent["refreshToken"])
     monkeypatch.undo()
-    record = t.store.get_session(child.get_handle())
+    record = t.store.load_session(child.get_handle())
     assert record is not None
     assert record.rotation_pending
     child_refresh = child.get_all_session_tokens_dangerously()["refreshToken"]
@@ -221,7 +221,9 @@ def test_unsignable_stored_payload_does_not_rotate(
         t.syncio.refresh_session_without_request_response(refresh)
     assert not isinstance(caught.value, TokenTheftError)
     clock.advance(600)
-    assert t.store.update_access_token_payload(session.get_handle(), {"score": 2}, t.now())
+    assert t.store.update_access_token_payload(
+        session.get_handle(), lambda _: {"score": 2}, t.now()
+    )
     # Nothing was rotated: the same token refreshes once the payload is fixed.
     renewed = t.syncio.refresh_session_without_request_response(refresh)
     assert renewed.get_access_token_payload()["score"] == 2

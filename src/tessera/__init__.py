@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ._headers import get_all_cors_headers
 from ._tessera import Tessera
 from .config import SessionConfig
 from .engine.sessions import SessionInformation
@@ -29,7 +30,6 @@ from .errors import (
     TryRefreshTokenError,
     UnauthorisedError,
 )
-from .framework._headers import get_all_cors_headers
 
 __version__ = "0.1.0"
 

@@ -1,13 +1,20 @@
-"""What the sync and async session objects share: the state and its getters."""
+"""What the sync and async session objects share: the state, its getters, and the
+store operations they run (the async one on a thread)."""
 
 from __future__ import annotations
 
-from typing import Any, TypedDict
+from collections.abc import Mapping
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from .engine.front_token import build_front_token
-from .engine.sessions import SessionState
+from .engine.sessions import SessionInformation, SessionState
+from .errors import UnauthorisedError
 
-__all__ = ["SessionBase", "SessionTokens"]
+if TYPE_CHECKING:
+    from ._tessera import Tessera
+
+__all__ = ["SessionBase", "SessionTokens", "refuse_missing_token"]
 
 
 class SessionTokens(TypedDict):
@@ -18,37 +25,54 @@ class SessionTokens(TypedDict):
     accessAndFrontTokenUpdated: bool
 
 
+def refuse_missing_token(session_required: bool) -> None:
+    """What verifying no access token means: no session, or an error when one is required."""
+    if session_required:
+        raise UnauthorisedError("no session", reason="no access token", clear_tokens=False)
+
+
+def _gone() -> UnauthorisedError:
+    return UnauthorisedError("session revoked or expired", reason="session gone")
+
+
 class SessionBase:
     """A verified session. Getters read what the access token says and never block."""
 
-    __slots__ = ()
+    __slots__ = ("_owner", "_revoked", "_state")
 
-    def _current(self) -> SessionState:
-        raise NotImplementedError
+    def __init__(self, state: SessionState, owner: Tessera) -> None:
+        self._state = state
+        self._owner = owner
+        #: Set once ``revoke_session`` ran: a web adapter then clears the client's tokens.
+        self._revoked = False
 
     def get_user_id(self) -> str:
-        return self._current().user_id
+        """The user this session belongs to."""
+        return self._state.user_id
 
     def get_handle(self) -> str:
-        return self._current().session_handle
+        """The session's handle: its stable name, for revoking it or looking it up."""
+        return self._state.session_handle
 
     def get_tenant_id(self) -> str:
-        return self._current().tenant_id
+        """The tenant the session was created in."""
+        return self._state.tenant_id
 
     def get_access_token_payload(self) -> dict[str, Any]:
         """Every claim of the current access token, the session's own included."""
-        return dict(self._current().access_token_payload)
+        return dict(self._state.access_token_payload)
 
     def get_access_token(self) -> str:
-        return self._current().access_token.token
+        """The current access token (after a payload change, the new one)."""
+        return self._state.access_token.token
 
     def get_access_token_expiry(self) -> int:
         """When the current access token expires, in milliseconds since the epoch."""
-        return self._current().access_token.expiry
+        return self._state.access_token.expiry
 
     def get_all_session_tokens_dangerously(self) -> SessionTokens:
         """The raw tokens, for code that must move them itself. Never log them."""
-        state = self._current()
+        state = self._state
         return {
             "accessToken": state.access_token.token,
             "refreshToken": state.refresh_token,
@@ -64,3 +88,39 @@ class SessionBase:
             f"<{type(self).__module__}.{type(self).__name__} handle={self.get_handle()!r} "
             f"user_id={self.get_user_id()!r} tenant_id={self.get_tenant_id()!r}>"
         )
+
+    # -- the store operations, blocking; the async session runs them on a thread ------
+
+    def _information(self) -> SessionInformation:
+        owner = self._owner
+        info = owner.engine.get_session_information(self.get_handle(), now=owner.now())
+        if info is None:
+            raise _gone()
+        return info
+
+    def _update_data(self, data: Mapping[str, Any]) -> None:
+        owner = self._owner
+        if not owner.engine.update_session_data_in_database(
+            self.get_handle(), data, now=owner.now()
+        ):
+            raise _gone()
+
+    def _merge_payload(self, update: Mapping[str, Any]) -> None:
+        owner = self._owner
+        engine, now = owner.engine, owner.now()
+        state = None
+        if engine.merge_into_access_token_payload(self.get_handle(), update, now=now):
+            state = engine.regenerate_access_token(self.get_access_token(), None, now=now)
+        if state is None:
+            raise _gone()
+        # The client keeps the refresh token it was just given, if any.
+        self._state = replace(
+            state,
+            refresh_token=self._state.refresh_token,
+            refresh_token_expiry=self._state.refresh_token_expiry,
+            anti_csrf_token=self._state.anti_csrf_token,
+        )
+
+    def _revoke(self) -> None:
+        self._owner.engine.revoke_session(self.get_handle())
+        self._revoked = True

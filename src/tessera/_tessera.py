@@ -8,18 +8,16 @@ import logging
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import Any, TypeVar, cast
 
+from ._async import AsyncSessions
+from ._sync import SyncSessions
 from .config import SessionConfig
 from .engine.sessions import SessionEngine
 from .housekeeping import ExpiredSessionPurger
 from .revocation import REVOCATION_MARGIN_S, FeedStats, RevocationFeed, RevokingStore
 from .storage import Timeouts, open_store
 from .storage.base import SessionStore
-
-if TYPE_CHECKING:
-    from .asyncio import AsyncSessions
-    from .syncio import SyncSessions
 
 __all__ = ["DEFAULT_DATABASE", "Tessera", "wall_clock_ms"]
 
@@ -85,10 +83,6 @@ class Tessera:
             lambda: self.engine.purge_expired(now=self.now()),
             config.expired_session_purge_interval,
         )
-
-        from .asyncio import AsyncSessions
-        from .syncio import SyncSessions
-
         self.syncio: SyncSessions = SyncSessions(self)
         self.asyncio: AsyncSessions = AsyncSessions(self)
 

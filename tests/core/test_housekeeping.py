@@ -25,9 +25,9 @@ def test_core_purges_expired_sessions(tmp_path: Path) -> None:
         live = engine.create_new_session("u-1", {}, {}, "public", now=clock()).session_handle
         app.start_housekeeping()
         deadline = time.monotonic() + 5
-        while app.store.get_session(expired) is not None and time.monotonic() < deadline:
+        while app.store.load_session(expired) is not None and time.monotonic() < deadline:
             time.sleep(0.02)
-        assert app.store.get_session(expired) is None
-        assert app.store.get_session(live) is not None
+        assert app.store.load_session(expired) is None
+        assert app.store.load_session(live) is not None
     finally:
         app.close()

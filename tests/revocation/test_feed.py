@@ -347,7 +347,7 @@ def test_removing_a_tenant_or_an_app_is_refused_here_at_once(store: SqlStore) ->
 
 
 def _record(handle: str, tenant_id: str = "public") -> Any:
-    from ..storage.test_contract import record
+    from .._support.records import record
 
     return record(handle, expires_at=int(time.time() * 1000) + 60_000, tenant_id=tenant_id)
 

@@ -17,7 +17,7 @@ from tessera.storage import SqlStore
 from tessera.storage._schema import SCHEMA_VERSION, TABLES
 from tessera.storage.base import PAYLOAD_CHANGED, REVOKED
 
-from .test_contract import NOW, record
+from .._support.records import NOW, record
 
 STARTS = [
     "release-1",
@@ -78,9 +78,9 @@ def test_older_tables_are_migrated_on_start(
 
     migrated = store_factory()
     assert migrated._fetch(f"SELECT version FROM {prefix}schema") == [(SCHEMA_VERSION,)]
-    assert migrated.get_session("h1") == record("h1", user_id="bob")
+    assert migrated.load_session("h1") == record("h1", user_id="bob")
     # Ids compare exactly (MySQL/MariaDB: a binary collation that does not pad).
-    assert migrated.get_session("h1 ") is None
+    assert migrated.load_session("h1 ") is None
     assert migrated.delete_sessions_for_user("bob ", None, NOW) == []
     if migrated.dialect.name == "mysql":
         assert _collations(migrated) == {migrated.dialect._collation}  # type: ignore[attr-defined]
@@ -95,12 +95,12 @@ def test_older_tables_are_migrated_on_start(
     assert migrated.rotate_refresh_token(
         "h1", expected_hash="hash-0", new_hash="hash-1", pending=True, **rotate
     )
-    pending = migrated.get_session("h1")
+    pending = migrated.load_session("h1")
     assert pending is not None
     assert pending.rotation_pending
     assert migrated.acknowledge_rotation("h1", new_hash="hash-1", previous_hash="hash-0", now=NOW)
     # Payload changes and revocations are logged, after whatever the log held.
-    assert migrated.transform_access_token_payload("h1", lambda p: {**p, "n": 1}, NOW)
+    assert migrated.update_access_token_payload("h1", lambda p: {**p, "n": 1}, NOW)
     assert migrated.delete_sessions(["h1"]) == ["h1"]
     logged = [(r.session_handle, r.kind) for r in migrated.read_revocations(0, (), 100)]
     before = [] if start in ("release-1", "version-2-without-log") else [("gone", REVOKED)]
@@ -109,7 +109,7 @@ def test_older_tables_are_migrated_on_start(
     again = store_factory()
     assert again._fetch(f"SELECT version FROM {prefix}schema") == [(SCHEMA_VERSION,)]
     again.create_session(record("h2"))
-    assert again.get_session("h2") == record("h2")
+    assert again.load_session("h2") == record("h2")
 
 
 def test_a_newer_schema_is_refused(store_factory: Callable[..., SqlStore]) -> None:

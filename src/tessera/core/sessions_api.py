@@ -185,13 +185,17 @@ def _verified_session(
     """The session of an access token of any version, and that version. Version 5 is
     tried first: a token of another version is not even shaped like one."""
     try:
-        state = engine.get_session(token, anti_csrf, now=now, anti_csrf_check=check_anti_csrf)
+        state = engine.verify_access_token(
+            token, anti_csrf, now=now, anti_csrf_check=check_anti_csrf
+        )
     except UnauthorisedError:
         older = engine.read_older_access_token(token, now=now)
         if older is None:
             raise
         upgraded, version = older
-        state = engine.get_session(upgraded, anti_csrf, now=now, anti_csrf_check=check_anti_csrf)
+        state = engine.verify_access_token(
+            upgraded, anti_csrf, now=now, anti_csrf_check=check_anti_csrf
+        )
         return state, version
     return state, 5
 

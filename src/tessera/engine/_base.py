@@ -55,9 +55,9 @@ class EngineBase:
         self.revocations: RevocationCheck | None = None
         self.keys = keys if keys is not None else KeyRing(config, store)
         self._codec: RefreshTokenCodec | None = None
-        #: token -> (kid, expiry in ms, payload JSON, its parser): the JSON, not a dict,
-        #: so that each verification hands out a payload of its own that no caller shares.
-        self._verified: dict[str, tuple[str, int, bytes, Callable[[bytes], Any]]] = {}
+        #: token -> (kid, expiry in ms, session handle, payload JSON, its parser): the
+        #: JSON, not a dict, so each verification hands out a payload no caller shares.
+        self._verified: dict[str, tuple[str, int, str, bytes, Callable[[bytes], Any]]] = {}
         self._codec_lock = threading.Lock()
 
     def _refresh_codec(self, now: int) -> RefreshTokenCodec:

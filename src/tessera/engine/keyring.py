@@ -24,13 +24,9 @@ from .keys import (
     verifies_until,
 )
 
-__all__ = ["KeyRing", "KeysNeedLoading"]
+__all__ = ["KeyRing"]
 
 UNKNOWN_KID_RELOAD_MS = 1000
-
-
-class KeysNeedLoading(Exception):
-    """Raised instead of reading the store when the caller must not block."""
 
 
 class KeyRing:
@@ -45,26 +41,25 @@ class KeyRing:
 
     # -- reading -----------------------------------------------------------------
 
-    def verification_key(self, kid: str, now: int, *, may_load: bool = True) -> SigningKey | None:
-        """The key named ``kid`` if it may verify now. With ``may_load=False`` an unknown
-        key that would call for a reload raises ``KeysNeedLoading`` instead, so callers
-        on an event loop can move the work to a thread."""
+    def verification_key(self, kid: str, now: int) -> SigningKey | None:
+        """The key named ``kid`` if it may verify now; an unknown ``kid`` reads the keys
+        from the store again (see ``would_load``)."""
         until = self._until.get(kid)
         if until is None:
-            if self._loaded_at is not None and now - self._loaded_at < UNKNOWN_KID_RELOAD_MS:
+            if not self.would_load(kid, now):
                 return None
-            if not may_load:
-                raise KeysNeedLoading
             self._reload(now)
             until = self._until.get(kid)
             if until is None:
                 return None
         return self._keys.get(kid) if until > now else None
 
-    def verification_key_without_loading(self, kid: str, now: int) -> SigningKey | None:
-        """``verification_key`` for callers on an event loop: raises ``KeysNeedLoading``
-        rather than read the store."""
-        return self.verification_key(kid, now, may_load=False)
+    def would_load(self, kid: str, now: int) -> bool:
+        """Whether ``verification_key(kid, now)`` would read the store: ``kid`` is unknown
+        and the keys were not read in the last ``UNKNOWN_KID_RELOAD_MS``."""
+        if kid in self._until:
+            return False
+        return self._loaded_at is None or now - self._loaded_at >= UNKNOWN_KID_RELOAD_MS
 
     def reload_if_allowed(self, now: int) -> bool:
         """Read the keys again, unless that happened under ``UNKNOWN_KID_RELOAD_MS`` ago;

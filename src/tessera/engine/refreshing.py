@@ -23,7 +23,7 @@ class RefreshingEngine(EngineBase):
     def confirm_access_token(
         self, state: SessionState, *, now: int, check_database: bool
     ) -> SessionState:
-        """The SuperTokens core's verify step (CDI 5.4), after ``get_session`` accepted
+        """The SuperTokens core's verify step (CDI 5.4), after ``verify_access_token`` accepted
         ``state``; used by the core service.
 
         The first use of an access token issued by a refresh confirms that refresh: the
@@ -38,7 +38,7 @@ class RefreshingEngine(EngineBase):
         if parent is None and not check_database:
             return state
         handle = state.session_handle
-        record = self.store.get_session(handle)
+        record = self.store.load_session(handle)
         if record is None:
             raise UnauthorisedError("session revoked or expired", reason="not in database")
         claims = {k: v for k, v in payload.items() if k not in PROTECTED_CLAIMS}
@@ -115,7 +115,7 @@ class RefreshingEngine(EngineBase):
         presented_hash, successor_hash = hash_twice(presented.text), hash_twice(successor.text)
         handle = presented.session_handle
         for _ in range(_ROTATION_ATTEMPTS):
-            record = self.store.get_session(handle)
+            record = self.store.load_session(handle)
             session_end = self._session_end(record.created_at) if record else None
             outcome = decide_refresh(
                 record,

@@ -11,8 +11,8 @@ from .access_token import (
     AccessToken,
     check_custom_claims,
     merge_payload,
-    verify_access_token,
 )
+from .access_token import verify_access_token as verify_signed_token
 from .state import SessionInformation, SessionState
 from .values import check_text, checked_json_object
 
@@ -57,7 +57,7 @@ class SessionRecordsEngine(EngineBase):
     def get_session_information(
         self, session_handle: str, *, now: int
     ) -> SessionInformation | None:
-        record = self.store.get_session(_check_handle(session_handle))
+        record = self.store.load_session(_check_handle(session_handle))
         if record is None or not self._alive(record, now):
             return None
         return SessionInformation(
@@ -77,7 +77,7 @@ class SessionRecordsEngine(EngineBase):
         self, session_handle: str, data: Mapping[str, Any], *, now: int
     ) -> bool:
         data = checked_json_object(data, "session data")
-        return self.store.update_session_data(_check_handle(session_handle), data, now)
+        return self.store.replace_session_data(_check_handle(session_handle), data, now)
 
     def merge_into_access_token_payload(
         self, session_handle: str, update: Mapping[str, Any], *, now: int
@@ -86,10 +86,10 @@ class SessionRecordsEngine(EngineBase):
         change reaches the client with its next access token."""
         update = checked_json_object(update, "the access token payload update")
         check_custom_claims(update)
-        lifetime = self.store.get_session_lifetime(_check_handle(session_handle))
-        if lifetime is None or not self._alive_between(*lifetime, now):
+        record = self.store.load_session(_check_handle(session_handle))
+        if record is None or not self._alive(record, now):
             return False
-        return self.store.transform_access_token_payload(
+        return self.store.update_access_token_payload(
             session_handle, lambda current: merge_payload(current, update), now
         )
 
@@ -102,17 +102,17 @@ class SessionRecordsEngine(EngineBase):
         if new_payload is not None:
             new_payload = checked_json_object(new_payload, "the new access token payload")
             check_custom_claims(new_payload)
-        payload = verify_access_token(
+        payload = verify_signed_token(
             access_token, self.keys.verification_key, now, check_expiry=False
         ).payload
         handle = payload["sessionHandle"]
-        record = self.store.get_session(handle)
+        record = self.store.load_session(handle)
         if record is None or not self._alive(record, now):
             return None
         custom = record.access_token_payload
         if new_payload is not None:
             custom = new_payload
-            if not self.store.update_access_token_payload(handle, custom, now):
+            if not self.store.update_access_token_payload(handle, lambda _: custom, now):
                 return None
         old = AccessToken(access_token, payload, payload["exp"] * 1000, payload["iat"] * 1000)
         if old.expiry < now:
@@ -147,7 +147,7 @@ class SessionRecordsEngine(EngineBase):
         """Delete expired sessions in bounded batches; return how many."""
         total = 0
         for _ in range(max_batches):
-            deleted = self.store.purge_expired(now, batch)
+            deleted = self.store.purge_expired_sessions(now, batch)
             total += deleted
             if deleted < batch:
                 break

@@ -32,9 +32,8 @@ from .access_token import (
     AccessToken,
     check_custom_claims,
     merge_payload,
-    verify_access_token,
 )
-from .keyring import KeysNeedLoading
+from .access_token import verify_access_token as verify_signed_token
 from .refresh_token import hash_once, hash_twice
 from .refreshing import RefreshingEngine
 from .session_records import SessionRecordsEngine
@@ -131,7 +130,7 @@ class SessionEngine(RefreshingEngine, SessionRecordsEngine, SigningEngine):
 
     # -- verifying ---------------------------------------------------------------
 
-    def get_session(
+    def verify_access_token(
         self,
         access_token: str,
         anti_csrf_token: str | None,
@@ -139,14 +138,11 @@ class SessionEngine(RefreshingEngine, SessionRecordsEngine, SigningEngine):
         now: int,
         anti_csrf_check: bool | None = None,
         check_database: bool = False,
-        may_block: bool = True,
     ) -> SessionState:
-        """Verify an access token. Local and read-only unless the database is asked.
-
-        With ``may_block=False`` (callers on an event loop) anything that would touch the
-        store raises ``KeysNeedLoading`` instead; check ``verification_needs_store`` first.
+        """Verify an access token. Local and read-only, unless the signing keys must be
+        loaded or revocation asked of the store (``verification_reads_store`` says when).
         """
-        payload = self._verified_payload(access_token, now, may_block)
+        payload = self._verified_payload(access_token, now)
         if self.config.mints_anti_csrf_tokens and anti_csrf_check is not False:
             expected = payload["antiCsrfToken"]
             if expected is None or not _same_secret(expected, anti_csrf_token):
@@ -158,10 +154,8 @@ class SessionEngine(RefreshingEngine, SessionRecordsEngine, SigningEngine):
             if revoked:
                 raise UnauthorisedError("session revoked or expired", reason="revoked (feed)")
             if revoked is None:
-                if not may_block:
-                    raise KeysNeedLoading  # the same answer: this call must move to a thread
-                lifetime = self.store.get_session_lifetime(handle)
-                if lifetime is None or not self._alive_between(*lifetime, now):
+                stored = self.store.load_session(handle)
+                if stored is None or not self._alive(stored, now):
                     raise UnauthorisedError("session revoked or expired", reason="not in database")
         access = AccessToken(access_token, payload, payload["exp"] * 1000, payload["iat"] * 1000)
         return SessionState(
@@ -172,22 +166,44 @@ class SessionEngine(RefreshingEngine, SessionRecordsEngine, SigningEngine):
             anti_csrf_token=payload["antiCsrfToken"],
         )
 
-    def _verified_payload(self, access_token: str, now: int, may_block: bool) -> dict[str, Any]:
+    def verification_reads_store(
+        self, access_token: str, *, now: int, check_database: bool = False
+    ) -> bool:
+        """Whether ``verify_access_token`` would read the store for this token now: its
+        signing key is not loaded yet, or its revocation cannot be answered from memory.
+
+        Callers on an event loop ask first, and verify on a thread when this is true.
+        A token verified before answers from the cache, without parsing."""
+        cached = self._verified.get(access_token)
+        if cached is not None and cached[1] >= now and self.keys.is_live(cached[0], now):
+            handle: object = cached[2]
+        else:
+            try:
+                parsed = jws.parse(access_token)
+            except jws.MalformedToken:
+                return False  # refused without the store
+            kid = parsed.header.get("kid")
+            if isinstance(kid, str) and self.keys.would_load(kid, now):
+                return True
+            handle = parsed.payload.get("sessionHandle")
+        if not isinstance(handle, str) or not self.verification_needs_store(check_database):
+            return False
+        return self.is_revoked(handle) is None
+
+    def _verified_payload(self, access_token: str, now: int) -> dict[str, Any]:
         # A token that verified once verifies again while it and its key are live: the
         # signature check is skipped, expiry and key retirement are not. The payload is
         # decoded afresh each time (about 1 µs; a deep copy costs 7), so nothing a
         # caller does to one can reach the next.
         cached = self._verified.get(access_token)
         if cached is not None:
-            kid, expiry, payload_json, decode = cached
+            kid, expiry, _, payload_json, decode = cached
             if expiry >= now and self.keys.is_live(kid, now):
                 fresh: dict[str, Any] = decode(payload_json)
                 return fresh
             self._verified.pop(access_token, None)
-        keys = self.keys
-        find_key = keys.verification_key if may_block else keys.verification_key_without_loading
         try:
-            verified = verify_access_token(access_token, find_key, now)
+            verified = verify_signed_token(access_token, self.keys.verification_key, now)
         except (UnauthorisedError, TryRefreshTokenError) as exc:
             security_log.debug("access token rejected: %s", exc.reason)
             raise
@@ -197,6 +213,7 @@ class SessionEngine(RefreshingEngine, SessionRecordsEngine, SigningEngine):
         self._verified[access_token] = (
             verified.key.kid,
             payload["exp"] * 1000,
+            payload["sessionHandle"],
             verified.payload_json,
             jws.fast_decoder(verified.payload_json),
         )

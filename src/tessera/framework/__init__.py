@@ -8,10 +8,10 @@ Importing this package imports no web framework.
 
 from __future__ import annotations
 
-from ._headers import get_all_cors_headers
+from .._headers import get_all_cors_headers
 from .claims import ClaimValidationError, ClaimValidator, InvalidClaimError
 from .config import ErrorHandler, FrameworkConfig
-from .transport import Reply, RequestView
+from .messages import Reply, RequestView
 
 __all__ = [
     "ClaimValidationError",

@@ -16,7 +16,7 @@ from ..config import AntiCsrf, SessionConfig
 from ..errors import SessionError
 
 if TYPE_CHECKING:
-    from .transport import Reply, RequestView
+    from .messages import Reply, RequestView
 
 __all__ = ["ErrorHandler", "FrameworkConfig", "SameSite", "TokenTransferMethod"]
 

@@ -32,18 +32,17 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 from flask import Flask, Request, Response, g, request
 
 from ..errors import TesseraError
+from ..syncio import Session
 from .claims import ClaimValidator
 from .config import FrameworkConfig
 from .flows import Exchange, SessionLayer, VerifyOptions, create_flow, run_sync, verify_flow
-from .request_session import SyncRequestSession
-from .transport import Reply, RequestView
+from .messages import Reply, RequestView
 
 if TYPE_CHECKING:
     from .._tessera import Tessera
 
 __all__ = ["FlaskTessera", "Session", "create_new_session", "get_session", "verify_session"]
 
-Session = SyncRequestSession
 F = TypeVar("F", bound=Callable[..., Any])
 
 

@@ -1,11 +1,12 @@
 """What happens on a request, written once for sync and async frameworks.
 
 Each flow (verify a session, refresh, sign out, create a session) is a generator that
-reads the request view, decides, and *yields* the session operations it needs
-(``Verify``, ``Refresh``, ``Create``, ``Revoke``, ``Track``). A driver performs them:
-``run_sync`` with ``tessera.syncio`` for Flask and Django, ``run_async`` with
-``tessera.asyncio`` for Starlette and FastAPI. The decisions live here once; the two
-drivers only differ in ``await``.
+reads the request view and decides. Where it needs the database it yields a ``Call``
+naming a function that ``tessera.syncio`` and ``tessera.asyncio`` both offer, with the
+same arguments; the driver of the framework's concurrency model (``run_sync`` or
+``run_async``, at the end) makes the call and sends the result back into the flow. The
+sessions a flow hands to the route are recorded on the ``Exchange``, whose ``finish``
+turns their token changes into the response.
 """
 
 from __future__ import annotations
@@ -14,16 +15,16 @@ from collections.abc import Generator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from .. import _headers as h
+from .. import get_default
+from .._session import SessionBase
 from ..config import AntiCsrf
 from ..errors import TesseraError, TryRefreshTokenError, UnauthorisedError
-from . import _headers as h
 from .claims import ClaimValidator, check_claims
 from .config import FrameworkConfig
 from .error_table import DuplicateCookiesError, reply_for_error
-from .request_session import AsyncRequestSession, SyncRequestSession, Tracked
+from .messages import Reply, RequestView
 from .transport import (
-    Reply,
-    RequestView,
     ResponsePlan,
     TokenSource,
     attach_tokens,
@@ -39,58 +40,22 @@ from .transport import (
 if TYPE_CHECKING:
     from .._tessera import Tessera
 
-__all__ = ["Exchange", "SessionLayer", "VerifyOptions", "run_async", "run_sync"]
+__all__ = ["Call", "Exchange", "SessionLayer", "VerifyOptions", "run_async", "run_sync"]
 
 R = TypeVar("R")
 
 
-# -- the operations a flow asks for --------------------------------------------------
+class Call:
+    """A session function a flow needs called: ``Call("revoke_session", handle)`` is
+    ``tessera.syncio.revoke_session(handle)`` or ``await tessera.asyncio...`` alike."""
+
+    __slots__ = ("args", "kwargs", "name")
+
+    def __init__(self, name: str, *args: Any, **kwargs: Any) -> None:
+        self.name, self.args, self.kwargs = name, args, kwargs
 
 
-@dataclass(frozen=True)
-class Verify:
-    access_token: str | None
-    anti_csrf_token: str | None
-    anti_csrf_check: bool
-    check_database: bool
-    session_required: bool
-
-
-@dataclass(frozen=True)
-class Refresh:
-    refresh_token: str
-    anti_csrf_token: str | None
-    disable_anti_csrf: bool
-    ip: str | None = None
-    user_agent: str | None = None
-
-
-@dataclass(frozen=True)
-class Create:
-    user_id: str
-    access_token_payload: Mapping[str, Any] | None
-    session_data_in_database: Mapping[str, Any] | None
-    tenant_id: str
-    disable_anti_csrf: bool
-    ip: str | None = None
-    user_agent: str | None = None
-
-
-@dataclass(frozen=True)
-class Track:
-    """Hand a session back to the adapter; its token changes go onto the response."""
-
-    session: Any
-    method: TokenSource
-
-
-@dataclass(frozen=True)
-class Revoke:
-    session: Any
-
-
-Op = Verify | Refresh | Create | Track | Revoke
-Flow = Generator[Op, Any, R]
+Flow = Generator[Call, Any, R]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -123,8 +88,6 @@ class SessionLayer:
     @property
     def tessera(self) -> Tessera:
         if self._tessera is None:
-            from .. import get_default
-
             self._tessera = get_default()
         return self._tessera
 
@@ -162,7 +125,13 @@ class Exchange:
         self.config = layer.config
         self.request = request
         self.plan = ResponsePlan()
-        self.tracked: list[Tracked] = []
+        #: The sessions handed to the route, and how their tokens travel.
+        self.sessions: list[tuple[SessionBase, TokenSource]] = []
+
+    def hand_out(self, session: SessionBase, method: TokenSource) -> SessionBase:
+        """Record a session the response must reflect, and return it for the route."""
+        self.sessions.append((session, method))
+        return session
 
     def fail(self, error: TesseraError) -> Reply:
         """The answer to ``error`` (token clearing goes onto the plan)."""
@@ -171,17 +140,17 @@ class Exchange:
     def finish(self) -> ResponsePlan:
         """The response changes, once the handler is done with its sessions."""
         plan, config = self.plan, self.config
-        for entry in self.tracked:
-            state = entry.session._current()
-            if entry.revoked:
+        for session, method in self.sessions:
+            state = session._state
+            if session._revoked:
                 clear_tokens(plan, config)
             elif state.access_token_updated:
                 now = self.layer.tessera.now()
-                tokens = entry.session.get_all_session_tokens_dangerously()
+                tokens = session.get_all_session_tokens_dangerously()
                 attach_tokens(
                     plan,
                     config,
-                    entry.method,
+                    method,
                     now=now,
                     access_token=tokens["accessToken"],
                     front_token=tokens["frontToken"],
@@ -189,7 +158,7 @@ class Exchange:
                     refresh_expiry=state.refresh_token_expiry,
                     anti_csrf_token=state.anti_csrf_token,
                 )
-        self.tracked.clear()
+        self.sessions.clear()
         return plan
 
 
@@ -215,17 +184,18 @@ def verify_flow(exchange: Exchange, options: VerifyOptions) -> Flow[Any]:
         if mode == "VIA_CUSTOM_HEADER" and not request.header(h.RID):
             raise TryRefreshTokenError(reason="anti-CSRF: rid header missing")
         engine_check = mode == "VIA_TOKEN"
-    session = yield Verify(
+    session = yield Call(
+        "get_session_without_request_response",
         token,
         request.header(h.ANTI_CSRF),
-        engine_check,
-        options.check_database,
-        options.session_required,
+        anti_csrf_check=engine_check,
+        check_database=options.check_database,
+        session_required=options.session_required,
     )
     if session is None:
         return None
     check_claims(session.get_access_token_payload(), options.claim_validators)
-    return (yield Track(session, source))
+    return exchange.hand_out(session, source)
 
 
 def refresh_flow(exchange: Exchange) -> Flow[Reply]:
@@ -253,20 +223,26 @@ def refresh_flow(exchange: Exchange) -> Flow[Reply]:
             raise DuplicateCookiesError(duplicated)
         if duplicated:  # only the access token: refresh, and expire the other copies
             clear_duplicate_cookies(plan, config, request, h.ACCESS_TOKEN_COOKIE)
-    session = yield Refresh(
-        token, request.header(h.ANTI_CSRF), disable_anti_csrf, request.client_ip, request.user_agent
+    session = yield Call(
+        "refresh_session_without_request_response",
+        token,
+        request.header(h.ANTI_CSRF),
+        disable_anti_csrf=disable_anti_csrf,
+        ip=request.client_ip,
+        user_agent=request.user_agent,
     )
     for other in tokens_present(request) - {source}:
         clear_tokens(plan, config, (other,))
     if h.LEGACY_ID_REFRESH_COOKIE in request.cookies:
         clear_legacy_cookie(plan, config)
-    yield Track(session, source)
+    exchange.hand_out(session, source)  # its new tokens go onto the reply
     return Reply(200, {})
 
 
 def sign_out_flow(exchange: Exchange) -> Flow[Reply]:
     session = yield from verify_flow(exchange, VerifyOptions())
-    yield Revoke(session)
+    yield Call("revoke_session", session.get_handle())
+    session._revoked = True  # so ``finish`` clears the client's tokens
     return Reply(200, {"status": "OK"})
 
 
@@ -279,106 +255,41 @@ def create_flow(
 ) -> Flow[Any]:
     request, config = exchange.request, exchange.config
     method = creation_method(request, config)
-    session = yield Create(
+    session = yield Call(
+        "create_new_session",
         user_id,
         access_token_payload,
         session_data_in_database,
         tenant_id,
-        method == "header",
-        request.client_ip,
-        request.user_agent,
+        ip=request.client_ip,
+        user_agent=request.user_agent,
+        disable_anti_csrf=method == "header",
     )
     for other in tokens_present(request) - {method}:
         clear_tokens(exchange.plan, config, (other,))
-    return (yield Track(session, method))
+    return exchange.hand_out(session, method)
 
 
-# -- the two drivers -----------------------------------------------------------------
+# -- the two drivers: each makes the calls a flow asks for, until it returns ----------
 
 
 def run_sync(flow: Flow[R], exchange: Exchange) -> R:
     sessions = exchange.layer.tessera.syncio
-    value: Any = None
+    result: Any = None
     while True:
         try:
-            op = flow.send(value)
+            call = flow.send(result)
         except StopIteration as done:
             return done.value  # type: ignore[no-any-return]
-        if isinstance(op, Verify):
-            value = sessions.get_session_without_request_response(
-                op.access_token,
-                op.anti_csrf_token,
-                anti_csrf_check=op.anti_csrf_check,
-                check_database=op.check_database,
-                session_required=op.session_required,
-            )
-        elif isinstance(op, Refresh):
-            value = sessions.refresh_session_without_request_response(
-                op.refresh_token,
-                op.anti_csrf_token,
-                disable_anti_csrf=op.disable_anti_csrf,
-                ip=op.ip,
-                user_agent=op.user_agent,
-            )
-        elif isinstance(op, Create):
-            value = sessions.create_new_session(
-                op.user_id,
-                op.access_token_payload,
-                op.session_data_in_database,
-                op.tenant_id,
-                ip=op.ip,
-                user_agent=op.user_agent,
-                disable_anti_csrf=op.disable_anti_csrf,
-            )
-        elif isinstance(op, Track):
-            value = SyncRequestSession(op.session, _track(exchange, op))
-        else:
-            op.session.revoke_session()
-            value = None
+        result = getattr(sessions, call.name)(*call.args, **call.kwargs)
 
 
 async def run_async(flow: Flow[R], exchange: Exchange) -> R:
     sessions = exchange.layer.tessera.asyncio
-    value: Any = None
+    result: Any = None
     while True:
         try:
-            op = flow.send(value)
+            call = flow.send(result)
         except StopIteration as done:
             return done.value  # type: ignore[no-any-return]
-        if isinstance(op, Verify):
-            value = await sessions.get_session_without_request_response(
-                op.access_token,
-                op.anti_csrf_token,
-                anti_csrf_check=op.anti_csrf_check,
-                check_database=op.check_database,
-                session_required=op.session_required,
-            )
-        elif isinstance(op, Refresh):
-            value = await sessions.refresh_session_without_request_response(
-                op.refresh_token,
-                op.anti_csrf_token,
-                disable_anti_csrf=op.disable_anti_csrf,
-                ip=op.ip,
-                user_agent=op.user_agent,
-            )
-        elif isinstance(op, Create):
-            value = await sessions.create_new_session(
-                op.user_id,
-                op.access_token_payload,
-                op.session_data_in_database,
-                op.tenant_id,
-                ip=op.ip,
-                user_agent=op.user_agent,
-                disable_anti_csrf=op.disable_anti_csrf,
-            )
-        elif isinstance(op, Track):
-            value = AsyncRequestSession(op.session, _track(exchange, op))
-        else:
-            await op.session.revoke_session()
-            value = None
-
-
-def _track(exchange: Exchange, op: Track) -> Tracked:
-    entry = Tracked(op.session, op.method)
-    exchange.tracked.append(entry)
-    return entry
+        result = await getattr(sessions, call.name)(*call.args, **call.kwargs)

@@ -32,19 +32,18 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import HTTPConnection
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from ..asyncio import Session
 from ..errors import TesseraError
 from .claims import ClaimValidator
 from .config import FrameworkConfig
 from .flows import Exchange, SessionLayer, VerifyOptions, create_flow, run_async, verify_flow
-from .request_session import AsyncRequestSession
-from .transport import Reply, RequestView
+from .messages import Reply, RequestView
 
 if TYPE_CHECKING:
     from .._tessera import Tessera
 
 __all__ = ["Session", "TesseraMiddleware", "create_new_session", "get_session", "verify_session"]
 
-Session = AsyncRequestSession
 _KEY = "tessera.exchange"
 _REPLY = "tessera.reply"
 #: How far down the wrapped app the middleware looks for ``CORSMiddleware``.

@@ -1,4 +1,5 @@
-"""How tokens travel: a small view of the request, and a plan of changes to the response.
+"""How tokens travel: reading them from a ``RequestView``, and a plan of changes to the
+response.
 
 Adapters build a ``RequestView`` from their framework's request and apply a
 ``ResponsePlan`` to their framework's response; everything in between is decided here,
@@ -8,71 +9,19 @@ without any web framework.
 from __future__ import annotations
 
 import ipaddress
-import json
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from email.utils import formatdate
-from functools import cached_property
-from typing import Any, Literal
-from urllib.parse import quote, unquote, urlsplit
+from typing import Literal
+from urllib.parse import quote, urlsplit
 
-from . import _headers as h
+from .. import _headers as h
 from .config import FrameworkConfig
+from .messages import Reply, RequestView, parse_cookies  # Reply, parse_cookies: re-exported
 
 __all__ = ["CookieChange", "Reply", "RequestView", "ResponsePlan", "TokenSource", "parse_cookies"]
 
 TokenSource = Literal["cookie", "header"]
 _ONE_YEAR_MS = 365 * 24 * 3600 * 1000
-
-
-@dataclass(frozen=True)
-class RequestView:
-    """What the session layer reads from a request. Header names are lower case."""
-
-    method: str
-    path: str
-    headers: Mapping[str, str]
-    #: The raw ``Cookie`` header, parsed on demand (it also shows duplicate names).
-    cookie_header: str = ""
-    #: The peer address as the server saw it (behind a proxy: the proxy's, unless the
-    #: server is told to trust forwarded headers). Recorded with the session.
-    client_ip: str | None = None
-
-    @property
-    def user_agent(self) -> str | None:
-        agent = self.headers.get("user-agent")
-        return agent[:512] if agent else None
-
-    def header(self, name: str) -> str | None:
-        return self.headers.get(name)
-
-    @cached_property
-    def cookies(self) -> dict[str, str]:
-        return parse_cookies(self.cookie_header)
-
-    def cookie_count(self, name: str) -> int:
-        prefix = name + "="
-        return sum(1 for part in self.cookie_header.split(";") if part.strip().startswith(prefix))
-
-    def bearer_token(self) -> str | None:
-        """The ``Authorization: Bearer`` value, if it has the shape of one of ours."""
-        value = self.headers.get(h.AUTHORIZATION, "")
-        scheme, _, token = value.strip().partition(" ")
-        token = token.strip()
-        if scheme.lower() != "bearer" or not token or len(token) > 8192:
-            return None
-        return token
-
-
-def parse_cookies(header: str) -> dict[str, str]:
-    """``Cookie`` header to a dict; the first non-empty of several same-named cookies
-    wins (an empty copy planted ahead of ours must not hide it)."""
-    cookies: dict[str, str] = {}
-    for part in header.split(";"):
-        name, sep, value = part.strip().partition("=")
-        if sep and name and not cookies.get(name):
-            cookies[name] = unquote(value.strip().strip('"'))
-    return cookies
 
 
 @dataclass(frozen=True)
@@ -128,28 +77,6 @@ class ResponsePlan:
 
     def __bool__(self) -> bool:
         return bool(self.cookies or self.headers)
-
-
-@dataclass(frozen=True)
-class Reply:
-    """A complete answer the session layer sends itself (auth APIs, errors)."""
-
-    status: int
-    body: Any = None
-    headers: Mapping[str, str] = field(default_factory=dict)
-
-    def body_bytes(self) -> bytes:
-        if isinstance(self.body, bytes):
-            return self.body
-        if isinstance(self.body, str):
-            return self.body.encode()
-        return json.dumps(self.body, separators=(",", ":")).encode()
-
-    @property
-    def content_type(self) -> str:
-        if isinstance(self.body, str | bytes):
-            return "text/plain; charset=utf-8"
-        return "application/json"
 
 
 # -- reading tokens ----------------------------------------------------------------

@@ -43,20 +43,12 @@ class RevokingStore:
         return removal
 
     def update_access_token_payload(
-        self, session_handle: str, payload: dict[str, Any], now: int
-    ) -> bool:
-        changed = self._inner.update_access_token_payload(session_handle, payload, now)
-        if changed:
-            self._feed.note_payload_changed(self._inner.app_id, session_handle)
-        return changed
-
-    def transform_access_token_payload(
         self,
         session_handle: str,
-        transform: Callable[[dict[str, Any]], dict[str, Any]],
+        change: Callable[[dict[str, Any]], dict[str, Any]],
         now: int,
     ) -> bool:
-        changed = self._inner.transform_access_token_payload(session_handle, transform, now)
+        changed = self._inner.update_access_token_payload(session_handle, change, now)
         if changed:
             self._feed.note_payload_changed(self._inner.app_id, session_handle)
         return changed

@@ -11,7 +11,7 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from ._pool import Timeouts
-from ._sql import SqlStore
+from ._store import SqlStore
 from .base import KeyRecord, SessionRecord, SessionStore
 
 __all__ = ["KeyRecord", "SessionRecord", "SessionStore", "SqlStore", "Timeouts", "open_store"]

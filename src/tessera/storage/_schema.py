@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from ._sql import Dialect
+    from ._dialect import Dialect
 
 __all__ = [
     "SCHEMA_VERSION",

@@ -7,7 +7,9 @@ once; async callers reach it through a thread pool. Every driver failure surface
 
 The only write that races is the refresh-token rotation, so it is a compare-and-swap:
 ``rotate_refresh_token`` changes the row only if it still holds the hash the caller
-read. Everything else is a single statement.
+read. The access-token payload changes under a row lock
+(``update_access_token_payload``); every other write is a single statement or, where
+it also writes the revocation log, a single transaction.
 
 Ids (session handles, user, tenant and app ids, key ids) compare exactly on every
 backend: case and trailing spaces count.
@@ -81,20 +83,32 @@ class RevocationRecord:
 
 
 class SessionStore(Protocol):
-    """What the engine needs from a database. Times are milliseconds since the epoch."""
+    """What the engine needs from a database. Times are milliseconds since the epoch.
 
+    "Live" below means ``expires_at >= now``; the engine applies its own further
+    limits (the absolute session lifetime) to what ``load_session`` returns. A
+    session that is gone (deleted, expired, or never there) is never an error: reads
+    return ``None``, writes return ``False``.
+    """
+
+    #: The app whose sessions, keys and secrets this store reads and writes.
     app_id: str
 
-    def for_app(self, app_id: str) -> SessionStore: ...
+    def for_app(self, app_id: str) -> SessionStore:
+        """The same database (and connections) seen by another app."""
+        ...
 
-    # sessions
-    def create_session(self, record: SessionRecord) -> None: ...
+    def close(self) -> None: ...
 
-    def get_session(self, session_handle: str) -> SessionRecord | None: ...
+    # -- sessions ----------------------------------------------------------------
 
-    def get_session_lifetime(self, session_handle: str) -> tuple[int, int] | None:
-        """``(created_at, expires_at)`` of a stored session: the whole of a
-        revocation check, without reading the session's data."""
+    def create_session(self, record: SessionRecord) -> None:
+        """Insert a new session; ``StorageError`` if the handle exists. ``TypeError``,
+        before any database work, for data JSON cannot hold."""
+        ...
+
+    def load_session(self, session_handle: str) -> SessionRecord | None:
+        """The stored row, expired or not; ``None`` when there is none."""
         ...
 
     def rotate_refresh_token(
@@ -110,9 +124,10 @@ class SessionStore(Protocol):
         use_static_key: bool,
         pending: bool = False,
     ) -> bool:
-        """Replace ``expected_hash`` by ``new_hash`` (keeping the old one as the previous
-        hash), with ``rotation_pending = pending``. False when the row is gone or no
-        longer holds ``expected_hash``."""
+        """Compare-and-swap: replace ``expected_hash`` by ``new_hash`` (keeping the old
+        one as the previous hash), with ``rotation_pending = pending``, in one
+        statement. False when the row is gone or no longer holds ``expected_hash``
+        (another rotation won)."""
         ...
 
     def acknowledge_rotation(
@@ -122,44 +137,48 @@ class SessionStore(Protocol):
         it is still the last one, restarting its grace period at ``now``."""
         ...
 
-    def update_session_data(self, session_handle: str, data: dict[str, Any], now: int) -> bool: ...
-
-    def update_access_token_payload(
-        self, session_handle: str, payload: dict[str, Any], now: int
-    ) -> bool:
-        """Replace the stored payload; logs a ``PAYLOAD_CHANGED`` row with the change."""
+    def replace_session_data(self, session_handle: str, data: dict[str, Any], now: int) -> bool:
+        """Replace the session data of a live session. False when it is gone (writing
+        the value already stored still counts as found). Not logged."""
         ...
 
-    def transform_access_token_payload(
+    def update_access_token_payload(
         self,
         session_handle: str,
-        transform: Callable[[dict[str, Any]], dict[str, Any]],
+        change: Callable[[dict[str, Any]], dict[str, Any]],
         now: int,
     ) -> bool:
-        """Replace the stored payload of a live session by ``transform(payload)``, with
-        the row locked throughout, so concurrent merges never lose each other's keys.
-        False when the session is gone. Logs a ``PAYLOAD_CHANGED`` row with the change."""
+        """Store ``change(payload)`` as the access-token payload of a live session, in
+        one transaction with the row locked throughout, so concurrent changes never
+        lose each other's keys (``change`` may run more than once; keep it pure). False,
+        without calling ``change``, when the session is gone. Logs a
+        ``PAYLOAD_CHANGED`` row in the same transaction."""
         ...
 
     def delete_sessions(self, session_handles: Sequence[str]) -> list[str]:
-        """Delete these sessions; return the handles that existed. The deleted handles
-        enter the revocation log in the same transaction."""
+        """Delete these sessions, live or expired; return the handles that existed.
+        The deleted handles enter the revocation log in the same transaction."""
         ...
 
     def delete_sessions_for_user(self, user_id: str, tenant_id: str | None, now: int) -> list[str]:
-        """Delete the user's live sessions in one tenant, or in all (``None``), and log
-        them as revoked in the same transaction."""
+        """Delete the user's live sessions in one tenant, or in all (``None``); return
+        their handles. They enter the revocation log in the same transaction."""
         ...
 
     def list_session_handles_for_user(
         self, user_id: str, tenant_id: str | None, now: int
-    ) -> list[str]: ...
-
-    def purge_expired(self, now: int, limit: int) -> int:
-        """Delete up to ``limit`` expired sessions of every app; return how many."""
+    ) -> list[str]:
+        """The handles of the user's live sessions in one tenant, or in all (``None``),
+        oldest first."""
         ...
 
-    # the revocation log, of every app (read by the revocation feed)
+    def purge_expired_sessions(self, now: int, limit: int) -> int:
+        """Delete up to ``limit`` expired sessions of every app; return how many.
+        Expiry is not a revocation: nothing is logged."""
+        ...
+
+    # -- the revocation log, of every app (read by the revocation feed) -------------
+
     def read_revocations(
         self, after_seq: int, also_seqs: Sequence[int], limit: int
     ) -> list[RevocationRecord]:
@@ -168,21 +187,24 @@ class SessionStore(Protocol):
 
     def purge_revocations(self, keep_ms: int) -> int:
         """Delete log rows older than ``keep_ms`` by the database's clock; return how
-        many. Purging expired sessions is not a revocation and logs nothing."""
+        many."""
         ...
 
-    # signing keys and secrets
-    def list_signing_keys(self) -> list[KeyRecord]: ...
+    # -- signing keys and secrets ----------------------------------------------------
 
-    def add_signing_key(self, record: KeyRecord) -> None: ...
+    def list_signing_keys(self) -> list[KeyRecord]:
+        """This app's keys, oldest first."""
+        ...
+
+    def add_signing_key(self, record: KeyRecord) -> None:
+        """Insert a key; one whose ``kid`` exists already is ignored."""
+        ...
 
     def delete_signing_keys(self, kids: Sequence[str]) -> None: ...
 
     def get_or_create_secret(self, name: str, value: str, now: int) -> str:
         """Store ``value`` under ``name`` unless one exists; return the stored one."""
         ...
-
-    def close(self) -> None: ...
 
 
 @dataclass(frozen=True)

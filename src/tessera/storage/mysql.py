@@ -19,6 +19,7 @@ from contextlib import contextmanager
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
+from ._dialect import Dialect
 from ._pool import Timeouts
 from ._schema import (
     TABLES,
@@ -27,7 +28,6 @@ from ._schema import (
     revocation_table_ddl,
     session_table_ddl,
 )
-from ._sql import Dialect
 
 __all__ = ["MysqlDialect"]
 

@@ -13,9 +13,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from ._dialect import Dialect
 from ._pool import Timeouts
 from ._schema import revocation_table_ddl, schema_with_separate_indexes
-from ._sql import Dialect
 
 __all__ = ["SqliteDialect"]
 

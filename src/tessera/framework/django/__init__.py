@@ -35,6 +35,7 @@ from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.http import HttpRequest, HttpResponse  # type: ignore[import-untyped]
 
 from ...errors import TesseraError
+from ...syncio import Session
 from ..claims import ClaimValidator
 from ..config import FrameworkConfig
 from ..flows import (
@@ -46,12 +47,10 @@ from ..flows import (
     run_sync,
     verify_flow,
 )
-from ..request_session import SyncRequestSession
-from ..transport import Reply, RequestView
+from ..messages import Reply, RequestView
 
 __all__ = ["Session", "TesseraMiddleware", "create_new_session", "get_session", "verify_session"]
 
-Session = SyncRequestSession
 F = TypeVar("F", bound=Callable[..., Any])
 Handler = Callable[[HttpRequest], Any]
 

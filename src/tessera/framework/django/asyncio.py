@@ -9,15 +9,14 @@ from typing import Any, TypeVar, cast
 
 from django.http import HttpRequest  # type: ignore[import-untyped]
 
+from ...asyncio import Session
 from ...errors import TesseraError
 from ..claims import ClaimValidator
 from ..flows import VerifyOptions, create_flow, run_async, verify_flow
-from ..request_session import AsyncRequestSession
 from . import TesseraMiddleware, exchange_of, to_response
 
 __all__ = ["Session", "TesseraMiddleware", "create_new_session", "get_session", "verify_session"]
 
-Session = AsyncRequestSession
 F = TypeVar("F", bound=Callable[..., Any])
 
 

@@ -1,4 +1,5 @@
-"""The app and tenant part of the storage contract (used by the core service)."""
+"""Apps and tenants (``storage/_tenants.py``, used by the core service): part of the
+storage contract, run on every backend."""
 
 from __future__ import annotations
 
@@ -6,9 +7,7 @@ from collections.abc import Callable
 
 from tessera.storage import KeyRecord, SqlStore
 
-from .test_contract import record
-
-NOW = 1_800_000_000_000
+from .._support.records import NOW, record
 
 
 def test_tenant_rows_are_created_once_then_replaced(store: SqlStore) -> None:
@@ -64,16 +63,16 @@ def test_removing_a_tenant_or_an_app_removes_what_it_owns(store: SqlStore) -> No
         app.add_signing_key(KeyRecord("d-1", "RS256", NOW, "pub", "priv"))
         app.get_or_create_secret("refresh_token_key", "old", NOW)
     assert store.delete_tenant("gone", "blue").revoked == ["b1_blue"]
-    assert gone.get_session("b1_blue") is None
-    assert gone.get_session("p1") is not None
+    assert gone.load_session("b1_blue") is None
+    assert gone.load_session("p1") is not None
     assert store.delete_tenant("gone", None).revoked == ["p1"]
-    assert gone.get_session("p1") is None
+    assert gone.load_session("p1") is None
     assert gone.list_signing_keys() == []
     assert gone.get_or_create_secret("refresh_token_key", "new", NOW) == "new"
     assert store.list_tenants("gone") == []
     # Another app with the same handles and tenant names keeps everything.
-    assert kept.get_session("p1") is not None
-    assert kept.get_session("b1_blue") is not None
+    assert kept.load_session("p1") is not None
+    assert kept.load_session("b1_blue") is not None
     assert [k.kid for k in kept.list_signing_keys()] == ["d-1"]
     assert kept.get_or_create_secret("refresh_token_key", "new", NOW) == "old"
     assert [r.tenant_id for r in store.list_tenants("kept")] == ["blue", "public"]

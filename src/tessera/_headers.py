@@ -1,4 +1,5 @@
-"""The names on the wire that the SuperTokens frontend SDKs read and send."""
+"""The names on the wire that the SuperTokens frontend SDKs read and send (shared by
+the web adapters and the package root's ``get_all_cors_headers``)."""
 
 from __future__ import annotations
 

@@ -8,7 +8,7 @@ import time
 from tessera.storage import SqlStore
 from tessera.storage.base import PAYLOAD_CHANGED, REVOKED
 
-from .test_contract import NOW, record
+from .._support.records import NOW, record
 
 
 def _handles(store: SqlStore, after: int = 0) -> list[tuple[str, str]]:
@@ -66,7 +66,7 @@ def test_removing_a_tenant_or_an_app_logs_the_sessions_it_ends(store: SqlStore) 
     assert _handles(store, after) == [("gone", "p1")]
     assert not store.delete_tenant("gone", None).existed
     assert _handles(store, after) == [("gone", "p1")], "nothing left to end, nothing logged"
-    assert kept.get_session("b1") is not None
+    assert kept.load_session("b1") is not None
 
 
 def test_removing_an_app_with_many_sessions_logs_them_all(store: SqlStore) -> None:
@@ -77,12 +77,12 @@ def test_removing_an_app_with_many_sessions_logs_them_all(store: SqlStore) -> No
         big.create_session(record(handle))
     assert sorted(store.delete_tenant("big", None).revoked) == sorted(handles)
     assert sorted(h for _, h in _handles(store)) == sorted(handles)
-    assert big.get_session("h0") is None
+    assert big.load_session("h0") is None
 
 
 def test_expiry_is_not_revocation(store: SqlStore) -> None:
     store.create_session(record("old", expires_at=NOW - 1))
-    assert store.purge_expired(NOW, 100) == 1
+    assert store.purge_expired_sessions(NOW, 100) == 1
     assert _handles(store) == []
 
 
@@ -121,10 +121,10 @@ def test_reopening_keeps_the_log(store_factory: object, store: SqlStore) -> None
 
 def test_payload_changes_are_logged_as_such(store: SqlStore) -> None:
     store.create_session(record("a"))
-    assert store.update_access_token_payload("a", {"r": 1}, NOW)
-    assert store.transform_access_token_payload("a", lambda p: {**p, "s": 2}, NOW)
-    assert not store.update_access_token_payload("gone", {"r": 1}, NOW)
-    assert store.update_session_data("a", {"x": 1}, NOW), "session data is not logged"
+    assert store.update_access_token_payload("a", lambda _: {"r": 1}, NOW)
+    assert store.update_access_token_payload("a", lambda p: {**p, "s": 2}, NOW)
+    assert not store.update_access_token_payload("gone", lambda _: {"r": 1}, NOW)
+    assert store.replace_session_data("a", {"x": 1}, NOW), "session data is not logged"
     store.delete_sessions(["a"])
     rows = store.read_revocations(0, (), 10)
     assert [(r.session_handle, r.kind) for r in rows] == [

@@ -1,0 +1,204 @@
+"""The session functions of one ``Tessera`` object, for synchronous callers.
+
+Each function reads the object's clock and calls the engine. ``_async.py`` holds the
+async twin, one thin copy per function; ``tests/test_facade_parity.py`` checks that the
+two agree in every parameter, default, annotation and docstring.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from ._session import SessionBase, refuse_missing_token
+from .engine.sessions import SessionInformation
+
+if TYPE_CHECKING:
+    from ._tessera import Tessera
+
+__all__ = ["Session", "SyncSessions"]
+
+
+class Session(SessionBase):
+    """A verified session, for synchronous code."""
+
+    __module__ = "tessera.syncio"  # its public home
+    __slots__ = ()
+
+    def get_session_data_from_database(self) -> dict[str, Any]:
+        """The session's data kept in the database (never sent to the client)."""
+        return self._information().session_data_in_database
+
+    def update_session_data_in_database(self, data: Mapping[str, Any]) -> None:
+        """Replace the session's data kept in the database."""
+        self._update_data(data)
+
+    def merge_into_access_token_payload(self, update: Mapping[str, Any]) -> None:
+        """Change the access token's custom claims now: this session gets a new access
+        token (same expiry), and later tokens carry the change too.
+
+        Only the keys in ``update`` change in the stored payload; claims changed
+        elsewhere since this token was issued are kept, and show in the new token."""
+        self._merge_payload(update)
+
+    def revoke_session(self) -> None:
+        """End the session: its refresh token stops working at once."""
+        self._revoke()
+
+    def get_expiry(self) -> int:
+        """When the session ends unless refreshed, in milliseconds since the epoch."""
+        return self._information().expiry
+
+    def get_time_created(self) -> int:
+        """When the session was created, in milliseconds since the epoch."""
+        return self._information().time_created
+
+
+class SyncSessions:
+    """The session functions of one ``Tessera`` object, for synchronous callers."""
+
+    def __init__(self, owner: Tessera) -> None:
+        self._owner = owner
+
+    def create_new_session(
+        self,
+        user_id: str,
+        access_token_payload: Mapping[str, Any] | None = None,
+        session_data_in_database: Mapping[str, Any] | None = None,
+        tenant_id: str = "public",
+        *,
+        ip: str | None = None,
+        user_agent: str | None = None,
+        disable_anti_csrf: bool = False,
+    ) -> Session:
+        """Start a session for ``user_id``. ``access_token_payload`` holds custom claims
+        sent in the access token; ``session_data_in_database`` stays on the server."""
+        owner = self._owner
+        owner.touch()
+        state = owner.engine.create_new_session(
+            user_id,
+            access_token_payload,
+            session_data_in_database,
+            tenant_id,
+            now=owner.now(),
+            ip=ip,
+            user_agent=user_agent,
+            disable_anti_csrf=disable_anti_csrf,
+        )
+        return Session(state, owner)
+
+    def get_session_without_request_response(
+        self,
+        access_token: str | None,
+        anti_csrf_token: str | None = None,
+        *,
+        anti_csrf_check: bool | None = None,
+        check_database: bool = False,
+        session_required: bool = True,
+    ) -> Session | None:
+        """Verify an access token. ``None`` only when no token is given and
+        ``session_required`` is false; a bad token always raises."""
+        if not access_token:
+            refuse_missing_token(session_required)
+            return None
+        owner = self._owner
+        state = owner.engine.verify_access_token(
+            access_token,
+            anti_csrf_token,
+            now=owner.now(),
+            anti_csrf_check=anti_csrf_check,
+            check_database=check_database,
+        )
+        return Session(state, owner)
+
+    def refresh_session_without_request_response(
+        self,
+        refresh_token: str,
+        anti_csrf_token: str | None = None,
+        *,
+        disable_anti_csrf: bool = False,
+        ip: str | None = None,
+        user_agent: str | None = None,
+    ) -> Session:
+        """Rotate a refresh token: the session with its new access and refresh tokens.
+        A refresh token used again after its successor raises ``TokenTheftError``."""
+        owner = self._owner
+        owner.touch()
+        state = owner.engine.refresh_session(
+            refresh_token,
+            anti_csrf_token,
+            now=owner.now(),
+            disable_anti_csrf=disable_anti_csrf,
+            ip=ip,
+            user_agent=user_agent,
+        )
+        return Session(state, owner)
+
+    def revoke_session(self, session_handle: str) -> bool:
+        """End one session; False when there was none by that handle."""
+        return self._owner.engine.revoke_session(session_handle)
+
+    def revoke_multiple_sessions(self, session_handles: Sequence[str]) -> list[str]:
+        """End several sessions; the handles of those that existed."""
+        return self._owner.engine.revoke_multiple_sessions(session_handles)
+
+    def revoke_all_sessions_for_user(
+        self,
+        user_id: str,
+        tenant_id: str | None = None,
+        revoke_across_all_tenants: bool | None = None,
+    ) -> list[str]:
+        """End every session of a user (in one tenant, or all); the handles ended."""
+        owner = self._owner
+        return owner.engine.revoke_all_sessions_for_user(
+            user_id, tenant_id, revoke_across_all_tenants, now=owner.now()
+        )
+
+    def get_all_session_handles_for_user(
+        self,
+        user_id: str,
+        tenant_id: str | None = None,
+        fetch_across_all_tenants: bool | None = None,
+    ) -> list[str]:
+        """The handles of a user's live sessions (in one tenant, or all)."""
+        owner = self._owner
+        return owner.engine.get_all_session_handles_for_user(
+            user_id, tenant_id, fetch_across_all_tenants, now=owner.now()
+        )
+
+    def get_session_information(self, session_handle: str) -> SessionInformation | None:
+        """What the database holds about a live session; ``None`` when it is gone."""
+        owner = self._owner
+        return owner.engine.get_session_information(session_handle, now=owner.now())
+
+    def update_session_data_in_database(self, session_handle: str, data: Mapping[str, Any]) -> bool:
+        """Replace a session's data kept in the database; False when it is gone."""
+        owner = self._owner
+        return owner.engine.update_session_data_in_database(session_handle, data, now=owner.now())
+
+    def merge_into_access_token_payload(
+        self, session_handle: str, update: Mapping[str, Any]
+    ) -> bool:
+        """Change a session's custom claims for the tokens it gets from now on (a key set
+        to ``None`` is removed); False when the session is gone."""
+        owner = self._owner
+        return owner.engine.merge_into_access_token_payload(session_handle, update, now=owner.now())
+
+    def regenerate_access_token(
+        self, access_token: str, new_payload: Mapping[str, Any] | None = None
+    ) -> Session | None:
+        """A new access token for the session of ``access_token`` (with ``new_payload``
+        as its custom claims, if given); ``None`` when the session is gone."""
+        owner = self._owner
+        state = owner.engine.regenerate_access_token(access_token, new_payload, now=owner.now())
+        return None if state is None else Session(state, owner)
+
+    def get_jwks(self) -> dict[str, list[dict[str, str]]]:
+        """The public keys that verify access tokens, as a JSON Web Key Set."""
+        owner = self._owner
+        return owner.engine.get_jwks(now=owner.now())
+
+    def purge_expired(self) -> int:
+        """Delete expired sessions now; how many went. (A background job also does it.)"""
+        owner = self._owner
+        return owner.engine.purge_expired(now=owner.now())

@@ -1,0 +1,225 @@
+"""The sessions table: one row per session, scoped by app.
+
+The only write that races is the refresh-token rotation, so it is a single conditional
+UPDATE (a compare-and-swap on the stored hash). The access-token payload is rewritten
+under a row lock, so concurrent changes never lose each other's keys. Every delete
+that ends live sessions writes them to the revocation log in the same transaction, so
+no process can see one without the other.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from ._sql import SqlTables, batches, dumps, marks
+from .base import PAYLOAD_CHANGED, SessionRecord
+
+__all__ = ["SqlSessions", "end_sessions"]
+
+_COLUMNS = (
+    "session_handle, tenant_id, user_id, refresh_token_hash, previous_refresh_token_hash, "
+    "refresh_token_rotated_at, session_data, access_token_payload, created_at, expires_at, "
+    "last_refreshed_at, ip, user_agent, use_static_key, rotation_pending"
+)
+
+
+class SqlSessions(SqlTables):
+    def create_session(self, record: SessionRecord) -> None:
+        row = _session_row(record)
+        self._execute(
+            f"INSERT INTO {self._sessions} (app_id, {_COLUMNS}) VALUES ({marks(len(row) + 1)})",
+            (self.app_id, *row),
+        )
+
+    def load_session(self, session_handle: str) -> SessionRecord | None:
+        rows = self._fetch(
+            f"SELECT {_COLUMNS} FROM {self._sessions} WHERE app_id = ? AND session_handle = ?",
+            (self.app_id, session_handle),
+        )
+        return _session_record(rows[0]) if rows else None
+
+    def rotate_refresh_token(
+        self,
+        session_handle: str,
+        *,
+        expected_hash: str,
+        new_hash: str,
+        rotated_at: int,
+        expires_at: int,
+        ip: str | None,
+        user_agent: str | None,
+        use_static_key: bool,
+        pending: bool = False,
+    ) -> bool:
+        changed = self._execute(
+            f"UPDATE {self._sessions} SET refresh_token_hash = ?, previous_refresh_token_hash = ?, "
+            "refresh_token_rotated_at = ?, last_refreshed_at = ?, expires_at = ?, "
+            "ip = COALESCE(?, ip), user_agent = COALESCE(?, user_agent), use_static_key = ?, "
+            "rotation_pending = ? "
+            "WHERE app_id = ? AND session_handle = ? AND refresh_token_hash = ?",
+            (
+                new_hash,
+                expected_hash,
+                rotated_at,
+                rotated_at,
+                expires_at,
+                ip,
+                user_agent,
+                int(use_static_key),
+                int(pending),
+                self.app_id,
+                session_handle,
+                expected_hash,
+            ),
+        )
+        return changed == 1
+
+    def acknowledge_rotation(
+        self, session_handle: str, *, new_hash: str, previous_hash: str, now: int
+    ) -> bool:
+        changed = self._execute(
+            f"UPDATE {self._sessions} SET rotation_pending = 0, refresh_token_rotated_at = ? "
+            "WHERE app_id = ? AND session_handle = ? AND refresh_token_hash = ? "
+            "AND previous_refresh_token_hash = ? AND rotation_pending = 1",
+            (now, self.app_id, session_handle, new_hash, previous_hash),
+        )
+        return changed == 1
+
+    def replace_session_data(self, session_handle: str, data: dict[str, Any], now: int) -> bool:
+        changed = self._execute(
+            f"UPDATE {self._sessions} SET session_data = ? "
+            "WHERE app_id = ? AND session_handle = ? AND expires_at >= ?",
+            (dumps(data), self.app_id, session_handle, now),
+        )
+        return changed == 1
+
+    def update_access_token_payload(
+        self,
+        session_handle: str,
+        change: Callable[[dict[str, Any]], dict[str, Any]],
+        now: int,
+    ) -> bool:
+        select = self._sql(
+            f"SELECT access_token_payload FROM {self._sessions} WHERE app_id = ? "
+            f"AND session_handle = ? AND expires_at >= ?{self.dialect.row_lock_clause}"
+        )
+        update = self._sql(
+            f"UPDATE {self._sessions} SET access_token_payload = ? "
+            "WHERE app_id = ? AND session_handle = ?"
+        )
+
+        def work(cursor: Any) -> bool:
+            cursor.execute(select, (self.app_id, session_handle, now))
+            row = cursor.fetchone()
+            if row is None:
+                return False
+            payload = dumps(change(json.loads(row[0])))
+            cursor.execute(update, (payload, self.app_id, session_handle))
+            self._log.write(cursor, self.app_id, [session_handle], PAYLOAD_CHANGED)
+            return True
+
+        return self._run_in_transaction(work)
+
+    def delete_sessions(self, session_handles: Sequence[str]) -> list[str]:
+        deleted: list[str] = []
+        for chunk in batches(list(dict.fromkeys(session_handles))):
+            deleted += self._end_where(f"session_handle IN ({marks(len(chunk))})", chunk)
+        return deleted
+
+    def delete_sessions_for_user(self, user_id: str, tenant_id: str | None, now: int) -> list[str]:
+        return self._end_where(*_user_filter(user_id, tenant_id, now))
+
+    def list_session_handles_for_user(
+        self, user_id: str, tenant_id: str | None, now: int
+    ) -> list[str]:
+        where, params = _user_filter(user_id, tenant_id, now)
+        rows = self._fetch(
+            f"SELECT session_handle FROM {self._sessions} WHERE app_id = ? AND {where} "
+            "ORDER BY created_at, session_handle",
+            (self.app_id, *params),
+        )
+        return [row[0] for row in rows]
+
+    def purge_expired_sessions(self, now: int, limit: int) -> int:
+        return self._execute(self.dialect.purge_statement(self._sessions), (now, limit))
+
+    def _end_where(self, where: str, params: Sequence[Any]) -> list[str]:
+        return self._run_in_transaction(
+            lambda cursor: end_sessions(self, cursor, self.app_id, where, params)
+        )
+
+
+def end_sessions(
+    tables: SqlTables, cursor: Any, app_id: str, where: str, params: Sequence[Any]
+) -> list[str]:
+    """Delete ``app_id``'s sessions matching ``where`` and log them as revoked, in the
+    transaction open on ``cursor``; return their handles. Every revocation comes here,
+    so none escapes the log."""
+    table, sql = tables._sessions, tables.dialect.sql
+    if tables.dialect.has_delete_returning:
+        cursor.execute(
+            sql(f"DELETE FROM {table} WHERE app_id = ? AND {where} RETURNING session_handle"),
+            (app_id, *params),
+        )
+        handles = [row[0] for row in cursor.fetchall()]
+    else:
+        cursor.execute(
+            sql(
+                f"SELECT session_handle FROM {table} WHERE app_id = ? AND {where}"
+                f"{tables.dialect.row_lock_clause}"
+            ),
+            (app_id, *params),
+        )
+        handles = [row[0] for row in cursor.fetchall()]
+        delete = f"DELETE FROM {table} WHERE app_id = ? AND session_handle IN"
+        for chunk in batches(handles):
+            cursor.execute(sql(f"{delete} ({marks(len(chunk))})"), (app_id, *chunk))
+    return tables._log.write(cursor, app_id, handles)
+
+
+def _user_filter(user_id: str, tenant_id: str | None, now: int) -> tuple[str, list[Any]]:
+    if tenant_id is None:
+        return "user_id = ? AND expires_at >= ?", [user_id, now]
+    return "user_id = ? AND tenant_id = ? AND expires_at >= ?", [user_id, tenant_id, now]
+
+
+def _session_row(r: SessionRecord) -> tuple[Any, ...]:
+    return (
+        r.session_handle,
+        r.tenant_id,
+        r.user_id,
+        r.refresh_token_hash,
+        r.previous_refresh_token_hash,
+        r.refresh_token_rotated_at,
+        dumps(r.session_data),
+        dumps(r.access_token_payload),
+        r.created_at,
+        r.expires_at,
+        r.last_refreshed_at,
+        r.ip,
+        r.user_agent,
+        int(r.use_static_key),
+        int(r.rotation_pending),
+    )
+
+
+def _session_record(row: Sequence[Any]) -> SessionRecord:
+    return SessionRecord(
+        session_handle=row[0],
+        tenant_id=row[1],
+        user_id=row[2],
+        refresh_token_hash=row[3],
+        previous_refresh_token_hash=row[4],
+        refresh_token_rotated_at=None if row[5] is None else int(row[5]),
+        session_data=json.loads(row[6]),
+        access_token_payload=json.loads(row[7]),
+        created_at=int(row[8]),
+        expires_at=int(row[9]),
+        last_refreshed_at=int(row[10]),
+        ip=row[11],
+        user_agent=row[12],
+        use_static_key=bool(row[13]),
+        rotation_pending=bool(row[14]),
+    )
