@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 import pytest
+
 from tessera import StorageError
 from tessera.storage import open_store
 from tessera.storage._writer_turn import WriterTurn
@@ -31,8 +32,10 @@ def test_writers_in_several_processes_and_threads_never_overlap(tmp_path: Path) 
     context = multiprocessing.get_context("fork")
     processes = [context.Process(target=_hold, args=(database, log, 15)) for _ in range(3)]
     threads = [threading.Thread(target=_hold, args=(database, log, 15)) for _ in range(2)]
-    for worker in (*processes, *threads):
-        worker.start()
+    for process in processes:
+        process.start()
+    for thread in threads:
+        thread.start()
     for thread in threads:
         thread.join()
     for process in processes:
