@@ -25,7 +25,7 @@ __all__ = ["main"]
 # The distribution's name on PyPI; the import name stays ``tessera``.
 _DISTRIBUTION = "tessera-sessions"
 # What ``pip install 'tessera-sessions[core]'`` adds, by import name.
-_CORE_MODULES = ("uvicorn", "yaml")
+_CORE_MODULES = ("uvicorn", "yaml", "httptools")
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -20,7 +20,7 @@ from typing import Any
 from ..errors import StorageError
 from .asgi import CoreApp
 from .config import CoreConfig, load_config, state_dir
-from .protocol import ConnectionLimits, LimitedH11Protocol
+from .protocol import ConnectionLimits, LimitedHttpProtocol
 
 __all__ = ["build_app", "configure_logging", "instances", "refuse_unprotected", "run_foreground"]
 
@@ -71,7 +71,7 @@ def build_app() -> CoreApp:
     overrides = json.loads(os.environ.get(_ENV_OVERRIDES, "{}"))
     config = load_config(path, overrides=overrides)
     configure_logging(config)
-    LimitedH11Protocol.limits = ConnectionLimits(
+    LimitedHttpProtocol.limits = ConnectionLimits(
         header_timeout=config.request_header_timeout,
         body_timeout=config.request_body_timeout,
         max_connections=config.max_connections,
@@ -153,7 +153,8 @@ def run_foreground(config: CoreConfig, config_path: str | None, overrides: dict[
         access_log=False,
         lifespan="on",
         timeout_graceful_shutdown=_GRACEFUL_SHUTDOWN,
-        http=LimitedH11Protocol,
+        http=LimitedHttpProtocol,
+        loop="auto",  # uvloop where it is installed (the core extra brings it)
         ws="none",
         # The client address is the peer's; X-Forwarded-For is read only from the
         # trusted_proxies (core/guards.py), never from whoever connects.

@@ -9,7 +9,7 @@ One subclass per database family lives in ``sqlite``, ``postgres`` and ``mysql``
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import Any
 
 from ._pool import Timeouts
@@ -33,6 +33,17 @@ class Dialect:
     #: The database's clock in milliseconds since the epoch, as an SQL expression: the
     #: revocation log is stamped and purged by one clock whatever the callers' clocks.
     now_ms_sql = "CAST(EXTRACT(EPOCH FROM clock_timestamp()) * 1000 AS BIGINT)"
+
+    #: Run first in a transaction whose commit need not wait for the disk (``None``: every
+    #: commit waits, or the database offers no per-transaction choice).
+    lossy_commit_statement: str | None = None
+
+    def writer_turn(self) -> AbstractContextManager[None]:
+        """Held around every write. A database that queues its writers well needs nothing."""
+        return nullcontext()
+
+    def close(self) -> None:
+        """Let go of whatever the dialect holds besides connections."""
 
     def sql(self, statement: str) -> str:
         """``statement``, written with ``?`` placeholders, in the driver's own style."""

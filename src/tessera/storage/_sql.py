@@ -62,14 +62,15 @@ class SqlTables:
         when it raises."""
 
         def transaction(cursor: Any) -> T:
-            cursor.execute(self.dialect.begin_statement)
-            try:
-                result = work(cursor)
-            except BaseException:
-                cursor.execute("ROLLBACK")
-                raise
-            cursor.execute("COMMIT")
-            return result
+            with self.dialect.writer_turn():
+                cursor.execute(self.dialect.begin_statement)
+                try:
+                    result = work(cursor)
+                except BaseException:
+                    cursor.execute("ROLLBACK")
+                    raise
+                cursor.execute("COMMIT")
+                return result
 
         return self._run(transaction)
 
@@ -77,7 +78,8 @@ class SqlTables:
         """Run one statement; return how many rows it matched."""
 
         def work(cursor: Any) -> int:
-            cursor.execute(self._sql(statement), tuple(params))
+            with self.dialect.writer_turn():
+                cursor.execute(self._sql(statement), tuple(params))
             return int(cursor.rowcount)
 
         return self._run(work)

@@ -83,3 +83,4 @@ class SqlStore(SqlSessions, SqlKeys, SqlRevocations, SqlTenants):
 
     def close(self) -> None:
         self._pool.close()
+        self.dialect.close()

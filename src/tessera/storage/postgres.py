@@ -27,6 +27,9 @@ _SCHEMA_LOCK_ID = 0x7E55E7A  # an advisory-lock number only tessera uses
 
 class PostgresDialect(Dialect):
     name = "postgresql"
+    # The commit returns before its WAL record reaches the disk; a crash can lose it
+    # (never corrupt anything), so only writes that may be lost use it.
+    lossy_commit_statement = "SET LOCAL synchronous_commit TO OFF"
 
     def __init__(self, url: str, timeouts: Timeouts | None = None) -> None:
         try:

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
 from ._dialect import Dialect
 from ._pool import Timeouts
 from ._schema import revocation_table_ddl, schema_with_separate_indexes
+from ._writer_turn import WriterTurn
 
 __all__ = ["SqliteDialect"]
 
@@ -33,6 +34,13 @@ class SqliteDialect(Dialect):
     def __init__(self, path: str, timeouts: Timeouts | None = None) -> None:
         self.path = path
         self.timeouts = timeouts or Timeouts()
+        self._writers = WriterTurn(path, timeout=self.timeouts.statement)
+
+    def writer_turn(self) -> AbstractContextManager[None]:
+        return self._writers()
+
+    def close(self) -> None:
+        self._writers.close()
 
     def connect(self, *, bounded: bool = True) -> Any:
         busy_ms = int(self.timeouts.statement * 1000)
