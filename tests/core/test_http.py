@@ -249,6 +249,23 @@ def test_promotion_and_theft_rules(app_uri: str) -> None:
     assert _refresh(app_uri, parent)["status"] == "UNAUTHORISED"
 
 
+def test_a_replaced_token_is_reissued_until_its_successor_is_first_used(core: str) -> None:
+    # As the SuperTokens core: no grace period decides, the first use of the new tokens
+    # does. With the grace period off, a replay of the parent before the child's access
+    # token was verified still gets the same child (a lost answer is no theft); after it,
+    # the parent is theft.
+    app_uri = new_app(core, refresh_token_rotation_grace_period="0")
+    created = httpx.post(f"{app_uri}/public/recipe/session", json=CREATE).json()
+    parent = created["refreshToken"]["token"]
+    child = _refresh(app_uri, parent)
+    assert child["status"] == "OK"
+    for _ in range(2):
+        again = _refresh(app_uri, parent)
+        assert again["refreshToken"]["token"] == child["refreshToken"]["token"]  # type: ignore[index]
+    assert _verify(app_uri, child["accessToken"]["token"])["status"] == "OK"  # type: ignore[index]
+    assert _refresh(app_uri, parent)["status"] == "TOKEN_THEFT_DETECTED"
+
+
 def test_payload_change_reaches_a_database_checked_verify(app_uri: str) -> None:
     created = httpx.post(f"{app_uri}/public/recipe/session", json=CREATE).json()
     handle = created["session"]["handle"]

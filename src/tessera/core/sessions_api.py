@@ -213,8 +213,10 @@ def refresh_session(ctx: Context, req: Request) -> Response:
     if version == 2:
         dynamic = True
     try:
+        # As the SuperTokens core: a refresh is confirmed by the first use of its new
+        # access token (verify), so it needs no acknowledgement write of its own.
         state = app.engine(dynamic).refresh_session(
-            token, anti_csrf, now=now, disable_anti_csrf=not enable
+            token, anti_csrf, now=now, disable_anti_csrf=not enable, confirmed_by_first_use=True
         )
     except TokenTheftError as exc:
         who = {"handle": exc.session_handle, "userId": exc.user_id, "recipeUserId": exc.user_id}

@@ -95,7 +95,17 @@ class RefreshingEngine(EngineBase):
         disable_anti_csrf: bool = False,
         ip: str | None = None,
         user_agent: str | None = None,
+        confirmed_by_first_use: bool = False,
     ) -> SessionState:
+        """Rotate ``refresh_token`` (or hand out its successor again) and sign new tokens.
+
+        The rotation is written pending and, by default, acknowledged once the tokens are
+        in hand, so that afterwards the old token is covered by the grace period only.
+        With ``confirmed_by_first_use`` (the core service, as the SuperTokens core does)
+        no acknowledgement is written: the rotation stays pending until the new access
+        token is first verified (``confirm_access_token``) or the new refresh token is
+        used, and until then the old token gets the same new tokens again.
+        """
         ip, user_agent = _clean_metadata(ip), _clean_metadata(user_agent)
         codec = self._refresh_codec(now)
         try:
@@ -178,7 +188,9 @@ class RefreshingEngine(EngineBase):
                 )
                 if not swapped:
                     continue  # someone rotated or revoked it meanwhile: look again
-            if outcome is RefreshOutcome.ROTATE or record.rotation_pending:
+            if not confirmed_by_first_use and (
+                outcome is RefreshOutcome.ROTATE or record.rotation_pending
+            ):
                 self._acknowledge_rotation(handle, successor_hash, presented_hash, now)
             return SessionState(
                 session_handle=handle,
