@@ -101,6 +101,25 @@ def test_bad_core_config_for_an_app(core: str) -> None:
         assert answer.text.startswith("Invalid core config")
 
 
+def test_mistyped_fields_are_400_even_when_another_field_makes_them_moot(
+    core: str, app_uri: str
+) -> None:
+    verify = httpx.post(
+        f"{app_uri}/recipe/session/verify",
+        json={"accessToken": "x", "doAntiCsrfCheck": False, "enableAntiCsrf": {}},
+    )
+    assert verify.status_code == 400
+    assert "enableAntiCsrf" in verify.text
+    for app_id in ("", "a" * 65, "with space", "UPPER_"):
+        answer = httpx.put(
+            f"{core}/recipe/multitenancy/app/v2", json={"appId": app_id, "coreConfig": {}}
+        )
+        assert answer.status_code == 400, app_id
+        assert answer.text.startswith("appId must use")
+    apps = httpx.get(f"{core}/recipe/multitenancy/app/list/v2").json()["apps"]
+    assert "" not in [app["appId"] for app in apps]
+
+
 def test_session_outcomes_are_200_with_a_status(app_uri: str) -> None:
     verify = httpx.post(
         f"{app_uri}/recipe/session/verify",

@@ -21,6 +21,7 @@ CHECKS = [
     "response_schema_conformance",
     "unsupported_method",
     "allow_header_conformance",
+    "negative_data_rejection",
 ]
 
 

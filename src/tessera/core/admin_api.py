@@ -8,7 +8,7 @@ from typing import Any
 from .context import Context, app_of, public_only
 from .http import BadRequest, Request, Response, json_response, query_str, require
 from .jwks import jwks_response
-from .routing import split_path
+from .routing import is_valid_id, split_path
 
 __all__ = [
     "CDI_VERSIONS",
@@ -94,7 +94,7 @@ def put_app(ctx: Context, req: Request) -> Response:
     body = req.fields({"appId", *_TENANT_FIELDS})
     app_id = require(body, "appId", str).lower()
     core_config = _core_config(body)
-    if split_path(f"/appid-{app_id}/x") is None:
+    if not is_valid_id(app_id):
         raise BadRequest("appId must use 1-64 characters from a-z, 0-9 and '-'")
     try:
         created = ctx.registry.put_app(app_id, core_config)

@@ -21,6 +21,13 @@ CDI_VERSIONS = frozenset(
 )
 
 _ID = re.compile(r"^[a-z0-9-]{1,64}$")
+
+
+def is_valid_id(name: str) -> bool:
+    """An app or tenant id as the routes accept it: 1-64 of a-z, 0-9 and '-'."""
+    return bool(_ID.match(name))
+
+
 _NOT_TENANTS = frozenset(
     {"recipe", "config", "users", "hello", "apiversion", "user", ".well-known"}
 )

@@ -146,9 +146,10 @@ def verify_session(ctx: Context, req: Request) -> Response:
     )
     token = require(body, "accessToken", str)
     anti_csrf = require(body, "antiCsrfToken", _NULLABLE_STR, default=None)
-    check_anti_csrf = require(body, "doAntiCsrfCheck", bool) and require(
-        body, "enableAntiCsrf", bool
-    )
+    # Both are checked, whatever the first says: a mistyped field is a 400, never ignored.
+    do_check = require(body, "doAntiCsrfCheck", bool)
+    enabled = require(body, "enableAntiCsrf", bool)
+    check_anti_csrf = do_check and enabled
     check_database = require(body, "checkDatabase", bool, default=False)
     app = app_of(ctx, req)
     engine = app.dynamic
