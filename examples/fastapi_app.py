@@ -1,5 +1,5 @@
-"""tessera with FastAPI: login, a protected route, the four ways to revoke, and a page
-using the official frontend SDK.
+"""tessera with FastAPI: login, a protected route, the ways to revoke, a route that
+needs a recent login, and a page using the official frontend SDK.
 
 Run it (from the repository root) with::
 
@@ -17,7 +17,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 import tessera
 from tessera.asyncio import revoke_all_sessions_for_user, revoke_multiple_sessions, revoke_session
-from tessera.framework import FrameworkConfig
+from tessera.framework import FrameworkConfig, require_fresh
 from tessera.framework.fastapi import Session, TesseraMiddleware, create_new_session, verify_session
 
 from ._shared import DATABASE, PAGE, sdk_bundle
@@ -62,6 +62,30 @@ async def revoke_many(request: Request) -> dict[str, list[str]]:
 @app.post("/revoke-all-user-sessions")
 async def revoke_user(request: Request) -> dict[str, list[str]]:
     return {"revoked": await revoke_all_sessions_for_user((await request.json())["userId"])}
+
+
+# Method 5: log out my other devices (this session and its cookies stay).
+@app.post("/logout-other-devices")
+async def logout_others(session: Annotated[Session, Depends(verify_session())]) -> dict[str, Any]:
+    return {"revoked": await session.revoke_other_sessions()}
+
+
+# A sensitive action: only within 5 minutes of logging in (or of /confirm-password);
+# older logins get 403 with claim id "tessera-fresh-auth".
+@app.post("/change-email")
+async def change_email(
+    session: Annotated[Session, Depends(verify_session(claim_validators=[require_fresh(300)]))],
+) -> dict[str, str]:
+    return {"status": "OK"}
+
+
+@app.post("/confirm-password")
+async def confirm_password(
+    session: Annotated[Session, Depends(verify_session())],
+) -> dict[str, Any]:
+    # A real app checks the password sent in the request here.
+    await session.mark_reauthenticated(["pwd"])  # the new access token goes on this response
+    return {"authTime": session.get_auth_time()}
 
 
 @app.get("/", response_class=HTMLResponse)

@@ -50,9 +50,9 @@ def test_access_token_has_the_supertokens_v5_shape(make_tessera: MakeTessera) ->
     payload = session.get_access_token_payload()
     assert set(payload) == {
         "sub", "rsub", "tId", "exp", "iat", "sessionHandle", "refreshTokenHash1",
-        "parentRefreshTokenHash1", "antiCsrfToken", "plan",
+        "parentRefreshTokenHash1", "antiCsrfToken", "plan", "auth_time",
     }  # fmt: skip
-    assert payload["iat"] == t.now() // 1000
+    assert payload["iat"] == payload["auth_time"] == t.now() // 1000
     assert payload["exp"] == payload["iat"] + 900
     assert payload["parentRefreshTokenHash1"] is None
     assert session.get_access_token_expiry() == payload["exp"] * 1000

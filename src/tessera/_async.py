@@ -47,6 +47,17 @@ class Session(SessionBase):
         """End the session: its refresh token stops working at once."""
         await self._owner.in_thread(self._revoke)
 
+    async def revoke_other_sessions(self, revoke_across_all_tenants: bool = False) -> list[str]:
+        """End the user's other sessions ("log out my other devices"), in this session's
+        tenant or, with ``revoke_across_all_tenants``, in all; the handles ended."""
+        return await self._owner.in_thread(self._revoke_others, revoke_across_all_tenants)
+
+    async def mark_reauthenticated(self, amr: Sequence[str] | None = None) -> None:
+        """Record that the user just proved who they are again (say, re-entered their
+        password): ``auth_time`` becomes now, and ``amr`` is replaced when given. This
+        session gets a new access token; a web adapter sends it with the response."""
+        await self._owner.in_thread(self._mark_reauthenticated, amr)
+
     async def get_expiry(self) -> int:
         """When the session ends unless refreshed, in milliseconds since the epoch."""
         return (await self._owner.in_thread(self._information)).expiry
@@ -72,9 +83,14 @@ class AsyncSessions:
         ip: str | None = None,
         user_agent: str | None = None,
         disable_anti_csrf: bool = False,
+        amr: Sequence[str] | None = None,
     ) -> Session:
         """Start a session for ``user_id``. ``access_token_payload`` holds custom claims
-        sent in the access token; ``session_data_in_database`` stays on the server."""
+        sent in the access token; ``session_data_in_database`` stays on the server.
+
+        The access token also carries ``auth_time`` (this login, in seconds) and, when
+        given, ``amr`` (how the user logged in, such as ``["pwd"]``): a refresh keeps
+        both, and only ``mark_reauthenticated`` changes them."""
         owner = self._owner
         owner.touch()
         state = await owner.in_thread(
@@ -87,6 +103,7 @@ class AsyncSessions:
             ip=ip,
             user_agent=user_agent,
             disable_anti_csrf=disable_anti_csrf,
+            amr=amr,
         )
         return Session(state, owner)
 
@@ -174,6 +191,21 @@ class AsyncSessions:
             revoke_across_all_tenants,
             now=owner.now(),
         )
+
+    async def revoke_other_sessions(
+        self, session: Session, revoke_across_all_tenants: bool = False
+    ) -> list[str]:
+        """End every session of ``session``'s user but ``session`` itself, in its tenant
+        or, with ``revoke_across_all_tenants``, in all; the handles ended."""
+        return await session.revoke_other_sessions(revoke_across_all_tenants)
+
+    async def mark_reauthenticated(
+        self, session: Session, amr: Sequence[str] | None = None
+    ) -> None:
+        """Record that ``session``'s user just proved who they are again: its
+        ``auth_time`` becomes now (``amr`` replaced when given), and it gets a new access
+        token carrying that."""
+        await session.mark_reauthenticated(amr)
 
     async def get_all_session_handles_for_user(
         self,

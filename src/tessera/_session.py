@@ -3,7 +3,7 @@ store operations they run (the async one on a thread)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any, TypedDict
 
@@ -70,6 +70,12 @@ class SessionBase:
         """When the current access token expires, in milliseconds since the epoch."""
         return self._state.access_token.expiry
 
+    def get_auth_time(self) -> int | None:
+        """When the user last proved who they are (login, or ``mark_reauthenticated``),
+        in seconds since the epoch; ``None`` for a session that does not record it."""
+        value = self._state.access_token_payload.get("auth_time")
+        return value if type(value) is int else None
+
     def get_all_session_tokens_dangerously(self) -> SessionTokens:
         """The raw tokens, for code that must move them itself. Never log them."""
         state = self._state
@@ -106,10 +112,22 @@ class SessionBase:
             raise _gone()
 
     def _merge_payload(self, update: Mapping[str, Any]) -> None:
+        engine = self._owner.engine
+        self._renew(
+            lambda now: engine.merge_into_access_token_payload(self.get_handle(), update, now=now)
+        )
+
+    def _mark_reauthenticated(self, amr: Sequence[str] | None) -> None:
+        engine = self._owner.engine
+        self._renew(lambda now: engine.mark_reauthenticated(self.get_handle(), now=now, amr=amr))
+
+    def _renew(self, change: Callable[[int], bool]) -> None:
+        """Apply ``change`` to the stored session, then give this session a new access
+        token (same expiry) carrying it; a web adapter sends it with the response."""
         owner = self._owner
         engine, now = owner.engine, owner.now()
         state = None
-        if engine.merge_into_access_token_payload(self.get_handle(), update, now=now):
+        if change(now):
             state = engine.regenerate_access_token(self.get_access_token(), None, now=now)
         if state is None:
             raise _gone()
@@ -119,6 +137,16 @@ class SessionBase:
             refresh_token=self._state.refresh_token,
             refresh_token_expiry=self._state.refresh_token_expiry,
             anti_csrf_token=self._state.anti_csrf_token,
+        )
+
+    def _revoke_others(self, revoke_across_all_tenants: bool) -> list[str]:
+        owner = self._owner
+        return owner.engine.revoke_other_sessions(
+            self.get_handle(),
+            self.get_user_id(),
+            self.get_tenant_id(),
+            revoke_across_all_tenants,
+            now=owner.now(),
         )
 
     def _revoke(self) -> None:

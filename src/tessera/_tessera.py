@@ -73,7 +73,7 @@ class Tessera:
             channel=config.revocation_channel,
         )
         revoking = cast(SessionStore, RevokingStore(self.store, self.revocations))
-        self.engine = SessionEngine(config, revoking)
+        self.engine = SessionEngine(config, revoking, session_claims=True)
         self.engine.revocations = self.revocations.view(self.store.app_id)
         self.clock = clock
         self._executor = ThreadPoolExecutor(

@@ -20,12 +20,14 @@ __all__ = [
     "get_jwks",
     "get_session_information",
     "get_session_without_request_response",
+    "mark_reauthenticated",
     "merge_into_access_token_payload",
     "purge_expired",
     "refresh_session_without_request_response",
     "regenerate_access_token",
     "revoke_all_sessions_for_user",
     "revoke_multiple_sessions",
+    "revoke_other_sessions",
     "revoke_session",
     "update_session_data_in_database",
 ]
@@ -66,3 +68,5 @@ regenerate_access_token = bound_to_default(
 )
 get_jwks = bound_to_default(AsyncSessions.get_jwks, _default, __name__)
 purge_expired = bound_to_default(AsyncSessions.purge_expired, _default, __name__)
+revoke_other_sessions = bound_to_default(AsyncSessions.revoke_other_sessions, _default, __name__)
+mark_reauthenticated = bound_to_default(AsyncSessions.mark_reauthenticated, _default, __name__)

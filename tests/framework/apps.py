@@ -3,8 +3,12 @@
 Routes: ``POST /login`` (JSON ``{"userId", "payload"?}``), ``GET|POST /protected``,
 ``GET /optional`` (session not required), ``GET /claim`` (a claim validator that fails),
 ``GET /check-db`` (database check), ``POST /logout`` (revoke through the session),
-``POST /update-payload``, ``POST /revoke-all`` (JSON ``{"userId"}``), and
-``GET /test/log`` (the requests seen so far, for the browser suite).
+``POST /update-payload``, ``POST /revoke-all`` (JSON ``{"userId"}``),
+``GET /fresh`` (``require_fresh(FRESH_MAX_AGE)``), ``POST /reauth``
+(``mark_reauthenticated`` with ``amr=["pwd", "otp"]``), ``POST /logout-others``
+(``revoke_other_sessions``; JSON ``{"allTenants"?}``), and ``GET /test/log`` (the
+requests seen so far, for the browser suite). ``/login`` takes ``"amr"`` and
+``"tenantId"`` too.
 """
 
 import json
@@ -12,9 +16,16 @@ from collections.abc import Callable, Mapping
 from typing import Annotated, Any
 
 from tessera import Tessera
-from tessera.framework import ClaimValidationError, FrameworkConfig, get_all_cors_headers
+from tessera.framework import (
+    ClaimValidationError,
+    FrameworkConfig,
+    get_all_cors_headers,
+    require_fresh,
+)
 
 RequestLog = list[dict[str, Any]]
+FRESH_MAX_AGE = 300
+fresh = require_fresh(FRESH_MAX_AGE)
 
 
 def failing_claim(payload: Mapping[str, Any]) -> ClaimValidationError | None:
@@ -57,8 +68,32 @@ def fastapi_app(
     @app.post("/login")
     async def login(request: Request) -> dict[str, Any]:
         body = await request.json()
-        await create_new_session(request, body["userId"], body.get("payload"))
+        await create_new_session(
+            request,
+            body["userId"],
+            body.get("payload"),
+            tenant_id=body.get("tenantId", "public"),
+            amr=body.get("amr"),
+        )
         return {"userId": body["userId"]}
+
+    @app.get("/fresh")
+    async def fresh_route(
+        session: Annotated[Session, Depends(verify_session(claim_validators=[fresh]))],
+    ) -> dict[str, Any]:
+        return {"authTime": session.get_auth_time()}
+
+    @app.post("/reauth")
+    async def reauth(session: Annotated[Session, Depends(verify_session())]) -> dict[str, Any]:
+        await session.mark_reauthenticated(["pwd", "otp"])
+        return {"authTime": session.get_auth_time()}
+
+    @app.post("/logout-others")
+    async def logout_others(
+        request: Request, session: Annotated[Session, Depends(verify_session())]
+    ) -> dict[str, Any]:
+        body = json.loads(await request.body() or b"{}")
+        return {"revoked": await session.revoke_other_sessions(bool(body.get("allTenants")))}
 
     @app.api_route("/protected", methods=["GET", "POST"])
     async def protected(session: Annotated[Session, Depends(verify_session())]) -> dict[str, Any]:
@@ -253,8 +288,31 @@ def flask_app(
     @app.post("/login")
     def login() -> Any:
         body = request.get_json(force=True)
-        create_new_session(request, body["userId"], body.get("payload"))
+        create_new_session(
+            request,
+            body["userId"],
+            body.get("payload"),
+            tenant_id=body.get("tenantId", "public"),
+            amr=body.get("amr"),
+        )
         return {"userId": body["userId"]}
+
+    @app.get("/fresh")
+    @verify_session(claim_validators=[fresh])
+    def fresh_route() -> Any:
+        return {"authTime": g.tessera.get_auth_time()}
+
+    @app.post("/reauth")
+    @verify_session()
+    def reauth() -> Any:
+        g.tessera.mark_reauthenticated(["pwd", "otp"])
+        return {"authTime": g.tessera.get_auth_time()}
+
+    @app.post("/logout-others")
+    @verify_session()
+    def logout_others() -> Any:
+        body = request.get_json(force=True, silent=True) or {}
+        return {"revoked": g.tessera.revoke_other_sessions(bool(body.get("allTenants")))}
 
     @app.route("/protected", methods=["GET", "POST"])
     @verify_session()

@@ -12,7 +12,7 @@ from django.urls import path  # type: ignore[import-untyped]
 from tessera.framework.django import asyncio as tessera_async
 from tessera.framework.django import create_new_session, verify_session
 
-from .apps import failing_claim, logged
+from .apps import failing_claim, fresh, logged
 
 STATE: dict[str, Any] = {}
 
@@ -30,8 +30,44 @@ class RequestLogMiddleware:
 
 def login(request: HttpRequest) -> HttpResponse:
     body = json.loads(request.body or b"{}")
-    create_new_session(request, body["userId"], body.get("payload"))
+    create_new_session(
+        request,
+        body["userId"],
+        body.get("payload"),
+        tenant_id=body.get("tenantId", "public"),
+        amr=body.get("amr"),
+    )
     return JsonResponse({"userId": body["userId"]})
+
+
+@verify_session(claim_validators=[fresh])
+def fresh_route(request: Any) -> HttpResponse:
+    return JsonResponse({"authTime": request.tessera.get_auth_time()})
+
+
+@verify_session()
+def reauth(request: Any) -> HttpResponse:
+    request.tessera.mark_reauthenticated(["pwd", "otp"])
+    return JsonResponse({"authTime": request.tessera.get_auth_time()})
+
+
+@verify_session()
+def logout_others(request: Any) -> HttpResponse:
+    body = json.loads(request.body or b"{}")
+    return JsonResponse(
+        {"revoked": request.tessera.revoke_other_sessions(bool(body.get("allTenants")))}
+    )
+
+
+@tessera_async.verify_session(claim_validators=[fresh])
+async def fresh_async(request: Any) -> HttpResponse:
+    return JsonResponse({"authTime": request.tessera.get_auth_time()})
+
+
+@tessera_async.verify_session()
+async def reauth_async(request: Any) -> HttpResponse:
+    await request.tessera.mark_reauthenticated(["pwd"])
+    return JsonResponse({"authTime": request.tessera.get_auth_time()})
 
 
 @verify_session()
@@ -104,6 +140,11 @@ urlpatterns = [
     path("logout", logout),
     path("update-payload", update_payload),
     path("revoke-all", revoke_all),
+    path("fresh", fresh_route),
+    path("reauth", reauth),
+    path("logout-others", logout_others),
+    path("async/fresh", fresh_async),
+    path("async/reauth", reauth_async),
     path("test/log", test_log),
     path("async/login", login_async),
     path("async/protected", protected_async),

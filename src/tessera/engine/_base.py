@@ -14,22 +14,23 @@ import logging
 import re
 import secrets
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
 from ..config import SessionConfig
 from ..storage.base import SessionRecord, SessionStore
-from .access_token import AccessToken, sign_access_token
+from .access_token import PROTECTED_CLAIMS, SESSION_CLAIMS, AccessToken, sign_access_token
 from .keyring import KeyRing
 from .refresh_token import RefreshTokenCodec
 from .values import check_text, is_clean_text
 
-__all__ = ["EngineBase", "RevocationCheck", "check_tenant_id"]
+__all__ = ["EngineBase", "RevocationCheck", "check_amr", "check_tenant_id"]
 
 security_log = logging.getLogger("tessera.security")
 
 _TENANT = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
 _MAX_USER_ID = 128
+_MAX_AMR_VALUES, _MAX_AMR_LENGTH = 16, 64
 
 
 class RevocationCheck(Protocol):
@@ -44,13 +45,27 @@ class RevocationCheck(Protocol):
 class EngineBase:
     """Sessions of one app, kept in ``store``, under ``config``. ``keys`` shares one key
     ring between engines of one app that differ only in settings that leave keys alone
-    (the core's pair with and without dynamic signing keys)."""
+    (the core's pair with and without dynamic signing keys).
+
+    With ``session_claims`` (the embedded API), sessions carry ``auth_time`` and ``amr``
+    (``SESSION_CLAIMS``) and app payloads may not set them; without (the core), those
+    names are the app's, as in the SuperTokens core."""
 
     def __init__(
-        self, config: SessionConfig, store: SessionStore, *, keys: KeyRing | None = None
+        self,
+        config: SessionConfig,
+        store: SessionStore,
+        *,
+        keys: KeyRing | None = None,
+        session_claims: bool = False,
     ) -> None:
         self.config = config
         self.store = store
+        self.session_claims = session_claims
+        #: The claim names an app's payload may not set.
+        self.reserved_claims = (
+            PROTECTED_CLAIMS | SESSION_CLAIMS if session_claims else PROTECTED_CLAIMS
+        )
         #: Set by the outer layer when a revocation feed runs (``tessera.revocation``).
         self.revocations: RevocationCheck | None = None
         self.keys = keys if keys is not None else KeyRing(config, store)
@@ -90,6 +105,21 @@ def check_tenant_id(tenant_id: str) -> None:
         raise ValueError(
             f"invalid tenant id {tenant_id!r}: use 1-64 characters from a-z, 0-9 and '-'"
         )
+
+
+def check_amr(amr: Sequence[str]) -> list[str]:
+    """The ``amr`` claim (RFC 8176 method names such as ``"pwd"``, ``"otp"``), checked."""
+    if (
+        isinstance(amr, str)
+        or not isinstance(amr, Sequence)
+        or len(amr) > _MAX_AMR_VALUES
+        or not all(isinstance(m, str) and 0 < len(m) <= _MAX_AMR_LENGTH for m in amr)
+    ):
+        raise ValueError(
+            f"amr must be a list of at most {_MAX_AMR_VALUES} method names such as "
+            f'["pwd", "otp"], each 1-{_MAX_AMR_LENGTH} characters'
+        )
+    return [check_text(m, "amr") for m in amr]
 
 
 def _check_user_id(user_id: str) -> None:

@@ -18,6 +18,7 @@ from .keys import SigningKey
 
 __all__ = [
     "PROTECTED_CLAIMS",
+    "SESSION_CLAIMS",
     "AccessToken",
     "VerifiedAccessToken",
     "check_custom_claims",
@@ -40,6 +41,12 @@ PROTECTED_CLAIMS = frozenset(
         "antiCsrfToken",
     }
 )
+
+#: Claims an embedded app's session sets at login (``auth_time``, seconds; ``amr``, how
+#: the user proved who they are) and keeps in the stored payload, so that a refresh
+#: re-signs them unchanged. Only ``mark_reauthenticated`` changes them; an app's payload
+#: may not set them. (The core leaves them to the SDKs, as the SuperTokens core does.)
+SESSION_CLAIMS = frozenset({"auth_time", "amr"})
 
 #: Header segments seen on verified tokens, decoded. A handful in practice (one per key);
 #: bounded so that forged headers cannot grow it.
@@ -66,11 +73,13 @@ class VerifiedAccessToken:
     payload_json: bytes
 
 
-def check_custom_claims(payload: Mapping[str, Any]) -> None:
+def check_custom_claims(
+    payload: Mapping[str, Any], reserved: frozenset[str] = PROTECTED_CLAIMS
+) -> None:
     """Reject an app payload that would overwrite a claim the session system owns."""
     if not isinstance(payload, Mapping):
         raise TypeError("the access token payload must be a dict")
-    clash = PROTECTED_CLAIMS.intersection(payload)
+    clash = reserved.intersection(payload)
     if clash:
         raise ValueError(
             f"the access token payload may not set {', '.join(sorted(clash))}: "

@@ -6,8 +6,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from ._base import EngineBase, _check_handle, _tenant_scope
+from ._base import EngineBase, _check_handle, _tenant_scope, check_amr
 from .access_token import (
+    SESSION_CLAIMS,
     AccessToken,
     check_custom_claims,
     merge_payload,
@@ -41,6 +42,26 @@ class SessionRecordsEngine(EngineBase):
         scope = _tenant_scope(tenant_id, revoke_across_all_tenants)
         return self.store.delete_sessions_for_user(check_text(user_id, "user_id"), scope, now)
 
+    def revoke_other_sessions(
+        self,
+        session_handle: str,
+        user_id: str,
+        tenant_id: str,
+        revoke_across_all_tenants: bool,
+        *,
+        now: int,
+    ) -> list[str]:
+        """End the user's sessions other than ``session_handle``: those of ``tenant_id``,
+        or of every tenant. Each goes through the ordinary delete, so the revocation
+        log sees it. A session created while this runs is left alone."""
+        keep = _check_handle(session_handle)
+        scope = _tenant_scope(tenant_id, bool(revoke_across_all_tenants))
+        handles = self.store.list_session_handles_for_user(
+            check_text(user_id, "user_id"), scope, now
+        )
+        others = [h for h in handles if h != keep]
+        return self.store.delete_sessions(others) if others else []
+
     def get_all_session_handles_for_user(
         self,
         user_id: str,
@@ -65,13 +86,19 @@ class SessionRecordsEngine(EngineBase):
             user_id=record.user_id,
             tenant_id=record.tenant_id,
             session_data_in_database=record.session_data,
-            custom_claims_in_access_token_payload=record.access_token_payload,
+            # The app's claims; auth_time and amr are the session's (Session.get_auth_time).
+            custom_claims_in_access_token_payload=self._app_claims(record.access_token_payload),
             expiry=record.expires_at,
             time_created=record.created_at,
             last_refreshed=record.last_refreshed_at,
             ip=record.ip,
             user_agent=record.user_agent,
         )
+
+    def _app_claims(self, stored: dict[str, Any]) -> dict[str, Any]:
+        if not self.session_claims:
+            return stored
+        return {k: v for k, v in stored.items() if k not in SESSION_CLAIMS}
 
     def update_session_data_in_database(
         self, session_handle: str, data: Mapping[str, Any], *, now: int
@@ -85,12 +112,30 @@ class SessionRecordsEngine(EngineBase):
         """Merge ``update`` into the stored payload (a ``None`` value removes a key). The
         change reaches the client with its next access token."""
         update = checked_json_object(update, "the access token payload update")
-        check_custom_claims(update)
+        check_custom_claims(update, self.reserved_claims)
         record = self.store.load_session(_check_handle(session_handle))
         if record is None or not self._alive(record, now):
             return False
         return self.store.update_access_token_payload(
             session_handle, lambda current: merge_payload(current, update), now
+        )
+
+    def mark_reauthenticated(
+        self, session_handle: str, *, now: int, amr: Sequence[str] | None = None
+    ) -> bool:
+        """Record that the user proved who they are again just now: ``auth_time``
+        becomes ``now`` (and ``amr`` is replaced, when given) in the stored payload, so
+        the session's next access token carries it. False when the session is gone."""
+        if not self.session_claims:
+            raise ValueError("mark_reauthenticated needs an engine with session claims")
+        change: dict[str, Any] = {"auth_time": now // 1000}
+        if amr is not None:
+            change["amr"] = check_amr(amr)
+        record = self.store.load_session(_check_handle(session_handle))
+        if record is None or not self._alive(record, now):
+            return False
+        return self.store.update_access_token_payload(
+            session_handle, lambda current: {**current, **change}, now
         )
 
     def regenerate_access_token(
@@ -101,7 +146,7 @@ class SessionRecordsEngine(EngineBase):
         is gone. An expired token gets its payload stored but no new token."""
         if new_payload is not None:
             new_payload = checked_json_object(new_payload, "the new access token payload")
-            check_custom_claims(new_payload)
+            check_custom_claims(new_payload, self.reserved_claims)
         payload = verify_signed_token(
             access_token, self.keys.verification_key, now, check_expiry=False
         ).payload
@@ -112,7 +157,16 @@ class SessionRecordsEngine(EngineBase):
         custom = record.access_token_payload
         if new_payload is not None:
             custom = new_payload
-            if not self.store.update_access_token_payload(handle, lambda _: custom, now):
+            if self.session_claims:  # a new payload replaces the app's claims only
+                kept = {k: v for k, v in record.access_token_payload.items() if k in SESSION_CLAIMS}
+                custom = {**new_payload, **kept}
+
+            def replace_claims(current: dict[str, Any]) -> dict[str, Any]:
+                if not self.session_claims:
+                    return custom
+                return {**custom, **{k: v for k, v in current.items() if k in SESSION_CLAIMS}}
+
+            if not self.store.update_access_token_payload(handle, replace_claims, now):
                 return None
         old = AccessToken(access_token, payload, payload["exp"] * 1000, payload["iat"] * 1000)
         if old.expiry < now:

@@ -13,7 +13,7 @@ is in ``_base.py``.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ..errors import TryRefreshTokenError, UnauthorisedError
@@ -25,6 +25,7 @@ from ._base import (
     _check_user_id,
     _clean_metadata,
     _same_secret,
+    check_amr,
     check_tenant_id,
     security_log,
 )
@@ -70,11 +71,20 @@ class SessionEngine(RefreshingEngine, SessionRecordsEngine, SigningEngine):
         ip: str | None = None,
         user_agent: str | None = None,
         disable_anti_csrf: bool = False,
+        amr: Sequence[str] | None = None,
     ) -> SessionState:
         _check_user_id(user_id)
         check_tenant_id(tenant_id)
         payload = checked_json_object(access_token_payload or {}, "access_token_payload")
-        check_custom_claims(payload)
+        check_custom_claims(payload, self.reserved_claims)
+        if self.session_claims:
+            # The login time (and how the user logged in): kept with the custom claims
+            # so every refresh re-signs them as they are.
+            payload["auth_time"] = now // 1000
+            if amr is not None:
+                payload["amr"] = check_amr(amr)
+        elif amr is not None:
+            raise ValueError("amr needs an engine with session claims (the embedded API)")
         data = checked_json_object(session_data_in_database or {}, "session_data_in_database")
         ip, user_agent = _clean_metadata(ip), _clean_metadata(user_agent)
         config = self.config

@@ -9,7 +9,7 @@ Importing this package imports no web framework.
 from __future__ import annotations
 
 from .._headers import get_all_cors_headers
-from .claims import ClaimValidationError, ClaimValidator, InvalidClaimError
+from .claims import ClaimValidationError, ClaimValidator, InvalidClaimError, require_fresh
 from .config import ErrorHandler, FrameworkConfig
 from .messages import Reply, RequestView
 
@@ -22,4 +22,5 @@ __all__ = [
     "Reply",
     "RequestView",
     "get_all_cors_headers",
+    "require_fresh",
 ]

@@ -154,10 +154,14 @@ def create_new_session(
     access_token_payload: Mapping[str, Any] | None = None,
     session_data_in_database: Mapping[str, Any] | None = None,
     tenant_id: str = "public",
+    *,
+    amr: Sequence[str] | None = None,
 ) -> Session:
     """Start a session for ``request`` (Flask's ``request``); its tokens go onto the response."""
     exchange = _exchange()
-    flow = create_flow(exchange, user_id, access_token_payload, session_data_in_database, tenant_id)
+    flow = create_flow(
+        exchange, user_id, access_token_payload, session_data_in_database, tenant_id, amr
+    )
     session: Session = run_sync(flow, exchange)
     return session
 

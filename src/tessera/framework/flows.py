@@ -194,7 +194,9 @@ def verify_flow(exchange: Exchange, options: VerifyOptions) -> Flow[Any]:
     )
     if session is None:
         return None
-    check_claims(session.get_access_token_payload(), options.claim_validators)
+    validators = options.claim_validators
+    if validators:
+        check_claims(session.get_access_token_payload(), validators, exchange.layer.tessera.now())
     return exchange.hand_out(session, source)
 
 
@@ -252,6 +254,7 @@ def create_flow(
     access_token_payload: Mapping[str, Any] | None,
     session_data_in_database: Mapping[str, Any] | None,
     tenant_id: str,
+    amr: Sequence[str] | None = None,
 ) -> Flow[Any]:
     request, config = exchange.request, exchange.config
     method = creation_method(request, config)
@@ -264,6 +267,7 @@ def create_flow(
         ip=request.client_ip,
         user_agent=request.user_agent,
         disable_anti_csrf=method == "header",
+        amr=amr,
     )
     for other in tokens_present(request) - {method}:
         clear_tokens(exchange.plan, config, (other,))
