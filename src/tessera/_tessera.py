@@ -15,7 +15,7 @@ from ._sync import SyncSessions
 from .config import SessionConfig
 from .engine.sessions import SessionEngine
 from .housekeeping import ExpiredSessionPurger
-from .revocation import REVOCATION_MARGIN_S, FeedStats, RevocationFeed, RevokingStore
+from .revocation import FeedStats, RevocationFeed, RevokingStore
 from .storage import Timeouts, open_store
 from .storage.base import SessionStore
 
@@ -64,14 +64,7 @@ class Tessera:
             ),
         )
         config = self.config
-        self.revocations = RevocationFeed(
-            self.store,
-            max_staleness=config.revocation_max_staleness,
-            poll_interval=config.revocation_poll_seconds,
-            gap_timeout=config.revocation_gap_timeout,
-            window=config.access_token_validity + REVOCATION_MARGIN_S,
-            channel=config.revocation_channel,
-        )
+        self.revocations = RevocationFeed.for_config(self.store, config)
         revoking = cast(SessionStore, RevokingStore(self.store, self.revocations))
         self.engine = SessionEngine(config, revoking, session_claims=True)
         self.engine.revocations = self.revocations.view(self.store.app_id)

@@ -30,7 +30,7 @@ from ..errors import (
     UnknownAppError,
 )
 from ..housekeeping import ExpiredSessionPurger
-from ..revocation import REVOCATION_MARGIN_S, RevocationFeed, RevokingStore
+from ..revocation import RevocationFeed, RevokingStore
 from ..storage import Timeouts, open_store
 from .apps import AppRegistry, CoreStore
 from .config import CoreConfig
@@ -95,14 +95,7 @@ class CoreApp:
         feed = SessionConfig.from_settings(
             {**config.session_settings, **config.revocation_settings}
         )
-        self.revocations = RevocationFeed(
-            self.store,
-            max_staleness=feed.revocation_max_staleness,
-            poll_interval=feed.revocation_poll_seconds,
-            gap_timeout=feed.revocation_gap_timeout,
-            window=feed.access_token_validity + REVOCATION_MARGIN_S,
-            channel=feed.revocation_channel,
-        )
+        self.revocations = RevocationFeed.for_config(self.store, feed)
         revoking = cast(CoreStore, RevokingStore(self.store, self.revocations))
         self.registry = AppRegistry(
             revoking,

@@ -18,6 +18,7 @@ import weakref
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from ..config import SessionConfig
 from ..storage.base import SessionStore
 from ._denyset import DenySet
 from ._signals import NoSignal, PostgresSignal, RedisPublisher, RedisSignal, Signal
@@ -77,6 +78,19 @@ class RevocationFeed:
     Nothing runs until ``ensure_running()`` (called on the first verification that
     needs it); a forked child starts its own thread from an empty deny set.
     """
+
+    @classmethod
+    def for_config(cls, store: SessionStore, config: SessionConfig) -> RevocationFeed:
+        """The feed ``config``'s revocation settings describe, remembering revocations
+        as long as its access tokens can live."""
+        return cls(
+            store,
+            max_staleness=config.revocation_max_staleness,
+            poll_interval=config.revocation_poll_seconds,
+            gap_timeout=config.revocation_gap_timeout,
+            window=config.access_token_validity + REVOCATION_MARGIN_S,
+            channel=config.revocation_channel,
+        )
 
     def __init__(
         self,
