@@ -11,10 +11,13 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar, cast
 
 from ._async import AsyncSessions
+from ._observer import Observer
 from ._sync import SyncSessions
+from .audit import AuditHook
 from .config import SessionConfig
 from .engine.sessions import SessionEngine
 from .housekeeping import ExpiredSessionPurger
+from .metrics import observe_process, unregister
 from .revocation import REVOCATION_MARGIN_S, FeedStats, RevocationFeed, RevokingStore
 from .storage import Timeouts, open_store
 from .storage.base import SessionStore
@@ -37,7 +40,9 @@ class Tessera:
 
     ``Tessera(database="postgresql://…", access_token_validity=900)`` builds everything:
     the store (tables are created or migrated), the signing keys, a thread pool for
-    async callers and the job that purges expired sessions. ``.syncio`` and ``.asyncio``
+    async callers and the job that purges expired sessions. ``metrics=False`` leaves
+    this object out of the Prometheus metrics; ``audit_hook`` is called with each audit
+    event (a ``dict``, see ``tessera.audit``). ``.syncio`` and ``.asyncio``
     offer the session functions for each kind of caller; ``tessera.init()`` makes one
     of these the default behind the module-level functions.
     """
@@ -48,6 +53,8 @@ class Tessera:
         *,
         store: SessionStore | None = None,
         clock: Callable[[], int] = wall_clock_ms,
+        metrics: bool = True,
+        audit_hook: AuditHook | None = None,
         **settings: Any,
     ) -> None:
         self.config = SessionConfig.from_settings(settings)
@@ -75,12 +82,21 @@ class Tessera:
         revoking = cast(SessionStore, RevokingStore(self.store, self.revocations))
         self.engine = SessionEngine(config, revoking)
         self.engine.revocations = self.revocations.view(self.store.app_id)
+        #: Metrics (when prometheus_client is installed and ``metrics``) and audit events.
+        self.observer = Observer(app_id=self.store.app_id, metrics=metrics, audit_hook=audit_hook)
+        self.engine.keys.on_key_created = lambda key, now: self.observer.key_created(
+            key.kid, key.algorithm, key.is_dynamic, now
+        )
+        #: The process's metrics, or None: read on every verification, so kept at hand.
+        self.metrics = self.observer.metrics
+        if self.metrics is not None:
+            observe_process(self, self.now)
         self.clock = clock
         self._executor = ThreadPoolExecutor(
             max_workers=self.config.database_pool_size, thread_name_prefix="tessera"
         )
         self._purger = ExpiredSessionPurger(
-            lambda: self.engine.purge_expired(now=self.now()),
+            lambda: self.observer.purged(self.engine.purge_expired(now=self.now())),
             config.expired_session_purge_interval,
         )
         self.syncio: SyncSessions = SyncSessions(self)
@@ -109,6 +125,7 @@ class Tessera:
 
     def close(self) -> None:
         """Stop the background jobs and close the database connections."""
+        unregister(self)
         self._purger.stop()
         self.revocations.close()
         self._executor.shutdown(wait=True)
