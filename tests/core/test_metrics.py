@@ -62,6 +62,7 @@ def test_a_scrape_counts_every_worker(start_core: StartCore) -> None:
         # The core reports theft without revoking, as the SuperTokens core does.
         assert series['tessera_sessions_revoked_total{reason="theft"}'] == 0
         assert series['tessera_operation_seconds_count{operation="create"}'] == 6
+        assert series['tessera_operation_seconds_count{operation="verify"}'] == 31  # each OK
         assert series['tessera_signing_keys_created_total{kind="dynamic"}'] >= 1
         assert series['tessera_live_sessions{app="public",tenant="public"}'] == 4
         assert "tessera_db_pool_size" in series

@@ -3,8 +3,8 @@
 Verification is the hot path (about 3 µs for a token seen before), so it costs one
 ``next()`` on an ``itertools.count`` (atomic under the GIL, no lock): the family
 ``tessera_session_verifies_total`` is read from that count by a collector. Failures are
-counted on pre-bound children (a failure is slow anyway), and one verification in
-``VERIFY_SAMPLE`` is timed into the latency histogram.
+counted on pre-bound children (a failure is slow anyway), and the facades time one
+verification in ``VERIFY_SAMPLE`` into the latency histogram (the core times each).
 
 In prometheus_client's multiprocess mode (``PROMETHEUS_MULTIPROC_DIR`` set, as the core
 does with several workers) a collector cannot add up other processes, so the count is
@@ -107,7 +107,7 @@ class Recorder:
         self.multiprocess = bool(os.environ.get("PROMETHEUS_MULTIPROC_DIR"))
         seconds = Histogram(
             "tessera_operation_seconds",
-            "Latency of session operations (verify: one call in 64 is timed).",
+            "Latency of session operations (verify in an app object: one call in 1024).",
             ["operation"],
             buckets=SECONDS_BUCKETS,
         )
