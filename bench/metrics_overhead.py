@@ -4,8 +4,8 @@
     .venv/bin/python -m bench.metrics_overhead --quick    # does it run?
 
 One ``Tessera`` object over a SQLite database verifies with metrics off and on
-(prometheus_client must be installed): its ``metrics`` attribute is switched between
-``None``, what ``metrics=False`` gives, and the process's recorder. One object for both
+(prometheus_client must be installed): ``use_metrics`` switches it between ``None``,
+what ``metrics=False`` gives, and the process's recorder. One object for both
 keeps everything else equal; two objects, however alike, differ by about 1% in such a
 loop (memory placement), which would drown what is measured. Each round times one
 batch of verifications off and on, in alternating order, of two kinds: a token the
@@ -70,7 +70,7 @@ def run(settings: Settings) -> dict[str, Any]:
         try:
             return _measure(settings, maker, app, load_before)
         finally:
-            app.metrics = app.observer.metrics
+            app.use_metrics(app.observer.metrics)
             for one in (maker, app):
                 one.close()
 
@@ -78,7 +78,7 @@ def run(settings: Settings) -> dict[str, Any]:
 def _measure(
     settings: Settings, maker: Tessera, app: Tessera, load_before: tuple[float, ...]
 ) -> dict[str, Any]:
-    modes = {"off": None, "on": app.metrics}
+    modes = {"off": None, "on": app.metrics}  # what metrics=False and True give
     # Fresh tokens for every "new" batch, minted by another object.
     needed = settings.rounds * settings.new_batch
     fresh = {
@@ -95,7 +95,7 @@ def _measure(
     for round_number in range(settings.rounds):
         order = list(modes) if round_number % 2 == 0 else list(reversed(modes))
         for name in order:
-            app.metrics = modes[name]
+            app.use_metrics(modes[name])
 
             def repeated(verify: Any = verify) -> None:
                 for _ in range(settings.again_batch):

@@ -114,10 +114,10 @@ class AsyncSessions:
             refuse_missing_token(session_required)
             return None
         owner = self._owner
-        engine, now, metrics = owner.engine, owner.now(), owner.metrics
+        engine, now, calls = owner.engine, owner.now(), owner.verify_calls
         verify = engine.verify_access_token
-        if metrics is not None and not next(metrics.verify_calls) & VERIFY_MASK:
-            verify = metrics.timing(verify)  # one call in VERIFY_SAMPLE
+        if calls is not None and not next(calls) & VERIFY_MASK:
+            verify = owner.timing(verify)  # one call in VERIFY_SAMPLE
         try:
             if engine.verification_reads_store(
                 access_token, now=now, check_database=check_database
@@ -139,8 +139,8 @@ class AsyncSessions:
                     check_database=check_database,
                 )
         except TesseraError as exc:
-            if metrics is not None:
-                metrics.verify_failed(exc)
+            if owner.metrics is not None:
+                owner.metrics.verify_failed(exc)
             raise
         return Session(state, owner)
 

@@ -111,9 +111,9 @@ class SyncSessions:
             refuse_missing_token(session_required)
             return None
         owner = self._owner
-        verify, metrics = owner.engine.verify_access_token, owner.metrics
-        if metrics is not None and not next(metrics.verify_calls) & VERIFY_MASK:
-            verify = metrics.timing(verify)  # one call in VERIFY_SAMPLE
+        verify, calls = owner.engine.verify_access_token, owner.verify_calls
+        if calls is not None and not next(calls) & VERIFY_MASK:
+            verify = owner.timing(verify)  # one call in VERIFY_SAMPLE
         try:
             state = verify(
                 access_token,
@@ -123,8 +123,8 @@ class SyncSessions:
                 check_database=check_database,
             )
         except TesseraError as exc:
-            if metrics is not None:
-                metrics.verify_failed(exc)
+            if owner.metrics is not None:
+                owner.metrics.verify_failed(exc)
             raise
         return Session(state, owner)
 

@@ -8,7 +8,7 @@ import logging
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from ._async import AsyncSessions
 from ._observer import Observer
@@ -23,6 +23,9 @@ from .storage import Timeouts, open_store
 from .storage.base import SessionStore
 
 __all__ = ["DEFAULT_DATABASE", "Tessera", "wall_clock_ms"]
+
+if TYPE_CHECKING:
+    from .metrics._recorder import Recorder
 
 T = TypeVar("T")
 log = logging.getLogger("tessera")
@@ -87,8 +90,7 @@ class Tessera:
         self.engine.keys.on_key_created = lambda key, now: self.observer.key_created(
             key.kid, key.algorithm, key.is_dynamic, now
         )
-        #: The process's metrics, or None: read on every verification, so kept at hand.
-        self.metrics = self.observer.metrics
+        self.use_metrics(self.observer.metrics)
         if self.metrics is not None:
             observe_process(self, self.now)
         self.clock = clock
@@ -101,6 +103,17 @@ class Tessera:
         )
         self.syncio: SyncSessions = SyncSessions(self)
         self.asyncio: AsyncSessions = AsyncSessions(self)
+
+    def use_metrics(self, metrics: Recorder | None) -> None:
+        """Count into ``metrics`` (None: metrics off). The verification count is kept at
+        hand: every verification reads it."""
+        self.metrics = metrics
+        self.verify_calls = None if metrics is None else metrics.verify_calls
+
+    def timing(self, verify: Callable[..., T]) -> Callable[..., T]:
+        """``verify``, timed into the verify latency (metrics must be on)."""
+        assert self.metrics is not None
+        return self.metrics.timing(verify)
 
     def now(self) -> int:
         """The current time in milliseconds, from this object's clock."""
