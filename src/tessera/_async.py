@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, Any
 
 from ._session import SessionBase, refuse_missing_token
 from .engine.sessions import SessionInformation
+from .errors import TesseraError
+from .metrics import VERIFY_MASK
 
 if TYPE_CHECKING:
     from ._tessera import Tessera
@@ -93,18 +95,25 @@ class AsyncSessions:
         both, and only ``mark_reauthenticated`` changes them."""
         owner = self._owner
         owner.touch()
-        state = await owner.in_thread(
-            owner.engine.create_new_session,
-            user_id,
-            access_token_payload,
-            session_data_in_database,
-            tenant_id,
-            now=owner.now(),
-            ip=ip,
-            user_agent=user_agent,
-            disable_anti_csrf=disable_anti_csrf,
-            amr=amr,
-        )
+        observer, now = owner.observer, owner.now()
+        started = observer.start()
+        try:
+            state = await owner.in_thread(
+                owner.engine.create_new_session,
+                user_id,
+                access_token_payload,
+                session_data_in_database,
+                tenant_id,
+                now=now,
+                ip=ip,
+                user_agent=user_agent,
+                disable_anti_csrf=disable_anti_csrf,
+                amr=amr,
+            )
+        except TesseraError:
+            observer.create_failed()
+            raise
+        observer.created(state, now, started, ip, user_agent)
         return Session(state, owner)
 
     async def get_session_without_request_response(
@@ -122,24 +131,34 @@ class AsyncSessions:
             refuse_missing_token(session_required)
             return None
         owner = self._owner
-        engine, now = owner.engine, owner.now()
-        if engine.verification_reads_store(access_token, now=now, check_database=check_database):
-            state = await owner.in_thread(
-                engine.verify_access_token,
-                access_token,
-                anti_csrf_token,
-                now=now,
-                anti_csrf_check=anti_csrf_check,
-                check_database=check_database,
-            )
-        else:  # the common case: answered from memory, on the event loop
-            state = engine.verify_access_token(
-                access_token,
-                anti_csrf_token,
-                now=now,
-                anti_csrf_check=anti_csrf_check,
-                check_database=check_database,
-            )
+        engine, now, calls = owner.engine, owner.now(), owner.verify_calls
+        verify = engine.verify_access_token
+        if calls is not None and not next(calls) & VERIFY_MASK:
+            verify = owner.timing(verify)  # one call in VERIFY_SAMPLE
+        try:
+            if engine.verification_reads_store(
+                access_token, now=now, check_database=check_database
+            ):
+                state = await owner.in_thread(
+                    verify,
+                    access_token,
+                    anti_csrf_token,
+                    now=now,
+                    anti_csrf_check=anti_csrf_check,
+                    check_database=check_database,
+                )
+            else:  # the common case: answered from memory, on the event loop
+                state = verify(
+                    access_token,
+                    anti_csrf_token,
+                    now=now,
+                    anti_csrf_check=anti_csrf_check,
+                    check_database=check_database,
+                )
+        except TesseraError as exc:
+            if owner.metrics is not None:
+                owner.metrics.verify_failed(exc)
+            raise
         return Session(state, owner)
 
     async def refresh_session_without_request_response(
@@ -155,26 +174,37 @@ class AsyncSessions:
         A refresh token used again after its successor raises ``TokenTheftError``."""
         owner = self._owner
         owner.touch()
-        state = await owner.in_thread(
-            owner.engine.refresh_session,
-            refresh_token,
-            anti_csrf_token,
-            now=owner.now(),
-            disable_anti_csrf=disable_anti_csrf,
-            ip=ip,
-            user_agent=user_agent,
-        )
+        observer, now = owner.observer, owner.now()
+        started = observer.start()
+        try:
+            state = await owner.in_thread(
+                owner.engine.refresh_session,
+                refresh_token,
+                anti_csrf_token,
+                now=now,
+                disable_anti_csrf=disable_anti_csrf,
+                ip=ip,
+                user_agent=user_agent,
+            )
+        except TesseraError as exc:
+            observer.refresh_failed(exc, now, ip, user_agent)
+            raise
+        observer.refreshed(state, now, started, ip, user_agent)
         return Session(state, owner)
 
     async def revoke_session(self, session_handle: str) -> bool:
         """End one session; False when there was none by that handle."""
         owner = self._owner
-        return await owner.in_thread(owner.engine.revoke_session, session_handle)
+        return await owner.in_thread(owner.syncio._revoke_one, session_handle, "app")
+
+    async def _sign_out(self, session_handle: str) -> bool:
+        owner = self._owner
+        return await owner.in_thread(owner.syncio._revoke_one, session_handle, "sign_out")
 
     async def revoke_multiple_sessions(self, session_handles: Sequence[str]) -> list[str]:
         """End several sessions; the handles of those that existed."""
         owner = self._owner
-        return await owner.in_thread(owner.engine.revoke_multiple_sessions, session_handles)
+        return await owner.in_thread(owner.syncio.revoke_multiple_sessions, session_handles)
 
     async def revoke_all_sessions_for_user(
         self,
@@ -185,11 +215,10 @@ class AsyncSessions:
         """End every session of a user (in one tenant, or all); the handles ended."""
         owner = self._owner
         return await owner.in_thread(
-            owner.engine.revoke_all_sessions_for_user,
+            owner.syncio.revoke_all_sessions_for_user,
             user_id,
             tenant_id,
             revoke_across_all_tenants,
-            now=owner.now(),
         )
 
     async def revoke_other_sessions(

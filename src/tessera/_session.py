@@ -150,5 +150,5 @@ class SessionBase:
         )
 
     def _revoke(self) -> None:
-        self._owner.engine.revoke_session(self.get_handle())
+        self._owner.syncio._sign_out(self.get_handle())
         self._revoked = True

@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING, Any
 
 from ._session import SessionBase, refuse_missing_token
 from .engine.sessions import SessionInformation
+from .errors import TesseraError
+from .metrics import VERIFY_MASK
 
 if TYPE_CHECKING:
     from ._tessera import Tessera
@@ -91,17 +93,24 @@ class SyncSessions:
         both, and only ``mark_reauthenticated`` changes them."""
         owner = self._owner
         owner.touch()
-        state = owner.engine.create_new_session(
-            user_id,
-            access_token_payload,
-            session_data_in_database,
-            tenant_id,
-            now=owner.now(),
-            ip=ip,
-            user_agent=user_agent,
-            disable_anti_csrf=disable_anti_csrf,
-            amr=amr,
-        )
+        observer, now = owner.observer, owner.now()
+        started = observer.start()
+        try:
+            state = owner.engine.create_new_session(
+                user_id,
+                access_token_payload,
+                session_data_in_database,
+                tenant_id,
+                now=now,
+                ip=ip,
+                user_agent=user_agent,
+                disable_anti_csrf=disable_anti_csrf,
+                amr=amr,
+            )
+        except TesseraError:
+            observer.create_failed()
+            raise
+        observer.created(state, now, started, ip, user_agent)
         return Session(state, owner)
 
     def get_session_without_request_response(
@@ -119,13 +128,21 @@ class SyncSessions:
             refuse_missing_token(session_required)
             return None
         owner = self._owner
-        state = owner.engine.verify_access_token(
-            access_token,
-            anti_csrf_token,
-            now=owner.now(),
-            anti_csrf_check=anti_csrf_check,
-            check_database=check_database,
-        )
+        verify, calls = owner.engine.verify_access_token, owner.verify_calls
+        if calls is not None and not next(calls) & VERIFY_MASK:
+            verify = owner.timing(verify)  # one call in VERIFY_SAMPLE
+        try:
+            state = verify(
+                access_token,
+                anti_csrf_token,
+                now=owner.now(),
+                anti_csrf_check=anti_csrf_check,
+                check_database=check_database,
+            )
+        except TesseraError as exc:
+            if owner.metrics is not None:
+                owner.metrics.verify_failed(exc)
+            raise
         return Session(state, owner)
 
     def refresh_session_without_request_response(
@@ -141,23 +158,45 @@ class SyncSessions:
         A refresh token used again after its successor raises ``TokenTheftError``."""
         owner = self._owner
         owner.touch()
-        state = owner.engine.refresh_session(
-            refresh_token,
-            anti_csrf_token,
-            now=owner.now(),
-            disable_anti_csrf=disable_anti_csrf,
-            ip=ip,
-            user_agent=user_agent,
-        )
+        observer, now = owner.observer, owner.now()
+        started = observer.start()
+        try:
+            state = owner.engine.refresh_session(
+                refresh_token,
+                anti_csrf_token,
+                now=now,
+                disable_anti_csrf=disable_anti_csrf,
+                ip=ip,
+                user_agent=user_agent,
+            )
+        except TesseraError as exc:
+            observer.refresh_failed(exc, now, ip, user_agent)
+            raise
+        observer.refreshed(state, now, started, ip, user_agent)
         return Session(state, owner)
 
     def revoke_session(self, session_handle: str) -> bool:
         """End one session; False when there was none by that handle."""
-        return self._owner.engine.revoke_session(session_handle)
+        return self._revoke_one(session_handle, "app")
+
+    def _sign_out(self, session_handle: str) -> bool:
+        # The sign-out API's revocation: the same, reported as the user's own.
+        return self._revoke_one(session_handle, "sign_out")
+
+    def _revoke_one(self, session_handle: str, reason: str) -> bool:
+        owner = self._owner
+        started = owner.observer.start()
+        ended = owner.engine.revoke_session(session_handle)
+        owner.observer.revoked([session_handle] if ended else [], reason, owner.now(), started)
+        return ended
 
     def revoke_multiple_sessions(self, session_handles: Sequence[str]) -> list[str]:
         """End several sessions; the handles of those that existed."""
-        return self._owner.engine.revoke_multiple_sessions(session_handles)
+        owner = self._owner
+        started = owner.observer.start()
+        ended = owner.engine.revoke_multiple_sessions(session_handles)
+        owner.observer.revoked(ended, "app", owner.now(), started)
+        return ended
 
     def revoke_all_sessions_for_user(
         self,
@@ -167,9 +206,12 @@ class SyncSessions:
     ) -> list[str]:
         """End every session of a user (in one tenant, or all); the handles ended."""
         owner = self._owner
-        return owner.engine.revoke_all_sessions_for_user(
-            user_id, tenant_id, revoke_across_all_tenants, now=owner.now()
+        started, now = owner.observer.start(), owner.now()
+        ended = owner.engine.revoke_all_sessions_for_user(
+            user_id, tenant_id, revoke_across_all_tenants, now=now
         )
+        owner.observer.revoked(ended, "app", now, started, user_id=user_id)
+        return ended
 
     def revoke_other_sessions(
         self, session: Session, revoke_across_all_tenants: bool = False

@@ -8,18 +8,24 @@ import logging
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from ._async import AsyncSessions
+from ._observer import Observer
 from ._sync import SyncSessions
+from .audit import AuditHook
 from .config import SessionConfig
 from .engine.sessions import SessionEngine
 from .housekeeping import ExpiredSessionPurger
+from .metrics import observe_process, unregister
 from .revocation import FeedStats, RevocationFeed, RevokingStore
 from .storage import Timeouts, open_store
 from .storage.base import SessionStore
 
 __all__ = ["DEFAULT_DATABASE", "Tessera", "wall_clock_ms"]
+
+if TYPE_CHECKING:
+    from .metrics._recorder import Recorder
 
 T = TypeVar("T")
 log = logging.getLogger("tessera")
@@ -37,7 +43,9 @@ class Tessera:
 
     ``Tessera(database="postgresql://…", access_token_validity=900)`` builds everything:
     the store (tables are created or migrated), the signing keys, a thread pool for
-    async callers and the job that purges expired sessions. ``.syncio`` and ``.asyncio``
+    async callers and the job that purges expired sessions. ``metrics=False`` leaves
+    this object out of the Prometheus metrics; ``audit_hook`` is called with each audit
+    event (a ``dict``, see ``tessera.audit``). ``.syncio`` and ``.asyncio``
     offer the session functions for each kind of caller; ``tessera.init()`` makes one
     of these the default behind the module-level functions.
     """
@@ -48,6 +56,8 @@ class Tessera:
         *,
         store: SessionStore | None = None,
         clock: Callable[[], int] = wall_clock_ms,
+        metrics: bool = True,
+        audit_hook: AuditHook | None = None,
         **settings: Any,
     ) -> None:
         self.config = SessionConfig.from_settings(settings)
@@ -68,16 +78,35 @@ class Tessera:
         revoking = cast(SessionStore, RevokingStore(self.store, self.revocations))
         self.engine = SessionEngine(config, revoking, session_claims=True)
         self.engine.revocations = self.revocations.view(self.store.app_id)
+        #: Metrics (when prometheus_client is installed and ``metrics``) and audit events.
+        self.observer = Observer(app_id=self.store.app_id, metrics=metrics, audit_hook=audit_hook)
+        self.engine.keys.on_key_created = lambda key, now: self.observer.key_created(
+            key.kid, key.algorithm, key.is_dynamic, now
+        )
+        self.use_metrics(self.observer.metrics)
+        if self.metrics is not None:
+            observe_process(self, self.now)
         self.clock = clock
         self._executor = ThreadPoolExecutor(
             max_workers=self.config.database_pool_size, thread_name_prefix="tessera"
         )
         self._purger = ExpiredSessionPurger(
-            lambda: self.engine.purge_expired(now=self.now()),
+            lambda: self.observer.purged(self.engine.purge_expired(now=self.now())),
             config.expired_session_purge_interval,
         )
         self.syncio: SyncSessions = SyncSessions(self)
         self.asyncio: AsyncSessions = AsyncSessions(self)
+
+    def use_metrics(self, metrics: Recorder | None) -> None:
+        """Count into ``metrics`` (None: metrics off). The verification count is kept at
+        hand: every verification reads it."""
+        self.metrics = metrics
+        self.verify_calls = None if metrics is None else metrics.verify_calls
+
+    def timing(self, verify: Callable[..., T]) -> Callable[..., T]:
+        """``verify``, timed into the verify latency (metrics must be on)."""
+        assert self.metrics is not None
+        return self.metrics.timing(verify)
 
     def now(self) -> int:
         """The current time in milliseconds, from this object's clock."""
@@ -102,6 +131,7 @@ class Tessera:
 
     def close(self) -> None:
         """Stop the background jobs and close the database connections."""
+        unregister(self)
         self._purger.stop()
         self.revocations.close()
         self._executor.shutdown(wait=True)

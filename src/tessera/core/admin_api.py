@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .context import Context, app_of, public_only
+from .context import Context, app_of, observer_of, public_only
 from .http import BadRequest, Request, Response, json_response, query_str, require
 from .jwks import jwks_response
 from .routing import is_valid_id, split_path
@@ -109,7 +109,9 @@ def remove_app(ctx: Context, req: Request) -> Response:
     app_id = require(body, "appId", str).lower()
     if app_id == "public":
         raise BadRequest("The public app cannot be removed")
-    return json_response({"status": "OK", "didExist": ctx.registry.delete_app(app_id)})
+    removal = ctx.registry.delete_app(app_id)
+    observer_of(ctx, req).for_app(app_id).revoked(removal.revoked, "app_removed", ctx.clock())
+    return json_response({"status": "OK", "didExist": removal.existed})
 
 
 def list_apps(ctx: Context, req: Request) -> Response:
@@ -139,5 +141,8 @@ def remove_tenant(ctx: Context, req: Request) -> Response:
     tenant_id = require(body, "tenantId", str).lower()
     if tenant_id == "public":
         raise BadRequest("The public tenant cannot be removed")
-    existed = ctx.registry.delete_tenant(req.route.app_id, tenant_id)
-    return json_response({"status": "OK", "didExist": existed})
+    removal = ctx.registry.delete_tenant(req.route.app_id, tenant_id)
+    observer_of(ctx, req).revoked(
+        removal.revoked, "tenant_removed", ctx.clock(), tenant_id=tenant_id
+    )
+    return json_response({"status": "OK", "didExist": removal.existed})

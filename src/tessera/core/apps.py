@@ -19,10 +19,11 @@ from typing import Any, Protocol
 
 from ..config import SessionConfig
 from ..engine.keyring import KeyRing
+from ..engine.keys import SigningKey
 from ..engine.sessions import SessionEngine
 from ..errors import AppSettingsError, UnknownAppError, UnknownTenantError
 from ..revocation import REVOCATION_MARGIN_S, RevocationFeed
-from ..storage.base import AppStore, SessionStore
+from ..storage.base import AppStore, Removal, SessionStore
 from .config import ALIASES, SESSION_KEYS, parse_api_keys
 
 __all__ = ["RECHECK_MS", "AppEngines", "AppRegistry", "CoreStore", "UnknownApp", "UnknownTenant"]
@@ -109,6 +110,8 @@ class AppRegistry:
         self._apps: dict[str, tuple[AppEngines, int]] = {}
         #: (app, tenant) -> when the tenant was last seen in the database.
         self._tenants: dict[tuple[str, str], int] = {}
+        #: Told of each signing key an app's key ring creates: (app id, key, when).
+        self.on_key_created: Callable[[str, SigningKey, int], None] | None = None
 
     def session_config(self, overrides: Mapping[str, str]) -> SessionConfig:
         """The settings of an app with these overrides; ``ValueError`` when invalid."""
@@ -179,6 +182,9 @@ class AppRegistry:
         dynamic_config = replace(stateless, use_dynamic_access_token_signing_key=True)
         # One key ring for both engines: they sign and publish the same keys.
         ring = KeyRing(dynamic_config, store)
+        if self.on_key_created is not None:
+            told = self.on_key_created
+            ring.on_key_created = lambda key, now: told(app_id, key, now)
         dynamic = SessionEngine(dynamic_config, store, keys=ring)
         static = SessionEngine(
             replace(stateless, use_dynamic_access_token_signing_key=False), store, keys=ring
@@ -219,14 +225,14 @@ class AppRegistry:
         self._apps.pop(app_id, None)
         return created and app_id != "public"  # the public app always exists
 
-    def delete_app(self, app_id: str) -> bool:
+    def delete_app(self, app_id: str) -> Removal:
         """Remove the app with its tenants, sessions, keys and secrets."""
-        existed = self._store.delete_tenant(app_id, None).existed
+        removal = self._store.delete_tenant(app_id, None)
         self._apps.pop(app_id, None)
         for key in list(self._tenants):
             if key[0] == app_id:
                 self._tenants.pop(key, None)
-        return existed
+        return removal
 
     def put_tenant(self, app_id: str, tenant_id: str, core_config: Mapping[str, Any]) -> bool:
         """Create a tenant; for ``public`` this updates the app's own settings. Every
@@ -248,8 +254,8 @@ class AppRegistry:
         self._tenants[(app_id, tenant_id)] = now
         return created
 
-    def delete_tenant(self, app_id: str, tenant_id: str) -> bool:
+    def delete_tenant(self, app_id: str, tenant_id: str) -> Removal:
         """Remove the tenant with its sessions."""
         self.get(app_id)
         self._tenants.pop((app_id, tenant_id), None)
-        return self._store.delete_tenant(app_id, tenant_id).existed
+        return self._store.delete_tenant(app_id, tenant_id)

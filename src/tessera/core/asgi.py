@@ -17,7 +17,9 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any, cast
 from urllib.parse import parse_qsl
 
+from .._observer import Observer
 from .._tessera import wall_clock_ms
+from ..audit import AuditHook
 from ..config import SessionConfig
 from ..errors import (
     ApiKeyError,
@@ -30,6 +32,7 @@ from ..errors import (
     UnknownAppError,
 )
 from ..housekeeping import ExpiredSessionPurger
+from ..metrics import exposition, observe_process, unregister
 from ..revocation import RevocationFeed, RevokingStore
 from ..storage import Timeouts, open_store
 from .apps import AppRegistry, CoreStore
@@ -54,7 +57,11 @@ error_log = logging.getLogger("tessera.core.error")
 
 _VERSION = re.compile(r"^(\d{1,3})\.(\d{1,3})$")
 #: API path -> the methods it answers, for the ``Allow`` header of a 405.
-_METHODS: dict[str, list[str]] = {"/hello": ["GET", "HEAD"], "/openapi.json": ["GET"]}
+_METHODS: dict[str, list[str]] = {
+    "/hello": ["GET", "HEAD"],
+    "/openapi.json": ["GET"],
+    "/metrics": ["GET"],
+}
 for _method, _path in sorted(ROUTES):
     _METHODS.setdefault(_path, []).append(_method)
 
@@ -79,6 +86,8 @@ class CoreApp:
         *,
         store: CoreStore | None = None,
         clock: Callable[[], int] = wall_clock_ms,
+        metrics: bool = True,
+        audit_hook: AuditHook | None = None,
     ) -> None:
         self.config = config
         self.store: CoreStore = store or open_store(
@@ -104,14 +113,23 @@ class CoreApp:
             api_keys=config.api_keys,
             revocations=self.revocations,
         )
-        self.context = Context(self.registry, clock)
+        #: Metrics (with prometheus_client installed) and audit events (``audit_hook``).
+        self.observer = Observer(metrics=metrics, audit_hook=audit_hook)
+        self.registry.on_key_created = lambda app_id, key, now: self.observer.for_app(
+            app_id
+        ).key_created(key.kid, key.algorithm, key.is_dynamic, now)
+        self.context = Context(self.registry, clock, observer=self.observer)
+        if self.observer.metrics is not None:
+            observe_process(self, clock)
         self._clock = clock
         self._guard = RequestGuard(config)
         self._executor = ThreadPoolExecutor(
             config.database_pool_size, thread_name_prefix="tessera-core"
         )
         self._purger = ExpiredSessionPurger(
-            lambda: self.registry.get("public").dynamic.purge_expired(now=self._clock()),
+            lambda: self.observer.purged(
+                self.registry.get("public").dynamic.purge_expired(now=self._clock())
+            ),
             config.expired_session_purge_interval,
         )
 
@@ -180,8 +198,13 @@ class CoreApp:
             return json_response(
                 openapi_document(bool(self.registry.core_api_keys), self.config.base_path)
             )
-        handler, needs_key = ROUTES[(method, route.api_path)]
         loop = asyncio.get_running_loop()
+        if route.api_path == "/metrics":
+            self._check_api_key(headers, self.registry.core_api_keys)
+            # Off the event loop: the live-sessions count may ask the database.
+            status, body, content_type = await loop.run_in_executor(self._executor, exposition)
+            return Response(status, body, content_type)
+        handler, needs_key = ROUTES[(method, route.api_path)]
         if needs_key:
             app = self.registry.peek(route.app_id)
             if app is not None:
@@ -278,6 +301,7 @@ class CoreApp:
             error_log.warning("could not load the signing keys at start: %s", exc)
 
     def close(self) -> None:
+        unregister(self)
         self._purger.stop()
         self._executor.shutdown(wait=True)
         self.revocations.close()

@@ -6,12 +6,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from .._observer import Observer
 from ..errors import ForbiddenError
 from .apps import AppEngines, AppRegistry
 from .http import Request, Response
 from .jwks import LastKeySets
 
-__all__ = ["Context", "Handler", "app_of", "public_only"]
+__all__ = ["Context", "Handler", "app_of", "observer_of", "public_only"]
 
 
 @dataclass(frozen=True)
@@ -20,6 +21,8 @@ class Context:
     clock: Callable[[], int]
     #: The key sets last served, answered while the database is down.
     last_key_sets: LastKeySets = field(default_factory=LastKeySets)
+    #: Metrics and audit events (``Observer.for_app`` names the request's app).
+    observer: Observer = field(default_factory=lambda: Observer(metrics=False))
 
 
 Handler = Callable[[Context, Request], Response]
@@ -27,6 +30,10 @@ Handler = Callable[[Context, Request], Response]
 
 def app_of(ctx: Context, req: Request) -> AppEngines:
     return ctx.registry.get(req.route.app_id)
+
+
+def observer_of(ctx: Context, req: Request) -> Observer:
+    return ctx.observer.for_app(req.route.app_id)
 
 
 def public_only(req: Request) -> None:

@@ -34,7 +34,7 @@ class _Op:
     method: str
     path: str
     summary: str
-    #: The 200 answer's JSON schema; ``None`` for the text answer of ``/hello``.
+    #: The 200 answer's JSON schema; ``None`` for a text answer (``/hello``, ``/metrics``).
     answer: dict[str, Any] | None
     #: Fields of the JSON body (POST, PUT) or of the query (GET), with their schemas.
     fields: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -252,7 +252,16 @@ _API = [
         ("tenantId",),
     ),
     _Op("get", "/openapi.json", "This document.", {"type": "object", "required": ["openapi"]}),
+    _Op(
+        "get",
+        "/metrics",
+        "Prometheus metrics of every worker of this core, in the text exposition format "
+        "(404 when prometheus_client is not installed). Guarded like this document.",
+        None,
+    ),
 ]
+#: Routes of the core itself, not of an app: the core's keys guard them, never an app's.
+_CORE_ROUTES = ("/openapi.json", "/metrics")
 
 _TEXT = {"text/plain": {"schema": _STR}}
 _ERRORS = {
@@ -289,7 +298,7 @@ def _operation(op: _Op, path_parameters: list[str], core_keys: bool) -> dict[str
     # An app may have API keys of its own (its coreConfig's api_keys): they guard the
     # app's routes even on a core without keys. The unprefixed routes are the public
     # app's, which has the core's keys only.
-    app_keys = "appId" in path_parameters and op.path != "/openapi.json" and not op.open
+    app_keys = "appId" in path_parameters and op.path not in _CORE_ROUTES and not op.open
     answer = _TEXT if op.answer is None else {"application/json": {"schema": op.answer}}
     responses: dict[str, Any] = {"200": {"description": "OK", "content": answer}}
     if (core_keys and not op.open) or app_keys:
@@ -315,7 +324,7 @@ def _operation(op: _Op, path_parameters: list[str], core_keys: bool) -> dict[str
             {"name": name, "in": "query", "required": name in op.required, "schema": schema}
             for name, schema in op.fields.items()
         ]
-    if op.path not in ("/hello", "/openapi.json"):
+    if op.path != "/hello" and op.path not in _CORE_ROUTES:
         parameters.append(_CDI_VERSION)
     if parameters:
         operation["parameters"] = parameters

@@ -9,15 +9,18 @@ import json
 import logging
 import multiprocessing
 import os
+import shutil
 import signal
 import socket
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
 from typing import Any
 
 from ..errors import StorageError
+from ..metrics import available as metrics_available
 from .asgi import CoreApp
 from .config import CoreConfig, load_config, state_dir
 from .protocol import ConnectionLimits, LimitedHttpProtocol
@@ -162,6 +165,7 @@ def run_foreground(config: CoreConfig, config_path: str | None, overrides: dict[
         timeout_keep_alive=config.keep_alive_timeout,
     )
     sock = _listen(config.host, config.port)
+    metrics_dir = _share_metrics(workers)
     try:
         if workers > 1:
             from uvicorn.supervisors import Multiprocess
@@ -170,9 +174,23 @@ def run_foreground(config: CoreConfig, config_path: str | None, overrides: dict[
         else:
             uvicorn.Server(server_config).run(sockets=[sock])
     finally:
+        if metrics_dir is not None:
+            shutil.rmtree(metrics_dir, ignore_errors=True)
         with contextlib.suppress(OSError):
             if json.loads(record.read_text()).get("pid") == os.getpid():
                 record.unlink()
+
+
+def _share_metrics(workers: int) -> str | None:
+    """With several workers, a scrape reaches one of them: prometheus_client's
+    multiprocess mode lets it answer for all, each worker writing its counters to files
+    in a directory made here (or the operator's ``PROMETHEUS_MULTIPROC_DIR``). The
+    directory made here is removed when the core stops."""
+    if workers < 2 or os.environ.get("PROMETHEUS_MULTIPROC_DIR") or not metrics_available():
+        return None
+    path = tempfile.mkdtemp(prefix="tessera-metrics-")
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = path  # the workers are spawned after this
+    return path
 
 
 def _listen(host: str, port: int) -> socket.socket:

@@ -13,13 +13,14 @@ recipe user from 4.0. Tokens of every version are verified whatever the caller s
 
 from __future__ import annotations
 
-from typing import Any
+import time
+from typing import TYPE_CHECKING, Any
 
 from ..engine.access_token import PROTECTED_CLAIMS, check_custom_claims
 from ..engine.sessions import SessionEngine, SessionState
-from ..errors import TokenTheftError, TryRefreshTokenError, UnauthorisedError
+from ..errors import StorageError, TokenTheftError, TryRefreshTokenError, UnauthorisedError
 from .apps import AppEngines
-from .context import Context, app_of, public_only
+from .context import Context, app_of, observer_of, public_only
 from .http import (
     BadRequest,
     Request,
@@ -30,6 +31,9 @@ from .http import (
     require,
     session_outcome,
 )
+
+if TYPE_CHECKING:
+    from ..metrics._recorder import Recorder
 
 __all__ = [
     "create_session",
@@ -97,7 +101,9 @@ def _token(state: SessionState, version: int, app: AppEngines, now: int) -> dict
     return {"token": text, "expiry": token.expiry, "createdTime": token.created_at}
 
 
-def _ended() -> Response:
+def _ended(metrics: Recorder | None = None) -> Response:
+    if metrics is not None:
+        metrics.verify_failed(UnauthorisedError("revoked", reason="revoked"))
     return session_outcome(
         UnauthorisedError, message="Either the session has ended or has been blacklisted"
     )
@@ -130,12 +136,18 @@ def create_session(ctx: Context, req: Request) -> Response:
     version = _minted_version(req, app)
     if version == 2:
         dynamic = True  # version-2 tokens are checked against the dynamic keys
+    observer = observer_of(ctx, req)
+    started = observer.start()
     try:
         state = app.engine(dynamic).create_new_session(
             user_id, claims, data, req.route.tenant_id, now=now, disable_anti_csrf=not anti_csrf
         )
     except (ValueError, TypeError) as exc:
         raise BadRequest(str(exc)) from None
+    except StorageError:
+        observer.create_failed()
+        raise
+    observer.created(state, now, started, None, None)
     return _new_tokens_answer(state, claims, req, app, version, now)
 
 
@@ -154,9 +166,17 @@ def verify_session(ctx: Context, req: Request) -> Response:
     app = app_of(ctx, req)
     engine = app.dynamic
     now = ctx.clock()
+    metrics = ctx.observer.metrics
+    started = time.perf_counter()
+    if metrics is not None:
+        next(metrics.verify_calls)
     try:
         state, version = _verified_session(engine, token, anti_csrf, check_anti_csrf, now)
-    except (UnauthorisedError, TryRefreshTokenError) as exc:
+    except (UnauthorisedError, TryRefreshTokenError, StorageError) as exc:
+        if metrics is not None:
+            metrics.verify_failed(exc)
+        if isinstance(exc, StorageError):
+            raise
         # Whatever is wrong with the token, the SuperTokens core's answer is: refresh.
         return session_outcome(TryRefreshTokenError, message=exc.message)
     check = check_database or app.config.access_token_blacklisting
@@ -164,13 +184,15 @@ def verify_session(ctx: Context, req: Request) -> Response:
         # The revocation feed answers when it is current (within its staleness bound).
         revoked = engine.is_revoked(state.session_handle)
         if revoked:
-            return _ended()
+            return _ended(metrics)
         # A stored payload changed since: the database gives the token its new claims.
         check = revoked is None or engine.payload_changed(state.session_handle) is not False
     try:
         confirmed = engine.confirm_access_token(state, now=now, check_database=check)
     except UnauthorisedError:
-        return _ended()
+        return _ended(metrics)
+    if metrics is not None:  # every one: next to an HTTP request, timing costs nothing
+        metrics.timed("verify", started)
     answer: dict[str, Any] = {
         "status": "OK",
         "session": _session(confirmed, _claims(confirmed.access_token.payload), req),
@@ -213,17 +235,23 @@ def refresh_session(ctx: Context, req: Request) -> Response:
     version = _minted_version(req, app)
     if version == 2:
         dynamic = True
+    observer = observer_of(ctx, req)
+    started = observer.start()
     try:
         # As the SuperTokens core: a refresh is confirmed by the first use of its new
         # access token (verify), so it needs no acknowledgement write of its own.
         state = app.engine(dynamic).refresh_session(
             token, anti_csrf, now=now, disable_anti_csrf=not enable, confirmed_by_first_use=True
         )
-    except TokenTheftError as exc:
-        who = {"handle": exc.session_handle, "userId": exc.user_id, "recipeUserId": exc.user_id}
-        return session_outcome(TokenTheftError, session=who)
-    except UnauthorisedError as exc:
+    except (TokenTheftError, UnauthorisedError, StorageError) as exc:
+        observer.refresh_failed(exc, now, None, None)
+        if isinstance(exc, TokenTheftError):
+            who = {"handle": exc.session_handle, "userId": exc.user_id, "recipeUserId": exc.user_id}
+            return session_outcome(TokenTheftError, session=who)
+        if isinstance(exc, StorageError):
+            raise
         return session_outcome(UnauthorisedError, message=exc.message)
+    observer.refreshed(state, now, started, None, None)
     return _new_tokens_answer(state, _claims(state.access_token.payload), req, app, version, now)
 
 
@@ -319,6 +347,7 @@ def remove_sessions(ctx: Context, req: Request) -> Response:
         handles = require(body, "sessionHandles", list)
         if not all(isinstance(h, str) and "\x00" not in h for h in handles):
             raise BadRequest("Field name 'sessionHandles' is invalid in JSON input")
+        started = time.perf_counter()
         revoked = engine.revoke_multiple_sessions(handles)
     else:
         user_id = require(body, "userId", str)
@@ -328,9 +357,12 @@ def remove_sessions(ctx: Context, req: Request) -> Response:
             public_only(req)
         else:
             ctx.registry.check_tenant(req.route.app_id, req.route.tenant_id)
+        started = time.perf_counter()
         revoked = engine.revoke_all_sessions_for_user(
             user_id, req.route.tenant_id, across, now=ctx.clock()
         )
+    # Through an API key: the SDK's revoke functions and an operator's scripts alike.
+    observer_of(ctx, req).revoked(revoked, "operator", ctx.clock(), started)
     return json_response({"status": "OK", "sessionHandlesRevoked": revoked})
 
 

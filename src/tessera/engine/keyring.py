@@ -10,6 +10,7 @@ interval, not one per request).
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 
 from ..config import SessionConfig
 from ..storage.base import KeyRecord, SessionStore
@@ -38,6 +39,8 @@ class KeyRing:
         #: kid -> the instant (ms) until which the key verifies; read on every request.
         self._until: dict[str, int] = {}
         self._loaded_at: int | None = None
+        #: Told of each key this ring creates (metrics and audit); the caller's sink.
+        self.on_key_created: Callable[[SigningKey, int], None] | None = None
 
     # -- reading -----------------------------------------------------------------
 
@@ -166,3 +169,5 @@ class KeyRing:
         )
         # Another process may have added its own key meanwhile: read back what is stored.
         self._reload_locked(key.created_at)
+        if self.on_key_created is not None:
+            self.on_key_created(key, key.created_at)

@@ -243,7 +243,7 @@ def refresh_flow(exchange: Exchange) -> Flow[Reply]:
 
 def sign_out_flow(exchange: Exchange) -> Flow[Reply]:
     session = yield from verify_flow(exchange, VerifyOptions())
-    yield Call("revoke_session", session.get_handle())
+    yield Call("_sign_out", session.get_handle())
     session._revoked = True  # so ``finish`` clears the client's tokens
     return Reply(200, {"status": "OK"})
 

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from ..errors import StorageError
+from ._tracing import span
 
 __all__ = ["ConnectionPool", "Timeouts"]
 
@@ -82,6 +83,9 @@ class ConnectionPool:
         # would end the parent's session on the same socket), only kept from the GC.
         self._inherited: list[_Pooled] = []
         self._closed = False
+        #: Times a caller found no free connection and waited, and for how long in all.
+        self.waits = 0
+        self.wait_seconds = 0.0
         pool = weakref.ref(self)
         os.register_at_fork(after_in_child=lambda: _adopt_in_child(pool))
 
@@ -92,14 +96,15 @@ class ConnectionPool:
         it and the caller gets ``StorageError``."""
         limit = self._timeouts.socket
         for attempt in (1, 2):
-            if not self._slots.acquire(timeout=limit):
-                raise StorageError(f"{self._backend}: no free database connection (pool exhausted)")
+            if not self._slots.acquire(blocking=False):
+                self._wait_for_slot(limit)
             try:
                 pooled, reused = self._checkout()
                 started = time.monotonic()
                 ticket = self._watchdog.watch(pooled.guard, started + limit)
                 try:
-                    result = work(pooled.raw)
+                    with span(self._backend):
+                        result = work(pooled.raw)
                 except self._driver_errors as exc:
                     cut = self._watchdog.release(ticket)
                     self._discard(pooled)
@@ -124,6 +129,20 @@ class ConnectionPool:
             finally:
                 self._slots.release()
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def _wait_for_slot(self, limit: float) -> None:
+        # Counted without a lock: a lost increment under contention only blurs a metric.
+        self.waits += 1
+        started = time.monotonic()
+        acquired = self._slots.acquire(timeout=limit)
+        self.wait_seconds += time.monotonic() - started
+        if not acquired:
+            raise StorageError(f"{self._backend}: no free database connection (pool exhausted)")
+
+    def in_use(self) -> tuple[int, int]:
+        """Connections in use now, and the pool's size (read without locking)."""
+        free = getattr(self._slots, "_value", self._size)  # CPython's semaphore count
+        return self._size - free, self._size
 
     def run_alone(self, work: Callable[[Any], T], connect: Callable[[], Any]) -> T:
         """Call ``work`` on a connection of its own from ``connect``, closed afterwards,
