@@ -158,7 +158,7 @@ class CoreApp:
             message = await receive()
             if message["type"] == "lifespan.startup":
                 self.start_housekeeping()
-                await asyncio.get_running_loop().run_in_executor(self._executor, self._load_key_set)
+                await asyncio.get_running_loop().run_in_executor(self._executor, self.load_key_set)
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
                 self.close()
@@ -292,7 +292,7 @@ class CoreApp:
         self.revocations.ensure_running()
         self._purger.ensure_running()
 
-    def _load_key_set(self) -> None:
+    def load_key_set(self) -> None:
         """Serve the key set once at start, so it can be answered from memory even if
         the database goes down before anyone asks for it."""
         try:

@@ -125,9 +125,13 @@ def run_foreground(config: CoreConfig, config_path: str | None, overrides: dict[
         )
     if config.database_url is None:
         state_dir().mkdir(parents=True, exist_ok=True)
-    # Create or migrate the tables once, before the workers start.
+    # Create or migrate the tables, and the first signing keys, once before the workers
+    # start: workers starting together would otherwise each make a key of their own, and
+    # refuse each other's tokens until they next read the keys.
     try:
-        CoreApp(config).close()
+        prepared = CoreApp(config)
+        prepared.load_key_set()
+        prepared.close()
     except StorageError as exc:
         raise SystemExit(
             f"tessera: cannot open the database {_redact(config.database)}: {exc}"
