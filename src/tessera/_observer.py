@@ -52,15 +52,7 @@ class Observer:
         if self.metrics is not None:
             self.metrics.create_ok.inc()
             self.metrics.timed("create", started)
-        self.audit.emit(
-            "session_created",
-            now,
-            session_handle=state.session_handle,
-            user_id=state.user_id,
-            tenant_id=state.tenant_id,
-            ip=ip,
-            user_agent=user_agent,
-        )
+        self._session_event("session_created", state, now, ip, user_agent)
 
     def create_failed(self) -> None:
         if self.metrics is not None:
@@ -72,8 +64,13 @@ class Observer:
         if self.metrics is not None:
             self.metrics.refresh_ok.inc()
             self.metrics.timed("refresh", started)
+        self._session_event("session_refreshed", state, now, ip, user_agent)
+
+    def _session_event(
+        self, event: str, state: SessionState, now: int, ip: str | None, user_agent: str | None
+    ) -> None:
         self.audit.emit(
-            "session_refreshed",
+            event,
             now,
             session_handle=state.session_handle,
             user_id=state.user_id,
