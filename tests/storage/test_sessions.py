@@ -47,8 +47,11 @@ def test_rotation_is_compare_and_swap(store: SqlStore) -> None:
     assert after.refresh_token_rotated_at == NOW + 5
     assert after.last_refreshed_at == NOW + 5
     assert after.expires_at == NOW + 90_000
-    assert after.ip == "203.0.113.9"  # None keeps what was stored
-    assert after.user_agent == "new agent"
+    # The creation's address and agent stay; the last activity's follow the rotation
+    # (None keeps what was stored).
+    assert (after.ip, after.user_agent) == ("203.0.113.9", "Mozilla/5.0")
+    assert (after.last_ip, after.last_user_agent) == (None, "new agent")
+    assert after.last_active_at == NOW + 5
     assert after.use_static_key is True
     assert not store.rotate_refresh_token(
         "gone", expected_hash="hash-1", new_hash="hash-2", **rotate

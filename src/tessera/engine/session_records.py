@@ -93,6 +93,9 @@ class SessionRecordsEngine(EngineBase):
             last_refreshed=record.last_refreshed_at,
             ip=record.ip,
             user_agent=record.user_agent,
+            last_active=record.last_active_at,
+            last_ip=record.last_ip,
+            last_user_agent=record.last_user_agent,
         )
 
     def _app_claims(self, stored: dict[str, Any]) -> dict[str, Any]:

@@ -112,6 +112,9 @@ class SessionEngine(RefreshingEngine, SessionRecordsEngine, SigningEngine):
                 ip=ip,
                 user_agent=user_agent,
                 use_static_key=not config.use_dynamic_access_token_signing_key,
+                last_active_at=now,
+                last_ip=ip,
+                last_user_agent=user_agent,
             )
         )
         anti_csrf = codec.anti_csrf_token(refresh)

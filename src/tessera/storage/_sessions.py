@@ -21,7 +21,8 @@ __all__ = ["SqlSessions", "end_sessions"]
 _COLUMNS = (
     "session_handle, tenant_id, user_id, refresh_token_hash, previous_refresh_token_hash, "
     "refresh_token_rotated_at, session_data, access_token_payload, created_at, expires_at, "
-    "last_refreshed_at, ip, user_agent, use_static_key, rotation_pending"
+    "last_refreshed_at, ip, user_agent, use_static_key, rotation_pending, last_active_at, "
+    "last_ip, last_user_agent"
 )
 
 
@@ -56,7 +57,8 @@ class SqlSessions(SqlTables):
         changed = self._execute(
             f"UPDATE {self._sessions} SET refresh_token_hash = ?, previous_refresh_token_hash = ?, "
             "refresh_token_rotated_at = ?, last_refreshed_at = ?, expires_at = ?, "
-            "ip = COALESCE(?, ip), user_agent = COALESCE(?, user_agent), use_static_key = ?, "
+            "last_active_at = ?, last_ip = COALESCE(?, last_ip), "
+            "last_user_agent = COALESCE(?, last_user_agent), use_static_key = ?, "
             "rotation_pending = ? "
             "WHERE app_id = ? AND session_handle = ? AND refresh_token_hash = ?",
             (
@@ -65,6 +67,7 @@ class SqlSessions(SqlTables):
                 rotated_at,
                 rotated_at,
                 expires_at,
+                rotated_at,
                 ip,
                 user_agent,
                 int(use_static_key),
@@ -224,6 +227,9 @@ def _session_row(r: SessionRecord) -> tuple[Any, ...]:
         r.user_agent,
         int(r.use_static_key),
         int(r.rotation_pending),
+        r.last_active_at,
+        r.last_ip,
+        r.last_user_agent,
     )
 
 
@@ -244,4 +250,7 @@ def _session_record(row: Sequence[Any]) -> SessionRecord:
         user_agent=row[12],
         use_static_key=bool(row[13]),
         rotation_pending=bool(row[14]),
+        last_active_at=int(row[15]),
+        last_ip=row[16],
+        last_user_agent=row[17],
     )

@@ -47,9 +47,15 @@ class SessionRecord:
     created_at: int
     expires_at: int
     last_refreshed_at: int
+    #: Where and how the session was created (never changed afterwards).
     ip: str | None
     user_agent: str | None
     use_static_key: bool
+    #: When the session was last seen in use (a refresh, or activity recorded at most
+    #: once per ``activity_write_interval``), and from where. Creation counts.
+    last_active_at: int
+    last_ip: str | None = None
+    last_user_agent: str | None = None
     #: Set by a rotation until the engine had the new tokens in hand and said so
     #: (``acknowledge_rotation``). While set, the replaced token is a retry of a refresh
     #: whose answer may never have arrived, not theft.
