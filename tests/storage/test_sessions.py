@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from tessera import StorageError
-from tessera.storage import SqlStore
+from tessera.storage import SessionMatch, SqlStore
 
 from .._support.records import NOW, record
 
@@ -215,8 +215,13 @@ def test_user_scoped_listing_and_deletion_by_tenant(store: SqlStore) -> None:
     assert store.list_session_handles_for_user("user-1", None, NOW) == ["p1", "t1", "p2"]
     assert sorted(store.list_session_handles_for_user("user-1", "public", NOW)) == ["p1", "p2"]
     assert store.list_session_handles_for_user("user-1", "acme", NOW) == ["t1"]
-    assert sorted(store.delete_sessions_for_user("user-1", "acme", NOW)) == ["t1"]
-    assert sorted(store.delete_sessions_for_user("user-1", None, NOW)) == ["p1", "p2"]
+    assert sorted(
+        store.delete_matching_sessions(SessionMatch(user_id="user-1", tenant_id="acme"), NOW)
+    ) == ["t1"]
+    assert sorted(store.delete_matching_sessions(SessionMatch(user_id="user-1"), NOW)) == [
+        "p1",
+        "p2",
+    ]
     # User ids are case-sensitive, and other users are untouched.
     assert store.load_session("case") is not None
     assert store.load_session("other") is not None

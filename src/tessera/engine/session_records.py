@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from ..storage.base import SessionMatch
 from ._base import EngineBase, _check_handle, _tenant_scope, check_amr
 from .access_token import (
     SESSION_CLAIMS,
@@ -40,7 +41,8 @@ class SessionRecordsEngine(EngineBase):
         now: int,
     ) -> list[str]:
         scope = _tenant_scope(tenant_id, revoke_across_all_tenants)
-        return self.store.delete_sessions_for_user(check_text(user_id, "user_id"), scope, now)
+        match = SessionMatch(user_id=check_text(user_id, "user_id"), tenant_id=scope)
+        return self.store.delete_matching_sessions(match, now)
 
     def revoke_other_sessions(
         self,

@@ -47,15 +47,18 @@ def create_or_migrate(cursor: Any, dialect: Dialect, prefix: str) -> None:
         row = cursor.fetchone()
         if row is None:
             cursor.execute(f"INSERT INTO {prefix}schema (version) VALUES ({SCHEMA_VERSION:d})")
-            return
-        version = int(row[0])
-        if version > SCHEMA_VERSION:
+        elif int(row[0]) > SCHEMA_VERSION:
             raise RuntimeError(
-                f"the database schema (version {version}) is newer than this tessera "
+                f"the database schema (version {row[0]}) is newer than this tessera "
                 f"understands ({SCHEMA_VERSION}); upgrade tessera"
             )
-        if version < SCHEMA_VERSION:
-            _migrate(cursor, dialect, prefix, version)
+        elif int(row[0]) < SCHEMA_VERSION:
+            _migrate(cursor, dialect, prefix, int(row[0]))
+        # Indexes on columns a migration may have added, so made after it.
+        # An app's sessions, most recently active first (the operator's search).
+        dialect.add_index(
+            cursor, f"{prefix}sessions_activity", f"{prefix}sessions", "app_id, last_active_at"
+        )
 
 
 def _migrate(cursor: Any, dialect: Dialect, prefix: str, from_version: int) -> None:
