@@ -23,6 +23,7 @@ def test_defaults_match_the_supertokens_core() -> None:
         "access_token_dynamic_signing_key_update_interval",
         "refresh_token_grace_period",
         "expired_session_purge_interval",
+        "activity_write_interval",
     ],
 )
 def test_impossible_numbers_are_refused(name: str, value: object) -> None:
@@ -56,6 +57,8 @@ def test_numbers_out_of_range_are_refused(name: str, value: object) -> None:
         ({"session_max_lifetime": -1}, "session_max_lifetime"),
         ({"table_name_prefix": "Robert'); DROP TABLE"}, "table_name_prefix"),
         ({"database_pool_size": 0}, "database_pool_size"),
+        ({"activity_write_interval": -1}, "activity_write_interval"),
+        ({"activity_write_interval": 86_401}, "activity_write_interval"),
         ({"database_connect_timeout": 0}, "database_connect_timeout"),
         ({"database_statement_timeout": "nan"}, "database_statement_timeout"),
         (

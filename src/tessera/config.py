@@ -26,6 +26,7 @@ _MAX_KEY_INTERVAL_HOURS = 876_000
 _MIN_KEY_INTERVAL_HOURS = 1 / 3600  # one second: each new key costs a key generation
 _MAX_LIFETIME_SECONDS = 3_153_600_000
 _MAX_PURGE_SECONDS = 31_536_000
+_MAX_ACTIVITY_SECONDS = 86_400
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -80,6 +81,11 @@ class SessionConfig:
     #: Seconds between runs of the background job that deletes expired sessions;
     #: ``0`` turns it off (call ``purge_expired()`` yourself).
     expired_session_purge_interval: float = 3600
+    #: Seconds between two records of a session's last activity (time, address, user
+    #: agent) made by verifications; refreshes always record it. At most one write per
+    #: session per interval, from a background thread, never on the request. ``0``:
+    #: only creation and refreshes record activity.
+    activity_write_interval: float = 60
     #: Where revocations are announced to other processes: ``redis://host:6379/0``.
     #: ``None``: PostgreSQL's LISTEN/NOTIFY on PostgreSQL, polling on other databases.
     revocation_channel: str | None = None
@@ -143,6 +149,11 @@ class SessionConfig:
                 "expired_session_purge_interval",
                 f"must be between 0 and {_MAX_PURGE_SECONDS} seconds",
             )
+        if not 0 <= self.activity_write_interval <= _MAX_ACTIVITY_SECONDS:
+            _bad(
+                "activity_write_interval",
+                f"must be between 0 and {_MAX_ACTIVITY_SECONDS} seconds (0 turns it off)",
+            )
         channel = self.revocation_channel
         if channel is not None and (
             not isinstance(channel, str)
@@ -180,6 +191,10 @@ class SessionConfig:
     @property
     def session_max_lifetime_ms(self) -> int | None:
         return None if self.session_max_lifetime is None else self.session_max_lifetime * 1000
+
+    @property
+    def activity_write_interval_ms(self) -> int:
+        return int(self.activity_write_interval * 1000)
 
     @property
     def revocation_poll_seconds(self) -> float:

@@ -115,6 +115,7 @@ def test_database_timeouts_from_file_and_environment_reach_the_store(tmp_path: P
         "access_token_dynamic_signing_key_update_interval",
         "refresh_token_grace_period",
         "expired_session_purge_interval",
+        "activity_write_interval",
         "access_token_validity",
         "database_connect_timeout",
         "database_socket_timeout",

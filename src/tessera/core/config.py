@@ -31,6 +31,7 @@ SESSION_KEYS = frozenset(
         "access_token_signing_algorithm",
         "refresh_token_grace_period",
         "session_max_lifetime",
+        "activity_write_interval",
     }
 )
 #: Settings of each process's revocation feed (not per app).

@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from ._sql import SqlTables, batches, dumps, marks
-from .base import PAYLOAD_CHANGED, SessionMatch, SessionRecord
+from .base import PAYLOAD_CHANGED, SessionActivity, SessionMatch, SessionRecord
 
 __all__ = ["SqlSessions", "end_sessions"]
 
@@ -101,6 +101,38 @@ class SqlSessions(SqlTables):
             return int(cursor.rowcount) == 1
 
         return self._run_in_transaction(work)
+
+    def record_activity(self, activities: Sequence[SessionActivity], min_interval: int) -> int:
+        if not activities:
+            return 0
+        gap = max(int(min_interval), 1)
+        update = self._sql(
+            f"UPDATE {self._sessions} SET last_active_at = ?, last_ip = COALESCE(?, last_ip), "
+            "last_user_agent = COALESCE(?, last_user_agent) "
+            "WHERE app_id = ? AND session_handle = ? AND last_active_at <= ? "
+            "AND expires_at >= ?"
+        )
+
+        def work(cursor: Any) -> int:
+            changed = 0
+            for a in activities:
+                cursor.execute(
+                    update,
+                    (a.at, a.ip, a.user_agent, self.app_id, a.session_handle, a.at - gap, a.at),
+                )
+                changed += int(cursor.rowcount)
+            return changed
+
+        # Activity is a hint for people, not a security record: a batch lost in a crash
+        # costs nothing, so its commit need not wait for the disk where that is offered.
+        lossy = self.dialect.lossy_commit_statement
+
+        def batch(cursor: Any) -> int:
+            if lossy is not None:
+                cursor.execute(lossy)
+            return work(cursor)
+
+        return self._run_in_transaction(batch)
 
     def replace_session_data(self, session_handle: str, data: dict[str, Any], now: int) -> bool:
         changed = self._execute(

@@ -27,6 +27,7 @@ __all__ = [
     "KeyRecord",
     "Removal",
     "RevocationRecord",
+    "SessionActivity",
     "SessionMatch",
     "SessionRecord",
     "SessionStore",
@@ -74,6 +75,17 @@ class SessionMatch:
     #: Equal to the address at creation or at the last activity.
     ip: str | None = None
     #: Contained in the user agent at creation or at the last activity, ignoring case.
+    user_agent: str | None = None
+
+
+@dataclass(frozen=True)
+class SessionActivity:
+    """A session seen in use: when (ms), and from which address and user agent
+    (``None``: unknown, keep what is recorded)."""
+
+    session_handle: str
+    at: int
+    ip: str | None = None
     user_agent: str | None = None
 
 
@@ -156,6 +168,15 @@ class SessionStore(Protocol):
     ) -> bool:
         """Clear ``rotation_pending`` of the rotation ``previous_hash`` -> ``new_hash`` if
         it is still the last one, restarting its grace period at ``now``."""
+        ...
+
+    def record_activity(self, activities: Sequence[SessionActivity], min_interval: int) -> int:
+        """Record each activity as its live session's last (``last_active_at``, and
+        ``last_ip`` / ``last_user_agent`` when given), unless the session's recorded
+        activity is less than ``min_interval`` ms (at least 1) older than it: so many
+        processes recording one session together write it about once per interval,
+        and a late record never moves the activity back. One transaction; returns how
+        many sessions changed."""
         ...
 
     def replace_session_data(self, session_handle: str, data: dict[str, Any], now: int) -> bool:
