@@ -114,6 +114,7 @@ class AsyncSessions:
             observer.create_failed()
             raise
         observer.created(state, now, started, ip, user_agent)
+        owner.activity_recorded(state.session_handle, now)
         return Session(state, owner)
 
     async def get_session_without_request_response(
@@ -124,9 +125,15 @@ class AsyncSessions:
         anti_csrf_check: bool | None = None,
         check_database: bool = False,
         session_required: bool = True,
+        ip: str | None = None,
+        user_agent: str | None = None,
     ) -> Session | None:
         """Verify an access token. ``None`` only when no token is given and
-        ``session_required`` is false; a bad token always raises."""
+        ``session_required`` is false; a bad token always raises.
+
+        ``ip`` and ``user_agent`` are the client's: the session's last activity (time,
+        address, agent) is recorded from them at most once per
+        ``activity_write_interval``, by a background thread."""
         if not access_token:
             refuse_missing_token(session_required)
             return None
@@ -159,6 +166,9 @@ class AsyncSessions:
             if owner.metrics is not None:
                 owner.metrics.verify_failed(exc)
             raise
+        due = owner.activity_due
+        if due is not None and now >= due.get(state.session_handle, 0):
+            owner.note_activity(state.session_handle, now, ip, user_agent)
         return Session(state, owner)
 
     async def refresh_session_without_request_response(
@@ -190,6 +200,7 @@ class AsyncSessions:
             observer.refresh_failed(exc, now, ip, user_agent)
             raise
         observer.refreshed(state, now, started, ip, user_agent)
+        owner.activity_recorded(state.session_handle, now)
         return Session(state, owner)
 
     async def revoke_session(self, session_handle: str) -> bool:

@@ -111,6 +111,7 @@ class SyncSessions:
             observer.create_failed()
             raise
         observer.created(state, now, started, ip, user_agent)
+        owner.activity_recorded(state.session_handle, now)
         return Session(state, owner)
 
     def get_session_without_request_response(
@@ -121,9 +122,15 @@ class SyncSessions:
         anti_csrf_check: bool | None = None,
         check_database: bool = False,
         session_required: bool = True,
+        ip: str | None = None,
+        user_agent: str | None = None,
     ) -> Session | None:
         """Verify an access token. ``None`` only when no token is given and
-        ``session_required`` is false; a bad token always raises."""
+        ``session_required`` is false; a bad token always raises.
+
+        ``ip`` and ``user_agent`` are the client's: the session's last activity (time,
+        address, agent) is recorded from them at most once per
+        ``activity_write_interval``, by a background thread."""
         if not access_token:
             refuse_missing_token(session_required)
             return None
@@ -131,11 +138,12 @@ class SyncSessions:
         verify, calls = owner.engine.verify_access_token, owner.verify_calls
         if calls is not None and not next(calls) & VERIFY_MASK:
             verify = owner.timing(verify)  # one call in VERIFY_SAMPLE
+        now = owner.now()
         try:
             state = verify(
                 access_token,
                 anti_csrf_token,
-                now=owner.now(),
+                now=now,
                 anti_csrf_check=anti_csrf_check,
                 check_database=check_database,
             )
@@ -143,6 +151,9 @@ class SyncSessions:
             if owner.metrics is not None:
                 owner.metrics.verify_failed(exc)
             raise
+        due = owner.activity_due
+        if due is not None and now >= due.get(state.session_handle, 0):
+            owner.note_activity(state.session_handle, now, ip, user_agent)
         return Session(state, owner)
 
     def refresh_session_without_request_response(
@@ -173,6 +184,7 @@ class SyncSessions:
             observer.refresh_failed(exc, now, ip, user_agent)
             raise
         observer.refreshed(state, now, started, ip, user_agent)
+        owner.activity_recorded(state.session_handle, now)
         return Session(state, owner)
 
     def revoke_session(self, session_handle: str) -> bool:

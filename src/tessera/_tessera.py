@@ -10,6 +10,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
+from ._activity import ActivityRecorder
 from ._async import AsyncSessions
 from ._observer import Observer
 from ._sync import SyncSessions
@@ -94,6 +95,14 @@ class Tessera:
             lambda: self.observer.purged(self.engine.purge_expired(now=self.now())),
             config.expired_session_purge_interval,
         )
+        interval = config.activity_write_interval_ms
+        #: Records last activity seen by verifications (``None``: interval 0, off).
+        self.activity = (
+            ActivityRecorder(interval, self.store.record_activity) if interval > 0 else None
+        )
+        #: The activity memo's dictionary (session handle -> next write due), read by
+        #: every verification: one lookup decides whether there is anything to do.
+        self.activity_due = None if self.activity is None else self.activity.next_write
         self.syncio: SyncSessions = SyncSessions(self)
         self.asyncio: AsyncSessions = AsyncSessions(self)
 
@@ -102,6 +111,23 @@ class Tessera:
         hand: every verification reads it."""
         self.metrics = metrics
         self.verify_calls = None if metrics is None else metrics.verify_calls
+
+    def note_activity(
+        self, session_handle: str, now: int, ip: str | None, user_agent: str | None
+    ) -> None:
+        """A verification saw this session in use: queue a write of its last activity
+        if one is due (at most one per ``activity_write_interval``). Never blocks."""
+        if self.activity is not None:
+            self.activity.seen(session_handle, now, ip, user_agent)
+
+    def activity_recorded(self, session_handle: str, now: int) -> None:
+        """Creation or a refresh wrote the session's last activity just now."""
+        if self.activity is not None:
+            self.activity.recorded(session_handle, now)
+
+    def flush_activity(self, timeout: float = 10.0) -> bool:
+        """Wait until the activity queued so far is written (tests, shutdown)."""
+        return True if self.activity is None else self.activity.writer.flush(timeout)
 
     def timing(self, verify: Callable[..., T]) -> Callable[..., T]:
         """``verify``, timed into the verify latency (metrics must be on)."""
@@ -133,6 +159,8 @@ class Tessera:
         """Stop the background jobs and close the database connections."""
         unregister(self)
         self._purger.stop()
+        if self.activity is not None:
+            self.activity.close()
         self.revocations.close()
         self._executor.shutdown(wait=True)
         self.store.close()

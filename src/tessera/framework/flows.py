@@ -191,6 +191,8 @@ def verify_flow(exchange: Exchange, options: VerifyOptions) -> Flow[Any]:
         anti_csrf_check=engine_check,
         check_database=options.check_database,
         session_required=options.session_required,
+        ip=request.client_ip,
+        user_agent=request.user_agent,
     )
     if session is None:
         return None
