@@ -8,6 +8,7 @@ from collections.abc import Callable
 import pytest
 
 from tessera import Tessera
+from tessera.storage import SqlStore
 
 from .conftest import FakeClock
 
@@ -121,7 +122,9 @@ def test_a_failing_database_loses_activity_not_requests(
     t = make_tessera(activity_write_interval=60)
     session = t.syncio.create_new_session("u1")
     t.syncio.get_session_without_request_response(session.get_access_token())  # keys loaded
-    t.store.drop_tables()  # every later write fails
+    store = t.store
+    assert isinstance(store, SqlStore)
+    store.drop_tables()  # every later write fails
     clock.advance(120)
     # The verification answers from memory and queues the write, which fails later.
     assert t.syncio.get_session_without_request_response(session.get_access_token())
