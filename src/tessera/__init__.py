@@ -21,7 +21,8 @@ from typing import Any
 from ._headers import get_all_cors_headers
 from ._tessera import Tessera
 from .config import SessionConfig
-from .engine.sessions import SessionInformation
+from .devices import Device
+from .engine.sessions import DeviceSession, SessionInformation, SessionPage
 from .errors import (
     SessionError,
     StorageError,
@@ -34,9 +35,12 @@ from .errors import (
 __version__ = "0.1.0"
 
 __all__ = [
+    "Device",
+    "DeviceSession",
     "SessionConfig",
     "SessionError",
     "SessionInformation",
+    "SessionPage",
     "StorageError",
     "Tessera",
     "TesseraError",

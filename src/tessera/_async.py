@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from ._session import SessionBase, refuse_missing_token
-from .engine.sessions import SessionInformation
+from .engine.sessions import SessionInformation, SessionPage
 from .errors import TesseraError
 from .metrics import VERIFY_MASK
 
@@ -59,6 +59,21 @@ class Session(SessionBase):
         password): ``auth_time`` becomes now, and ``amr`` is replaced when given. This
         session gets a new access token; a web adapter sends it with the response."""
         await self._owner.in_thread(self._mark_reauthenticated, amr)
+
+    async def list_devices(
+        self, limit: int = 20, cursor: str | None = None, across_all_tenants: bool = False
+    ) -> SessionPage:
+        """A page of this user's live sessions ("your devices"), most recently active
+        first, this one marked ``current``; in this session's tenant, or in all. Pass
+        the page's ``next_cursor`` back for the next page."""
+        return await self._owner.in_thread(self._list_devices, limit, cursor, across_all_tenants)
+
+    async def revoke_device(self, session_handle: str, across_all_tenants: bool = False) -> bool:
+        """Log out one of this user's devices: end the session ``session_handle`` (say,
+        from ``list_devices``) if it belongs to this user, in this tenant or, with
+        ``across_all_tenants``, in any. False when it does not (or is gone). This
+        session's own handle ends it like ``revoke_session``."""
+        return await self._owner.in_thread(self._revoke_device, session_handle, across_all_tenants)
 
     async def get_expiry(self) -> int:
         """When the session ends unless refreshed, in milliseconds since the epoch."""
@@ -261,6 +276,30 @@ class AsyncSessions:
             tenant_id,
             fetch_across_all_tenants,
             now=owner.now(),
+        )
+
+    async def get_sessions_for_user(
+        self,
+        user_id: str,
+        tenant_id: str | None = None,
+        *,
+        limit: int = 20,
+        cursor: str | None = None,
+        current: str | None = None,
+    ) -> SessionPage:
+        """A page of a user's live sessions (in one tenant, or all when ``None``), each
+        with its device, most recently active first: ``items`` and ``next_cursor``
+        (``None`` on the last page; pass it back for the next). ``current`` is the handle
+        of the session to mark as this device. A changed cursor is a ``ValueError``."""
+        owner = self._owner
+        return await owner.in_thread(
+            owner.engine.get_sessions_for_user,
+            user_id,
+            tenant_id,
+            now=owner.now(),
+            limit=limit,
+            cursor=cursor,
+            current=current,
         )
 
     async def get_session_information(self, session_handle: str) -> SessionInformation | None:

@@ -8,7 +8,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any, TypedDict
 
 from .engine.front_token import build_front_token
-from .engine.sessions import SessionInformation, SessionState
+from .engine.sessions import SessionInformation, SessionPage, SessionState
 from .errors import UnauthorisedError
 
 if TYPE_CHECKING:
@@ -148,6 +148,30 @@ class SessionBase:
             revoke_across_all_tenants,
             now=owner.now(),
         )
+
+    def _list_devices(
+        self, limit: int, cursor: str | None, across_all_tenants: bool
+    ) -> SessionPage:
+        owner = self._owner
+        return owner.engine.get_sessions_for_user(
+            self.get_user_id(),
+            None if across_all_tenants else self.get_tenant_id(),
+            now=owner.now(),
+            limit=limit,
+            cursor=cursor,
+            current=self.get_handle(),
+        )
+
+    def _revoke_device(self, session_handle: str, across_all_tenants: bool) -> bool:
+        if session_handle == self.get_handle():
+            self._revoke()  # this device: its tokens are cleared too
+            return True
+        owner = self._owner
+        started = owner.observer.start()
+        tenant = None if across_all_tenants else self.get_tenant_id()
+        ended = owner.engine.revoke_session_of_user(session_handle, self.get_user_id(), tenant)
+        owner.observer.revoked([session_handle] if ended else [], "sign_out", owner.now(), started)
+        return ended
 
     def _revoke(self) -> None:
         self._owner.syncio._sign_out(self.get_handle())

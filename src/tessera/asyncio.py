@@ -20,6 +20,7 @@ __all__ = [
     "get_jwks",
     "get_session_information",
     "get_session_without_request_response",
+    "get_sessions_for_user",
     "mark_reauthenticated",
     "merge_into_access_token_payload",
     "purge_expired",
@@ -70,3 +71,4 @@ get_jwks = bound_to_default(AsyncSessions.get_jwks, _default, __name__)
 purge_expired = bound_to_default(AsyncSessions.purge_expired, _default, __name__)
 revoke_other_sessions = bound_to_default(AsyncSessions.revoke_other_sessions, _default, __name__)
 mark_reauthenticated = bound_to_default(AsyncSessions.mark_reauthenticated, _default, __name__)
+get_sessions_for_user = bound_to_default(AsyncSessions.get_sessions_for_user, _default, __name__)

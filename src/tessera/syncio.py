@@ -19,6 +19,7 @@ __all__ = [
     "get_jwks",
     "get_session_information",
     "get_session_without_request_response",
+    "get_sessions_for_user",
     "mark_reauthenticated",
     "merge_into_access_token_payload",
     "purge_expired",
@@ -65,3 +66,4 @@ get_jwks = bound_to_default(SyncSessions.get_jwks, _default, __name__)
 purge_expired = bound_to_default(SyncSessions.purge_expired, _default, __name__)
 revoke_other_sessions = bound_to_default(SyncSessions.revoke_other_sessions, _default, __name__)
 mark_reauthenticated = bound_to_default(SyncSessions.mark_reauthenticated, _default, __name__)
+get_sessions_for_user = bound_to_default(SyncSessions.get_sessions_for_user, _default, __name__)

@@ -37,15 +37,18 @@ from .access_token import (
 from .access_token import verify_access_token as verify_signed_token
 from .refresh_token import hash_once, hash_twice
 from .refreshing import RefreshingEngine
+from .session_listing import DeviceSession, SessionListingEngine, SessionPage
 from .session_records import SessionRecordsEngine
 from .signing import SigningEngine
 from .state import SessionInformation, SessionState
 from .values import checked_json_object
 
 __all__ = [
+    "DeviceSession",
     "RevocationCheck",
     "SessionEngine",
     "SessionInformation",
+    "SessionPage",
     "SessionState",
     "check_tenant_id",
     "merge_payload",
@@ -55,7 +58,7 @@ __all__ = [
 _VERIFIED_CACHE_SIZE = 4096
 
 
-class SessionEngine(RefreshingEngine, SessionRecordsEngine, SigningEngine):
+class SessionEngine(RefreshingEngine, SessionRecordsEngine, SessionListingEngine, SigningEngine):
     """Sessions of one app, kept in ``store``, under ``config``."""
 
     # -- creating ----------------------------------------------------------------
