@@ -6,7 +6,9 @@ Routes: ``POST /login`` (JSON ``{"userId", "payload"?}``), ``GET|POST /protected
 ``POST /update-payload``, ``POST /revoke-all`` (JSON ``{"userId"}``),
 ``GET /fresh`` (``require_fresh(FRESH_MAX_AGE)``), ``POST /reauth``
 (``mark_reauthenticated`` with ``amr=["pwd", "otp"]``), ``POST /logout-others``
-(``revoke_other_sessions``; JSON ``{"allTenants"?}``), and ``GET /test/log`` (the
+(``revoke_other_sessions``; JSON ``{"allTenants"?}``), ``GET /devices`` (``list_devices``;
+query ``cursor``, ``limit``), ``POST /devices/logout`` (``revoke_device``; JSON
+``{"handle"}``), and ``GET /test/log`` (the
 requests seen so far, for the browser suite). ``/login`` takes ``"amr"`` and
 ``"tenantId"`` too.
 """
@@ -94,6 +96,24 @@ def fastapi_app(
     ) -> dict[str, Any]:
         body = json.loads(await request.body() or b"{}")
         return {"revoked": await session.revoke_other_sessions(bool(body.get("allTenants")))}
+
+    @app.get("/devices")
+    async def devices(
+        session: Annotated[Session, Depends(verify_session())],
+        cursor: str | None = None,
+        limit: int = 20,
+    ) -> Any:
+        try:
+            return (await session.list_devices(limit, cursor)).as_dict()
+        except ValueError:  # a cursor the app never handed out
+            return JSONResponse({"message": "bad cursor"}, status_code=400)
+
+    @app.post("/devices/logout")
+    async def log_device_out(
+        request: Request, session: Annotated[Session, Depends(verify_session())]
+    ) -> dict[str, Any]:
+        body = await request.json()
+        return {"revoked": await session.revoke_device(body["handle"])}
 
     @app.api_route("/protected", methods=["GET", "POST"])
     async def protected(session: Annotated[Session, Depends(verify_session())]) -> dict[str, Any]:
@@ -189,7 +209,8 @@ def starlette_app(
     cors_inside: bool = False,
     **settings: Any,
 ) -> Any:
-    """A plain Starlette app with ``/login`` and ``/protected`` only."""
+    """A plain Starlette app with ``/login``, ``/protected``, ``/devices`` and
+    ``/devices/logout`` only."""
     from starlette.applications import Starlette
     from starlette.requests import Request
     from starlette.responses import JSONResponse
@@ -207,10 +228,27 @@ def starlette_app(
         assert session is not None
         return JSONResponse({"userId": session.get_user_id(), "handle": session.get_handle()})
 
+    async def devices(request: Request) -> JSONResponse:
+        session = await verify_session()(request)
+        assert session is not None
+        try:
+            page = await session.list_devices(cursor=request.query_params.get("cursor"))
+        except ValueError:
+            return JSONResponse({"message": "bad cursor"}, status_code=400)
+        return JSONResponse(page.as_dict())
+
+    async def log_device_out(request: Request) -> JSONResponse:
+        session = await verify_session()(request)
+        assert session is not None
+        handle = (await request.json())["handle"]
+        return JSONResponse({"revoked": await session.revoke_device(handle)})
+
     app = Starlette(
         routes=[
             Route("/login", login, methods=["POST"]),
             Route("/protected", protected, methods=["GET", "POST"]),
+            Route("/devices", devices, methods=["GET"]),
+            Route("/devices/logout", log_device_out, methods=["POST"]),
         ]
     )
     add_tessera_and_cors(app, tessera, cors_origin, cors_inside, settings)
@@ -313,6 +351,20 @@ def flask_app(
     def logout_others() -> Any:
         body = request.get_json(force=True, silent=True) or {}
         return {"revoked": g.tessera.revoke_other_sessions(bool(body.get("allTenants")))}
+
+    @app.get("/devices")
+    @verify_session()
+    def devices() -> Any:
+        limit = int(request.args.get("limit", 20))
+        try:
+            return g.tessera.list_devices(limit, request.args.get("cursor")).as_dict()
+        except ValueError:
+            return {"message": "bad cursor"}, 400
+
+    @app.post("/devices/logout")
+    @verify_session()
+    def log_device_out() -> Any:
+        return {"revoked": g.tessera.revoke_device(request.get_json(force=True)["handle"])}
 
     @app.route("/protected", methods=["GET", "POST"])
     @verify_session()

@@ -59,6 +59,27 @@ def logout_others(request: Any) -> HttpResponse:
     )
 
 
+@verify_session()
+def devices(request: Any) -> HttpResponse:
+    limit = int(request.GET.get("limit", 20))
+    try:
+        page = request.tessera.list_devices(limit, request.GET.get("cursor"))
+    except ValueError:
+        return JsonResponse({"message": "bad cursor"}, status=400)
+    return JsonResponse(page.as_dict())
+
+
+@verify_session()
+def log_device_out(request: Any) -> HttpResponse:
+    handle = json.loads(request.body)["handle"]
+    return JsonResponse({"revoked": request.tessera.revoke_device(handle)})
+
+
+@tessera_async.verify_session()
+async def devices_async(request: Any) -> HttpResponse:
+    return JsonResponse((await request.tessera.list_devices()).as_dict())
+
+
 @tessera_async.verify_session(claim_validators=[fresh])
 async def fresh_async(request: Any) -> HttpResponse:
     return JsonResponse({"authTime": request.tessera.get_auth_time()})
@@ -143,6 +164,9 @@ urlpatterns = [
     path("fresh", fresh_route),
     path("reauth", reauth),
     path("logout-others", logout_others),
+    path("devices", devices),
+    path("devices/logout", log_device_out),
+    path("async/devices", devices_async),
     path("async/fresh", fresh_async),
     path("async/reauth", reauth_async),
     path("test/log", test_log),

@@ -14,7 +14,8 @@ import hmac
 import json
 import secrets
 import threading
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
+from typing import Any
 
 from ..devices import Device, describe_device
 from ..storage.base import SessionMatch, SessionRecord
@@ -59,6 +60,12 @@ class SessionPage:
 
     items: list[DeviceSession]
     next_cursor: str | None
+
+    def as_dict(self) -> dict[str, Any]:
+        """The page as JSON-ready data (field names as in Python), for a route to return:
+        ``{"items": [{"session_handle": ..., "device": {"label": ...}, ...}],
+        "next_cursor": ...}``."""
+        return asdict(self)
 
 
 class SessionListingEngine(EngineBase):
