@@ -48,13 +48,17 @@ class ActivityStats:
     dropped: int
 
 
-class ActivityWriter:
-    """A daemon thread that hands queued activity records to ``write`` in batches.
-    ``write(records)`` is ``store.record_activity`` with the interval bound in."""
+Write = Callable[[Sequence[SessionActivity]], int]
 
-    def __init__(self, write: Callable[[Sequence[SessionActivity]], int]) -> None:
+
+class ActivityWriter:
+    """A daemon thread that hands queued activity records to a ``write`` in batches:
+    ``write(records)`` is an app's ``store.record_activity`` with its interval bound in.
+    One writer may serve many apps (the core's), each record going to its own."""
+
+    def __init__(self, write: Write | None = None) -> None:
         self._write = write
-        self._queue: queue.SimpleQueue[SessionActivity | threading.Event | None] = (
+        self._queue: queue.SimpleQueue[tuple[Write, SessionActivity] | threading.Event | None] = (
             queue.SimpleQueue()
         )
         self._pid: int | None = None
@@ -64,14 +68,18 @@ class ActivityWriter:
         self._submitted = self._changed = self._batches = self._dropped = 0
         self._warned_at = -_WARN_EVERY
 
-    def submit(self, record: SessionActivity) -> None:
-        """Queue ``record`` for writing; never blocks, never raises."""
+    def submit(self, record: SessionActivity, write: Write | None = None) -> None:
+        """Queue ``record`` for ``write`` (by default the writer's own); never blocks,
+        never raises."""
+        write = write or self._write
+        if write is None:
+            raise TypeError("this writer has no default write: pass one")
         if self._pid != os.getpid():
             self._start()
         if self._closed or self._queue.qsize() >= MAX_PENDING:
             self._dropped += 1
             return
-        self._queue.put(record)
+        self._queue.put((write, record))
 
     def flush(self, timeout: float = 10.0) -> bool:
         """Wait until everything queued before this call is written (or dropped);
@@ -110,7 +118,8 @@ class ActivityWriter:
         pending = self._queue
         while True:
             item = pending.get()
-            batch: dict[str, SessionActivity] = {}
+            batches: dict[Write, dict[str, SessionActivity]] = {}
+            size = 0
             waiting: list[threading.Event] = []
             stop = False
             while True:
@@ -119,23 +128,26 @@ class ActivityWriter:
                 elif isinstance(item, threading.Event):
                     waiting.append(item)
                 else:
-                    batch[item.session_handle] = item  # the latest of one session wins
-                if stop or len(batch) >= MAX_BATCH:
+                    write, record = item
+                    # The latest record of one session wins.
+                    batches.setdefault(write, {})[record.session_handle] = record
+                    size += 1
+                if stop or size >= MAX_BATCH:
                     break
                 try:
                     item = pending.get_nowait()
                 except queue.Empty:
                     break
-            if batch:
-                self._write_batch(list(batch.values()))
+            for write, batch in batches.items():
+                self._write_batch(write, list(batch.values()))
             for event in waiting:
                 event.set()
             if stop:
                 return
 
-    def _write_batch(self, batch: list[SessionActivity]) -> None:
+    def _write_batch(self, write: Write, batch: list[SessionActivity]) -> None:
         try:
-            changed = self._write(batch)
+            changed = write(batch)
         except StorageError as exc:
             self._dropped += len(batch)
             now = time.monotonic()

@@ -11,19 +11,22 @@ app made again) reaches the others within that time.
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
+from .._activity import ActivityWriter
 from ..config import SessionConfig
+from ..engine.activity import ActivityMemo
 from ..engine.keyring import KeyRing
 from ..engine.keys import SigningKey
 from ..engine.sessions import SessionEngine
 from ..errors import AppSettingsError, UnknownAppError, UnknownTenantError
 from ..revocation import REVOCATION_MARGIN_S, RevocationFeed
-from ..storage.base import AppStore, Removal, SessionStore
+from ..storage.base import AppStore, Removal, SessionActivity, SessionStore
 from .config import ALIASES, SESSION_KEYS, parse_api_keys
 
 __all__ = ["RECHECK_MS", "AppEngines", "AppRegistry", "CoreStore", "UnknownApp", "UnknownTenant"]
@@ -59,6 +62,10 @@ class AppEngines:
     api_keys: tuple[str, ...] | None
     dynamic: SessionEngine
     static: SessionEngine
+    #: When database-checked verifications record activity (``None``: interval 0), and
+    #: how: the app's ``record_activity`` with its interval.
+    activity: ActivityMemo | None = None
+    record_activity: Callable[[Sequence[SessionActivity]], int] | None = None
 
     def engine(self, use_dynamic_key: bool) -> SessionEngine:
         return self.dynamic if use_dynamic_key else self.static
@@ -110,6 +117,8 @@ class AppRegistry:
         self._apps: dict[str, tuple[AppEngines, int]] = {}
         #: (app, tenant) -> when the tenant was last seen in the database.
         self._tenants: dict[tuple[str, str], int] = {}
+        #: Writes the last activity that verifications record, for every app.
+        self.activity_writer = ActivityWriter()
         #: Told of each signing key an app's key ring creates: (app id, key, when).
         self.on_key_created: Callable[[str, SigningKey, int], None] | None = None
 
@@ -193,7 +202,12 @@ class AppRegistry:
             # Revocations must be remembered as long as this app's tokens can live.
             self._revocations.set_window(config.access_token_validity + REVOCATION_MARGIN_S)
             dynamic.revocations = static.revocations = self._revocations.view(app_id)
-        return AppEngines(app_id, config, dict(overrides), generation, keys, dynamic, static)
+        interval = config.activity_write_interval_ms
+        memo = ActivityMemo(interval) if interval > 0 else None
+        write = functools.partial(store.record_activity, min_interval=interval)
+        return AppEngines(
+            app_id, config, dict(overrides), generation, keys, dynamic, static, memo, write
+        )
 
     def check_tenant(self, app_id: str, tenant_id: str) -> None:
         self.get(app_id)

@@ -304,5 +304,6 @@ class CoreApp:
         unregister(self)
         self._purger.stop()
         self._executor.shutdown(wait=True)
+        self.registry.activity_writer.close()
         self.revocations.close()
         self.store.close()

@@ -70,6 +70,36 @@ _TENANT_FIELDS = {
 _KEYS = {"type": "object", "required": ["keys"], "properties": {"keys": {"type": "array"}}}
 _SESSION_OUT = _answer(["OK"], session=_OBJ, accessToken=_OBJ, refreshToken=_OBJ)
 _OK_OR_GONE = _answer(["OK", "UNAUTHORISED"])
+_NULLABLE_STR: dict[str, Any] = {"type": ["string", "null"]}
+_DEVICE_SESSION: dict[str, Any] = {
+    "type": "object",
+    "required": ["sessionHandle", "userId", "tenantId", "lastActive", "current", "device"],
+    "properties": {
+        "sessionHandle": _STR,
+        "userId": _STR,
+        "tenantId": _STR,
+        "timeCreated": {"type": "integer"},
+        "lastActive": {"type": "integer"},
+        "expiry": {"type": "integer"},
+        "ip": _NULLABLE_STR,
+        "userAgent": _NULLABLE_STR,
+        "lastIp": _NULLABLE_STR,
+        "lastUserAgent": _NULLABLE_STR,
+        "current": _BOOL,
+        "device": {
+            "type": "object",
+            "required": ["label", "deviceClass"],
+            "properties": {
+                "label": _STR,
+                "browser": _NULLABLE_STR,
+                "browserVersion": _NULLABLE_STR,
+                "os": _NULLABLE_STR,
+                "model": _NULLABLE_STR,
+                "deviceClass": {"enum": ["desktop", "mobile", "tablet", "bot", "other"]},
+            },
+        },
+    },
+}
 
 _API = [
     _Op("get", "/hello", "Health check; answers the text Hello.", None, open=True),
@@ -250,6 +280,45 @@ _API = [
         _answer(["OK"], didExist=_BOOL),
         {"tenantId": _STR},
         ("tenantId",),
+    ),
+    # tessera's own session routes, beside the CDI.
+    _Op(
+        "get",
+        "/tessera/sessions/user",
+        "A page of a user's live sessions with their devices and last activity, most "
+        "recently active first; nextCursor (null on the last page) asks for the next.",
+        _answer(
+            ["OK"],
+            sessions={"type": "array", "items": _DEVICE_SESSION},
+            nextCursor={"type": ["string", "null"]},
+        ),
+        {
+            "userId": _STR,
+            "fetchAcrossAllTenants": _BOOL,
+            "limit": {"type": "integer", "minimum": 1, "maximum": 100},
+            "cursor": _STR,
+            "currentSessionHandle": _STR,
+        },
+        ("userId",),
+        tenant=True,
+    ),
+    _Op(
+        "post",
+        "/tessera/sessions/revoke-others",
+        "Log out the user's other devices: every session of the user but this one, in "
+        "its tenant or in all.",
+        _answer(["OK", "UNAUTHORISED"], sessionHandlesRevoked=_STRINGS),
+        {"sessionHandle": _STR, "revokeAcrossAllTenants": _BOOL},
+        ("sessionHandle",),
+    ),
+    _Op(
+        "post",
+        "/tessera/sessions/reauthenticated",
+        "The user proved who they are again: the session's claims get auth_time (now, in "
+        "seconds) and amr when given, in its next access token.",
+        _answer(["OK", "UNAUTHORISED"], authTime={"type": "integer"}),
+        {"sessionHandle": _STR, "amr": {"type": "array", "items": _STR, "maxItems": 16}},
+        ("sessionHandle",),
     ),
     _Op("get", "/openapi.json", "This document.", {"type": "object", "required": ["openapi"]}),
     _Op(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from . import admin_api as admin
+from . import devices_api as devices
 from . import sessions_api as sessions
 from .context import Handler
 
@@ -28,5 +29,9 @@ ROUTES: dict[tuple[str, str], tuple[Handler, bool]] = {
     ("POST", "/recipe/multitenancy/app/remove"): (admin.remove_app, True),
     ("GET", "/recipe/multitenancy/app/list/v2"): (admin.list_apps, True),
     ("PUT", "/recipe/multitenancy/tenant/v2"): (admin.put_tenant, True),
+    # tessera's own, beside the CDI (devices_api.py).
+    ("GET", "/tessera/sessions/user"): (devices.sessions_of_user_with_devices, True),
+    ("POST", "/tessera/sessions/revoke-others"): (devices.revoke_other_sessions, True),
+    ("POST", "/tessera/sessions/reauthenticated"): (devices.mark_reauthenticated, True),
     ("POST", "/recipe/multitenancy/tenant/remove"): (admin.remove_tenant, True),
 }

@@ -29,7 +29,7 @@ def is_valid_id(name: str) -> bool:
 
 
 _NOT_TENANTS = frozenset(
-    {"recipe", "config", "users", "hello", "apiversion", "user", ".well-known"}
+    {"recipe", "config", "users", "hello", "apiversion", "user", ".well-known", "tessera"}
 )
 
 

@@ -193,6 +193,8 @@ def verify_session(ctx: Context, req: Request) -> Response:
         return _ended(metrics)
     if metrics is not None:  # every one: next to an HTTP request, timing costs nothing
         metrics.timed("verify", started)
+    if check_database:
+        _note_activity(ctx, app, state.session_handle, now)
     answer: dict[str, Any] = {
         "status": "OK",
         "session": _session(confirmed, _claims(confirmed.access_token.payload), req),
@@ -200,6 +202,18 @@ def verify_session(ctx: Context, req: Request) -> Response:
     if confirmed is not state:
         answer["accessToken"] = _token(confirmed, version, app, now)
     return json_response(answer)
+
+
+def _note_activity(ctx: Context, app: AppEngines, handle: str, now: int) -> None:
+    """The SDK asked for a database check, so the session is in use: record its last
+    activity (time only: the SDK does not say from where), at most once per
+    ``activity_write_interval``, from a background thread."""
+    memo, write = app.activity, app.record_activity
+    if memo is None or write is None or not memo.is_due(handle, now):
+        return
+    record = memo.take(handle, now, None, None)
+    if record is not None:
+        ctx.registry.activity_writer.submit(record, write)
 
 
 def _verified_session(
