@@ -179,3 +179,54 @@ def test_cross_origin_example(tmp_path: Path) -> None:
             assert signed_out.status_code == 200
             assert signed_out.headers["front-token"] == "remove"
             assert cors(client.get("/me")).status_code == 401
+
+
+FIREFOX = "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:128.0) Gecko/20100101 Firefox/128.0"
+IPHONE = (
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 "
+    "(KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1"
+)
+
+
+def _rows(page: str) -> list[tuple[str, str]]:
+    """(row class, device cell) of each row of the devices table."""
+    return re.findall(r"<tr class='(current|other)'[^>]*><td class='device'>(.*?)</td>", page)
+
+
+def test_devices_example(tmp_path: Path) -> None:
+    with _start("devices_app", tmp_path) as urls:
+        (url,) = urls.values()
+        laptop = httpx.Client(base_url=url, timeout=10, headers={"user-agent": FIREFOX})
+        phone = httpx.Client(base_url=url, timeout=10, headers={"user-agent": IPHONE})
+        hostile = httpx.Client(base_url=url, timeout=10, headers={"user-agent": "<b>x</b>"})
+        with laptop, phone, hostile:
+            assert "Log in" in laptop.get("/", follow_redirects=True).text
+            for client in (laptop, phone, hostile):
+                login = client.post("/login", data={"user": "erin"}, follow_redirects=True)
+                assert login.status_code == 200
+            page = laptop.get("/devices").text
+            assert "Your devices" in page
+            rows = _rows(page)
+            assert ("current", "Firefox 128 on Windows <strong>(this device)</strong>") in rows
+            assert ("other", "Mobile Safari 17 on iOS (iPhone)") in rows
+            assert ("other", "&lt;b&gt;x&lt;/b&gt;") in rows  # the agent is escaped
+            assert "127.0.0.1" in page
+
+            # Log the phone out from the laptop, by its row's handle.
+            phone_page = phone.get("/devices").text
+            (phone_handle,) = re.findall(r"<tr class='current' data-handle='([^']+)'", phone_page)
+            done = laptop.post(f"/devices/{phone_handle}/logout", follow_redirects=True)
+            assert len(_rows(done.text)) == 2
+            assert phone.get("/devices").status_code == 303  # back to the login page
+
+            # "Log out all other devices" leaves only the laptop.
+            done = laptop.post("/devices/logout-others", follow_redirects=True)
+            assert _rows(done.text) == [
+                ("current", "Firefox 128 on Windows <strong>(this device)</strong>")
+            ]
+            assert hostile.get("/devices").status_code == 303
+
+            # Logging this device out from its own row ends its session too.
+            (own,) = re.findall(r"data-handle='([^']+)'", done.text)
+            laptop.post(f"/devices/{own}/logout")
+            assert laptop.get("/devices").status_code == 303
