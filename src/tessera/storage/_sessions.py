@@ -113,9 +113,13 @@ class SqlSessions(SqlTables):
             "AND expires_at >= ?"
         )
 
+        # In handle order: transactions of several processes then lock the rows they
+        # share in one order, and never deadlock.
+        ordered = sorted(activities, key=lambda a: a.session_handle)
+
         def work(cursor: Any) -> int:
             changed = 0
-            for a in activities:
+            for a in ordered:
                 cursor.execute(
                     update,
                     (a.at, a.ip, a.user_agent, self.app_id, a.session_handle, a.at - gap, a.at),
