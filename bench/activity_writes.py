@@ -143,7 +143,7 @@ def format_result(result: dict[str, Any]) -> str:
             f"({result['verifications_per_session_minute']:.1f} per session per minute)",
             f"  UPDATE statements sent {result['update_statements']:>9}  "
             f"({result['statements_per_session_minute']:.2f} per session per minute, "
-            f"{result['batches']} transactions)",
+            f"{result['batches']} batches)",
             f"  rows written           {result['rows_written']:>9}  "
             f"({result['writes_per_session_minute']:.2f} per session per minute)",
             f"  records dropped        {result['dropped']:>9}",

@@ -3,12 +3,13 @@ contract, run on every backend."""
 
 from __future__ import annotations
 
+import contextlib
 import random
 import threading
 from collections.abc import Callable
 
 from tessera import StorageError
-from tessera.storage import SessionActivity, SqlStore
+from tessera.storage import SessionActivity, SessionMatch, SqlStore
 
 from .._support.records import NOW, record
 
@@ -135,3 +136,49 @@ def test_overlapping_batches_from_many_processes_never_deadlock(
         )
         assert errors == []
         assert sum(changed) == len(handles)  # each session once, by whichever came first
+
+
+def _revoke_while_recording(
+    revoker: SqlStore, recorders: list[SqlStore], handles: list[str], at: int
+) -> tuple[list[str], list[BaseException]]:
+    """Revoke user-1's sessions while every recorder records activity on ``handles``."""
+    start = threading.Barrier(len(recorders) + 1)
+    failures: list[BaseException] = []
+    ended: list[str] = []
+
+    def revoke() -> None:
+        start.wait()
+        try:
+            ended.extend(revoker.delete_matching_sessions(SessionMatch(user_id="user-1"), at))
+        except StorageError as exc:
+            failures.append(exc)
+
+    def recording(index: int, store: SqlStore) -> None:
+        order = random.Random(index).sample(handles, len(handles))
+        start.wait()
+        with contextlib.suppress(StorageError):  # activity may lose; never the revocation
+            store.record_activity([SessionActivity(h, at) for h in order], 1)
+
+    threads = [threading.Thread(target=revoke)] + [
+        threading.Thread(target=recording, args=pair) for pair in enumerate(recorders)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return ended, failures
+
+
+def test_activity_never_makes_a_revocation_fail(store_factory: Callable[..., SqlStore]) -> None:
+    # A user's sessions are revoked while three processes record activity on them: the
+    # revocation (which locks the user's rows in its own order) always goes through.
+    revoker = store_factory(pool_size=1)
+    recorders = [store_factory(pool_size=1) for _ in range(3)]
+    for round_number in range(1, 6):
+        handles = [f"r{round_number}-{i:03d}" for i in range(60)]
+        for handle in handles:
+            revoker.create_session(record(handle, expires_at=NOW + 100 * MINUTE))
+        at = NOW + round_number * MINUTE
+        ended, failures = _revoke_while_recording(revoker, recorders, handles, at)
+        assert failures == []
+        assert sorted(ended) == handles

@@ -26,6 +26,8 @@ class Dialect:
     begin_statement = "BEGIN"
     #: Appended to a SELECT to lock its rows until the transaction ends.
     row_lock_clause = " FOR UPDATE"
+    #: Whether writers lock rows (and so may deadlock), rather than the whole database.
+    locks_rows = True
     #: Create and migrate the tables on a pooled connection rather than on one of their own
     #: without time limits (SQLite: a second ``:memory:`` connection is another database).
     schema_in_pool = False

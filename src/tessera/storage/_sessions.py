@@ -113,8 +113,8 @@ class SqlSessions(SqlTables):
             "AND expires_at >= ?"
         )
 
-        # In handle order: transactions of several processes then lock the rows they
-        # share in one order, and never deadlock.
+        # In handle order, so that batches of several processes meet their rows in one
+        # order.
         ordered = sorted(activities, key=lambda a: a.session_handle)
 
         def work(cursor: Any) -> int:
@@ -127,16 +127,17 @@ class SqlSessions(SqlTables):
                 changed += int(cursor.rowcount)
             return changed
 
-        # Activity is a hint for people, not a security record: a batch lost in a crash
-        # costs nothing, so its commit need not wait for the disk where that is offered.
-        lossy = self.dialect.lossy_commit_statement
+        if self.dialect.locks_rows:
+            # Each UPDATE commits on its own: holding one row's lock while waiting for
+            # another's could deadlock with a revocation (which locks a user's rows in its
+            # own order), and the database might then abort the revocation, not this.
+            def one_by_one(cursor: Any) -> int:
+                with self.dialect.writer_turn():
+                    return work(cursor)
 
-        def batch(cursor: Any) -> int:
-            if lossy is not None:
-                cursor.execute(lossy)
-            return work(cursor)
-
-        return self._run_in_transaction(batch)
+            return self._run(one_by_one)
+        # SQLite locks the whole database for a transaction: one per batch, one commit.
+        return self._run_in_transaction(work)
 
     def replace_session_data(self, session_handle: str, data: dict[str, Any], now: int) -> bool:
         changed = self._execute(

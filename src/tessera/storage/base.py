@@ -175,8 +175,9 @@ class SessionStore(Protocol):
         ``last_ip`` / ``last_user_agent`` when given), unless the session's recorded
         activity is less than ``min_interval`` ms (at least 1) older than it: so many
         processes recording one session together write it about once per interval,
-        and a late record never moves the activity back. One transaction; returns how
-        many sessions changed."""
+        and a late record never moves the activity back. Never holds one session's lock
+        while waiting for another's (so it cannot deadlock with a revocation); returns
+        how many sessions changed."""
         ...
 
     def replace_session_data(self, session_handle: str, data: dict[str, Any], now: int) -> bool:

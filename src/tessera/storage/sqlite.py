@@ -28,6 +28,7 @@ class SqliteDialect(Dialect):
     # BEGIN IMMEDIATE takes the database's write lock at once: no row locks needed.
     begin_statement = "BEGIN IMMEDIATE"
     row_lock_clause = ""
+    locks_rows = False
     schema_in_pool = True
     now_ms_sql = "CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)"
 
