@@ -5,14 +5,15 @@ device inventory's activity recording off and on, in the same run.
     .venv/bin/python -m bench.activity_overhead --quick    # does it run?
 
 One ``Tessera`` object over a SQLite database verifies, as a web adapter does (passing
-the client's address and user agent), with activity recording off and on: its
-``activity_due`` switches between ``None``, what ``activity_write_interval=0`` gives,
-and the memo that the default interval (60 s) gives. One object for both keeps
-everything else equal (two objects, however alike, differ by about 1% in such a loop).
-While on, the session's activity is recorded already (as right after its login), so
-each verification pays what nearly every one pays: one dictionary read deciding that
-nothing is due. The write itself, once a minute per session, happens on a background
-thread (``bench.activity_writes`` counts those).
+the client's address and user agent), with activity recording off and on: its engine's
+``activity_every_ms`` switches between 0, what ``activity_write_interval=0`` gives, and
+60,000, the default. One object for both keeps everything else equal (two objects,
+however alike, differ by about 1% in such a loop). While on, each session's activity is
+recorded already (as right after its login), so a verification of a token seen before
+pays what nearly every one pays: one comparison, kept with the token in the engine's
+memory of verified tokens, saying nothing is due; a token seen for the first time also
+asks the per-session memo once. The write itself, once a minute per session, happens
+on a background thread (``bench.activity_writes`` counts those).
 
 Each round times one batch of verifications off and on, in alternating order, of a
 token the object verified before ("again": the cached path, about 2-3 µs, where any
@@ -85,9 +86,9 @@ def run(settings: Settings) -> dict[str, Any]:
 def _measure(
     settings: Settings, maker: Tessera, app: Tessera, load_before: tuple[float, ...]
 ) -> dict[str, Any]:
-    memo = app.activity_due
-    assert memo is not None
-    modes = {"off": None, "on": memo}
+    every = app.engine.activity_every_ms
+    assert every > 0
+    modes = {"off": 0, "on": every}
     needed = settings.rounds * settings.new_batch
     sessions = {
         name: [maker.syncio.create_new_session(f"u{i}") for i in range(needed)] for name in modes
@@ -111,7 +112,7 @@ def _measure(
     for round_number in range(settings.rounds):
         order = list(modes) if round_number % 2 == 0 else list(reversed(modes))
         for name in order:
-            app.activity_due = modes[name]
+            app.engine.activity_every_ms = modes[name]
 
             def repeated(verify: Any = verify) -> None:
                 for _ in range(settings.again_batch):
@@ -131,7 +132,7 @@ def _measure(
                 w, c = _timed(work)
                 wall[kind][name].append(w / count)
                 cpu[kind][name].append(c / count)
-    app.activity_due = memo
+    app.engine.activity_every_ms = every
     assert app.flush_activity()
     written = writer.stats().submitted - queued_before
     result: dict[str, Any] = {"settings": settings.__dict__, "kinds": {}}

@@ -173,6 +173,8 @@ class ActivityRecorder:
 
     def seen(self, session_handle: str, now: int, ip: str | None, user_agent: str | None) -> None:
         """A verification saw the session in use at ``now``: queue a record if due."""
+        if now < self.next_write.get(session_handle, 0):
+            return  # the usual answer, without the memo's lock
         record = self.memo.take(session_handle, now, ip, user_agent)
         if record is not None:
             self.writer.submit(record)

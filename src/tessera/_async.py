@@ -181,8 +181,7 @@ class AsyncSessions:
             if owner.metrics is not None:
                 owner.metrics.verify_failed(exc)
             raise
-        due = owner.activity_due
-        if due is not None and now >= due.get(state.session_handle, 0):
+        if state.activity_due:  # rarely: this token's first use here, or an interval on
             owner.note_activity(state.session_handle, now, ip, user_agent)
         return Session(state, owner)
 

@@ -100,9 +100,6 @@ class Tessera:
         self.activity = (
             ActivityRecorder(interval, self.store.record_activity) if interval > 0 else None
         )
-        #: The activity memo's dictionary (session handle -> next write due), read by
-        #: every verification: one lookup decides whether there is anything to do.
-        self.activity_due = None if self.activity is None else self.activity.next_write
         self.syncio: SyncSessions = SyncSessions(self)
         self.asyncio: AsyncSessions = AsyncSessions(self)
 

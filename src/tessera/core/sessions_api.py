@@ -193,7 +193,7 @@ def verify_session(ctx: Context, req: Request) -> Response:
         return _ended(metrics)
     if metrics is not None:  # every one: next to an HTTP request, timing costs nothing
         metrics.timed("verify", started)
-    if check_database:
+    if check_database and state.activity_due:
         _note_activity(ctx, app, state.session_handle, now)
     answer: dict[str, Any] = {
         "status": "OK",

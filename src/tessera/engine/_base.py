@@ -70,9 +70,17 @@ class EngineBase:
         self.revocations: RevocationCheck | None = None
         self.keys = keys if keys is not None else KeyRing(config, store)
         self._codec: RefreshTokenCodec | None = None
-        #: token -> (kid, expiry in ms, session handle, payload JSON, its parser): the
-        #: JSON, not a dict, so each verification hands out a payload no caller shares.
-        self._verified: dict[str, tuple[str, int, str, bytes, Callable[[bytes], Any]]] = {}
+        #: token -> (kid, expiry in ms, session handle, payload JSON, its parser, [when
+        #: the token's activity is next worth a look]): the JSON, not a dict, so each
+        #: verification hands out a payload no caller shares.
+        self._verified: dict[
+            str, tuple[str, int, str, bytes, Callable[[bytes], Any], list[int]]
+        ] = {}
+        #: ``activity_write_interval`` in ms (0: off). A verification flags its session's
+        #: activity (``SessionState.activity_due``) at most once per interval per token,
+        #: from an interval after the token was issued (its minting recorded activity);
+        #: the caller decides per session.
+        self.activity_every_ms = config.activity_write_interval_ms
         self._codec_lock = threading.Lock()
 
     def _refresh_codec(self, now: int) -> RefreshTokenCodec:

@@ -158,7 +158,7 @@ class SessionEngine(RefreshingEngine, SessionRecordsEngine, SessionListingEngine
         """Verify an access token. Local and read-only, unless the signing keys must be
         loaded or revocation asked of the store (``verification_reads_store`` says when).
         """
-        payload, handle = self._verified_payload(access_token, now)
+        payload, handle, activity_due = self._verified_payload(access_token, now)
         if self.config.mints_anti_csrf_tokens and anti_csrf_check is not False:
             expected = payload["antiCsrfToken"]
             if expected is None or not _same_secret(expected, anti_csrf_token):
@@ -179,6 +179,7 @@ class SessionEngine(RefreshingEngine, SessionRecordsEngine, SessionListingEngine
             tenant_id=payload["tId"],
             access_token=access,
             anti_csrf_token=payload["antiCsrfToken"],
+            activity_due=activity_due,
         )
 
     def verification_reads_store(
@@ -205,25 +206,37 @@ class SessionEngine(RefreshingEngine, SessionRecordsEngine, SessionListingEngine
             return False
         return self.is_revoked(handle) is None
 
-    def _verified_payload(self, access_token: str, now: int) -> tuple[dict[str, Any], str]:
+    def _verified_payload(self, access_token: str, now: int) -> tuple[dict[str, Any], str, bool]:
         # A token that verified once verifies again while it and its key are live: the
         # signature check is skipped, expiry and key retirement are not. The payload is
         # decoded afresh each time (about 1 µs; a deep copy costs 7), so nothing a
         # caller does to one can reach the next. The session handle comes back as the
         # one string kept with the token: its hash is computed once, so looking it up
-        # (the activity memo does, on every verification) costs a third as much.
+        # (the activity memo does) costs a third as much. Whether the session's activity
+        # is worth a look rides on the same entry: one comparison per verification.
         cached = self._verified.get(access_token)
         if cached is not None:
-            kid, expiry, handle, payload_json, decode = cached
+            kid, expiry, handle, payload_json, decode, look_at = cached
             if expiry >= now and self.keys.is_live(kid, now):
                 fresh: dict[str, Any] = decode(payload_json)
-                return fresh, handle
+                every = self.activity_every_ms
+                if every and now >= look_at[0]:
+                    look_at[0] = now + every
+                    return fresh, handle, True
+                return fresh, handle, False
             self._verified.pop(access_token, None)
         try:
             verified = verify_signed_token(access_token, self.keys.verification_key, now)
         except (UnauthorisedError, TryRefreshTokenError) as exc:
             security_log.debug("access token rejected: %s", exc.reason)
             raise
+        # Minting the token (a login, a refresh) recorded the session's activity: the
+        # next look is due an interval after the token's issue time.
+        every = self.activity_every_ms
+        look_at = [verified.payload["iat"] * 1000 + every]
+        due = bool(every) and now >= look_at[0]
+        if due:
+            look_at[0] = now + every
         if len(self._verified) >= _VERIFIED_CACHE_SIZE:
             self._verified.clear()  # crude, but thread-safe and O(1) per token on average
         payload = verified.payload
@@ -233,8 +246,9 @@ class SessionEngine(RefreshingEngine, SessionRecordsEngine, SessionListingEngine
             payload["sessionHandle"],
             verified.payload_json,
             jws.fast_decoder(verified.payload_json),
+            look_at,
         )
-        return payload, payload["sessionHandle"]
+        return payload, payload["sessionHandle"], due
 
     def verification_needs_store(self, check_database: bool) -> bool:
         """Whether revocation must be checked (by the feed's deny set, or the store)."""

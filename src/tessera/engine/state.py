@@ -26,6 +26,10 @@ class SessionState:
     anti_csrf_token: str | None = None
     #: True when the access token in this state is new and must reach the client.
     access_token_updated: bool = False
+    #: Set by a verification when the session's activity may be worth recording: this
+    #: token was issued, or last flagged in this process, ``activity_write_interval`` ago
+    #: or more. The facade then asks its per-session memo (``engine.activity``).
+    activity_due: bool = False
 
     @property
     def access_token_payload(self) -> dict[str, Any]:
