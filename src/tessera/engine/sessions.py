@@ -32,6 +32,7 @@ from ._base import (
 from .access_token import (
     AccessToken,
     check_custom_claims,
+    check_payload_size,
     merge_payload,
 )
 from .access_token import verify_access_token as verify_signed_token
@@ -77,6 +78,7 @@ class SessionEngine(RefreshingEngine, SessionRecordsEngine, SigningEngine):
         check_tenant_id(tenant_id)
         payload = checked_json_object(access_token_payload or {}, "access_token_payload")
         check_custom_claims(payload, self.reserved_claims)
+        check_payload_size(payload)
         if self.session_claims:
             # The login time (and how the user logged in): kept with the custom claims
             # so every refresh re-signs them as they are.
