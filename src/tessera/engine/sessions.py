@@ -181,6 +181,18 @@ class SessionEngine(RefreshingEngine, SessionRecordsEngine, SigningEngine):
             anti_csrf_token=payload["antiCsrfToken"],
         )
 
+    def handle_of_access_token(self, access_token: str, *, now: int) -> str | None:
+        """The session an access token of ours belongs to, expired or not; ``None`` for
+        anything we did not sign. Reads the store only to load a signing key."""
+        try:
+            verified = verify_signed_token(
+                access_token, self.keys.verification_key, now, check_expiry=False
+            )
+        except (UnauthorisedError, TryRefreshTokenError):
+            return None
+        handle: str = verified.payload["sessionHandle"]
+        return handle
+
     def verification_reads_store(
         self, access_token: str, *, now: int, check_database: bool = False
     ) -> bool:
