@@ -132,7 +132,10 @@ def check_secure(cookie: SetCookie, ctx: CookieContext) -> Finding:
         )
     if is_loopback(ctx.api.host):
         return _finding(
-            cookie, "secure", Status.OK, f"{name} is not Secure (fine for http on localhost)"
+            cookie,
+            "secure",
+            Status.OK,
+            f"{name} is not Secure (fine for plain http on {ctx.api.host})",
         )
     return _finding(
         cookie,
@@ -173,17 +176,9 @@ def check_same_site(cookie: SetCookie, ctx: CookieContext) -> Finding:
             return _finding(
                 cookie,
                 "same-site",
-                Status.WARN,
-                f"{name} is a cross-site cookie (SameSite=None; Secure)",
-                explanation=(
-                    f"This is the right setting when {sites} are different sites, and it works "
-                    "in browsers with default settings, but browsers that block third-party "
-                    "cookies never send it: Safari, Firefox in strict mode, Chrome when the "
-                    "user turns third-party cookies off. " + SITE_EXPLAINED
-                ),
-                fix="Serve the API from the website's site (api.example.com beside "
-                "www.example.com), or use header mode (tokenTransferMethod: 'header' in "
-                "the frontend SDK).",
+                Status.OK,
+                f"{name} has SameSite=None; Secure: sent on the website's cross-site calls "
+                "(where third-party cookies are allowed: see the site check)",
             )
         if cross is False:
             return _finding(
@@ -213,7 +208,8 @@ def check_same_site(cookie: SetCookie, ctx: CookieContext) -> Finding:
                     "its own site (Lax adds top-level navigations, never fetch or XHR calls). "
                     f"The website's calls to the API are cross-site, so {name} is stored but "
                     "never sent back: every call arrives without a session, and refresh "
-                    "fails. " + SITE_EXPLAINED
+                    "fails. Browsers compare sites, not origins: the site check explains the "
+                    "difference."
                 ),
                 fix="Serve the API from the website's site (api.example.com beside "
                 "www.example.com); or use cookie_same_site='none' with https and "

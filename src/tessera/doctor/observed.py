@@ -6,9 +6,10 @@ The rules read these plain records; only ``probe`` makes them from real HTTP.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
-__all__ = ["Answer"]
+__all__ = ["Answer", "ProbeError", "Request", "Sender"]
 
 
 @dataclass(frozen=True)
@@ -41,3 +42,21 @@ class Answer:
         for value in self.header_values(name):
             items.extend(item.strip().lower() for item in value.split(",") if item.strip())
         return items
+
+
+@dataclass(frozen=True)
+class Request:
+    """A request the doctor wants made (header names lower case)."""
+
+    method: str
+    url: str
+    headers: tuple[tuple[str, str], ...] = ()
+    body: bytes | None = None
+
+
+class ProbeError(Exception):
+    """The request got no HTTP answer (refused, timed out, TLS failed)."""
+
+
+#: Makes one request and records the answer; raises ``ProbeError`` without one.
+Sender = Callable[[Request], Answer]
