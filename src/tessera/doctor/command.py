@@ -19,8 +19,8 @@ Check a running app's session set-up from outside, as a browser running the Supe
 frontend SDK would: the refresh API, CORS with credentials, the session cookies'
 Secure/SameSite/Domain/Path/size against the website's site, the front token, anti-CSRF
 and clocks. Each finding says why a browser would not send or keep the session, and the
-fix. Exit status: 0 when nothing failed (warnings too with --strict), 1 otherwise,
-2 for bad arguments.
+fix. Exit status: 1 when a check fails (or, with --strict, warns), else 0; 2 for bad
+arguments or a missing extra.
 """
 
 EXAMPLE = """\
