@@ -39,6 +39,8 @@ def test_a_correct_app_is_all_ok(serve: Serve, tessera: Tessera, framework: str)
         "refresh.endpoint",
         "cors.allow-origin",
         "cors.allow-headers",
+        "cors.login.preflight",
+        "cors.login.allow-headers",
         "cors.expose.login",
         "cookie.sRefreshToken.path",
         "cookie.sAccessToken.same-site",

@@ -25,6 +25,7 @@ from tessera.doctor.cors_rules import (
     check_allow_origin,
     check_any_origin,
     check_exposed,
+    check_mixed_content,
     check_preflight,
 )
 from tessera.doctor.observed import Answer
@@ -250,6 +251,18 @@ def test_exposed_headers() -> None:
     half = answer(front_token="x", anti_csrf="y", access_control_expose_headers="front-token")
     assert "anti-csrf" in check_exposed(half, "login").summary
     assert check_exposed(answer(), "login").status is Status.SKIP
+
+
+def test_mixed_content() -> None:
+    blocked = check_mixed_content(WEBSITE, Origin.of("http://api.example.com"))
+    assert blocked is not None
+    assert blocked.status is Status.FAIL
+    assert "mixed content" in blocked.explanation
+    local = check_mixed_content(WEBSITE, Origin.of("http://localhost:8000"))
+    assert local is not None
+    assert local.status is Status.WARN
+    assert check_mixed_content(WEBSITE, Origin.of("https://api.example.com")) is None
+    assert check_mixed_content(Origin.of("http://a.test"), Origin.of("http://b.test")) is None
 
 
 def test_any_origin() -> None:

@@ -2,7 +2,8 @@
 the answers, including the headers the frontend SDK reads?
 
 Checked names: ``cors.preflight``, ``cors.allow-origin``, ``cors.allow-credentials``,
-``cors.allow-headers``, ``cors.any-origin``, ``cors.answer.<what>`` and
+``cors.allow-headers`` (for the refresh API; ``cors.login.*`` for the login route),
+``cors.any-origin``, ``cors.mixed-content``, ``cors.answer.<what>`` and
 ``cors.expose.<what>``.
 """
 
@@ -10,7 +11,7 @@ from __future__ import annotations
 
 from .findings import Finding, Status
 from .observed import Answer
-from .sites import Origin
+from .sites import Origin, is_loopback
 
 __all__ = [
     "SDK_READ_HEADERS",
@@ -21,6 +22,7 @@ __all__ = [
     "check_answer_cors",
     "check_any_origin",
     "check_exposed",
+    "check_mixed_content",
     "check_preflight",
 ]
 
@@ -64,14 +66,14 @@ def _origin_problem(answer: Answer, website: Origin) -> tuple[str, str] | None:
     return None
 
 
-def check_allow_origin(answer: Answer, website: Origin) -> Finding:
+def check_allow_origin(answer: Answer, website: Origin, scope: str = "cors") -> Finding:
     """The preflight's Access-Control-Allow-Origin."""
     problem = _origin_problem(answer, website)
     if problem is None:
-        return Finding("cors.allow-origin", Status.OK, f"the preflight allows {website}")
+        return Finding(f"{scope}.allow-origin", Status.OK, f"the preflight allows {website}")
     summary, why = problem
     return Finding(
-        "cors.allow-origin",
+        f"{scope}.allow-origin",
         Status.FAIL,
         f"preflight: {summary}",
         explanation=why,
@@ -79,13 +81,13 @@ def check_allow_origin(answer: Answer, website: Origin) -> Finding:
     )
 
 
-def check_allow_credentials(answer: Answer, website: Origin) -> Finding:
+def check_allow_credentials(answer: Answer, website: Origin, scope: str = "cors") -> Finding:
     value = answer.header("access-control-allow-credentials")
     if value is not None and value.strip() == "true":
-        return Finding("cors.allow-credentials", Status.OK, "the preflight allows credentials")
+        return Finding(f"{scope}.allow-credentials", Status.OK, "the preflight allows credentials")
     shown = "missing" if value is None else f"{value!r}"
     return Finding(
-        "cors.allow-credentials",
+        f"{scope}.allow-credentials",
         Status.FAIL,
         f"preflight: Access-Control-Allow-Credentials is {shown}, not 'true'",
         explanation=(
@@ -97,11 +99,13 @@ def check_allow_credentials(answer: Answer, website: Origin) -> Finding:
     )
 
 
-def check_allow_headers(answer: Answer, website: Origin) -> Finding:
+def check_allow_headers(answer: Answer, website: Origin, scope: str = "cors") -> Finding:
     allowed = set(answer.listed("access-control-allow-headers"))
     missing = [name for name in SDK_REQUEST_HEADERS if name not in allowed]
     if not missing:
-        return Finding("cors.allow-headers", Status.OK, "the preflight allows the SDK's headers")
+        return Finding(
+            f"{scope}.allow-headers", Status.OK, "the preflight allows the SDK's headers"
+        )
     star = (
         " '*' does not count: it is no wildcard for requests with credentials, and never "
         "covers Authorization."
@@ -109,7 +113,7 @@ def check_allow_headers(answer: Answer, website: Origin) -> Finding:
         else ""
     )
     return Finding(
-        "cors.allow-headers",
+        f"{scope}.allow-headers",
         Status.FAIL,
         f"preflight: the header(s) {', '.join(missing)} are not allowed",
         explanation=(
@@ -121,8 +125,11 @@ def check_allow_headers(answer: Answer, website: Origin) -> Finding:
     )
 
 
-def check_preflight(answer: Answer, website: Origin, path: str) -> list[Finding]:
-    """The preflight a browser sends before the SDK's POST to ``path``."""
+def check_preflight(
+    answer: Answer, website: Origin, path: str, scope: str = "cors"
+) -> list[Finding]:
+    """The preflight a browser sends before the SDK's POST to ``path``; checks named
+    ``{scope}.preflight``, ``{scope}.allow-origin`` and so on."""
     if not 200 <= answer.status < 300:
         cause = {
             401: "Something asks for a session on OPTIONS, but a preflight never carries "
@@ -135,7 +142,7 @@ def check_preflight(answer: Answer, website: Origin, path: str) -> list[Finding]
         body = f" The answer said: {answer.body[:200]!r}." if answer.body.strip() else ""
         return [
             Finding(
-                "cors.preflight",
+                f"{scope}.preflight",
                 Status.FAIL,
                 f"the CORS preflight (OPTIONS {path} from {website}) answered {answer.status}",
                 explanation=(
@@ -149,12 +156,41 @@ def check_preflight(answer: Answer, website: Origin, path: str) -> list[Finding]
         ]
     return [
         Finding(
-            "cors.preflight", Status.OK, f"OPTIONS {path} from {website} answers {answer.status}"
+            f"{scope}.preflight",
+            Status.OK,
+            f"OPTIONS {path} from {website} answers {answer.status}",
         ),
-        check_allow_origin(answer, website),
-        check_allow_credentials(answer, website),
-        check_allow_headers(answer, website),
+        check_allow_origin(answer, website, scope),
+        check_allow_credentials(answer, website, scope),
+        check_allow_headers(answer, website, scope),
     ]
+
+
+def check_mixed_content(website: Origin, api: Origin) -> Finding | None:
+    """An https page calling a plain-http API (``None`` when that is not the case)."""
+    if website.scheme != "https" or api.scheme != "http":
+        return None
+    if is_loopback(api.host):
+        return Finding(
+            "cors.mixed-content",
+            Status.WARN,
+            f"the https website calls the API over plain http ({api})",
+            explanation="Browsers block an https page's requests to plain http (mixed "
+            "content); Chromium and Firefox make an exception for localhost and loopback "
+            "addresses, not every browser does.",
+            fix="Serve the API over https too.",
+        )
+    return Finding(
+        "cors.mixed-content",
+        Status.FAIL,
+        f"the https website calls the API over plain http ({api}): browsers block it",
+        explanation=(
+            "An https page may not fetch from plain http (mixed content): the browser blocks "
+            "every call to the API before it leaves, so no login or refresh ever reaches it. "
+            "Postman and curl have no such rule."
+        ),
+        fix="Serve the API over https and use that URL as the SDK's apiDomain.",
+    )
 
 
 def check_any_origin(answer: Answer, stranger: str) -> Finding:

@@ -30,6 +30,7 @@ from .cors_rules import (
     check_answer_cors,
     check_any_origin,
     check_exposed,
+    check_mixed_content,
     check_preflight,
 )
 from .findings import Finding, Status
@@ -198,11 +199,19 @@ class _Run:
                 Finding("cors", Status.OK, "the website and the API are one origin: no CORS")
             )
             return
-        preflight = self._preflight(str(self.website))
+        mixed = check_mixed_content(self.website, self.api)
+        if mixed is not None:
+            self.findings.append(mixed)
+        preflight = self._preflight(str(self.website), self.refresh_path)
         self.findings.extend(check_preflight(preflight, self.website, self.refresh_path))
+        if self.settings.login_path:
+            login = self.settings.path(self.settings.login_path)
+            preflight = self._preflight(str(self.website), login)
+            self.findings.extend(check_preflight(preflight, self.website, login, "cors.login"))
         if first.status == 401:
             self.findings.append(check_answer_cors(first, self.website, "refresh-401"))
-        self.findings.append(check_any_origin(self._preflight(STRANGER_ORIGIN), STRANGER_ORIGIN))
+        stranger = self._preflight(STRANGER_ORIGIN, self.refresh_path)
+        self.findings.append(check_any_origin(stranger, STRANGER_ORIGIN))
 
     def _session(self) -> _Session | None:
         settings = self.settings
@@ -446,10 +455,10 @@ class _Run:
             self._add_tokens(headers, session, session.refresh, refresh=True)
         return self._send("POST", self.refresh_path, headers)
 
-    def _preflight(self, origin: str) -> Answer:
+    def _preflight(self, origin: str, path: str) -> Answer:
         return self._send(
             "OPTIONS",
-            self.refresh_path,
+            path,
             {
                 "origin": origin,
                 "access-control-request-method": "POST",
