@@ -96,10 +96,9 @@ def check_secure(cookie: SetCookie, ctx: CookieContext) -> Finding:
             Status.WARN,
             f"{name} is Secure but the API at {ctx.api} is plain http",
             explanation=(
-                "Chromium browsers (Chrome, Edge) and Firefox keep Secure cookies from "
-                "http://localhost, which they count as a secure context; other browsers, "
-                "Safari among them, may drop them. No browser keeps them from any other "
-                "http host."
+                "Chromium browsers (Chrome, Edge) keep Secure cookies from http://localhost "
+                "and loopback addresses, which they count as secure; other browsers may drop "
+                "them. No browser keeps them from any other http host."
             ),
             fix="Use https locally too, or turn Secure off in development "
             "(FrameworkConfig(cookie_secure=False)).",
@@ -160,7 +159,7 @@ def check_same_site(cookie: SetCookie, ctx: CookieContext) -> Finding:
             cookie,
             "same-site",
             Status.FAIL,
-            f"{name} has SameSite=None without Secure: browsers drop it",
+            f"{name} has SameSite=None without Secure: Chrome and Edge drop it",
             explanation=(
                 "Chrome, Edge and the other Chromium browsers refuse a cookie with "
                 "SameSite=None unless it is also Secure, and other browsers are moving the "
