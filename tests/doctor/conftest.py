@@ -10,8 +10,9 @@ import pytest
 
 from tessera import Tessera
 from tessera.doctor import Finding
-from tessera.doctor.plan import DoctorSettings, diagnose
+from tessera.doctor.plan import diagnose
 from tessera.doctor.probe import HttpSender
+from tessera.doctor.settings import DoctorSettings
 
 from ..framework.servers import Swappable, start_asgi, start_wsgi
 

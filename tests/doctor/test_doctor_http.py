@@ -115,6 +115,9 @@ def test_same_site_none_without_secure(serve: Serve, tessera: Tessera) -> None:
         assert found.status is Status.FAIL
         assert "SameSite=None without Secure" in found.summary
         assert "refuse a cookie with SameSite=None unless it is also Secure" in found.explanation
+        lacking = the(findings, f"cookie.{name}.secure")
+        assert lacking.status is Status.FAIL
+        assert "lacks Secure, which SameSite=None requires" in lacking.summary
     # Cross-site cookies are guarded: tessera's VIA_CUSTOM_HEADER refuses a forged refresh.
     guarded = the(findings, "session.anti-csrf")
     assert guarded.status is Status.OK

@@ -12,14 +12,14 @@ import pytest
 
 from tessera.doctor import Finding, Status, exit_code
 from tessera.doctor.clock_rules import check_server_clock, server_clock_offset
+from tessera.doctor.cookie_context import CookieContext
+from tessera.doctor.cookie_keeping import check_size
 from tessera.doctor.cookie_rules import (
-    CookieContext,
     check_cookie,
     check_domain,
     check_path,
     check_same_site,
     check_secure,
-    check_size,
 )
 from tessera.doctor.cors_rules import (
     check_allow_origin,

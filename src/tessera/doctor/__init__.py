@@ -2,10 +2,12 @@
 browser would see it, and explains in plain words why a browser would not send or keep
 the session cookies.
 
-The rules are plain functions over recorded answers (``cookie_rules``, ``cors_rules``,
-``refresh_rules``, ``clock_rules``, ``session_rules``); ``plan`` decides which requests
-to make and which rules apply; ``probe`` is the only module that does HTTP (with
-``httpx``); ``report`` prints the findings. Install with the ``doctor`` extra.
+The rules are plain functions over recorded answers (``cookie_rules`` and
+``cookie_keeping``, ``cors_rules``, ``refresh_rules``, ``clock_rules``,
+``session_rules``); ``plan`` decides which requests to make (``settings`` says what to
+check, ``held`` keeps the test session's tokens) and which rules read each answer;
+``probe`` is the only module that does HTTP (with ``httpx``); ``report`` prints the
+findings; ``command`` is the CLI's part. Install with the ``doctor`` extra.
 """
 
 from __future__ import annotations

@@ -94,9 +94,10 @@ def _headers(raw: list[str]) -> tuple[tuple[str, str], ...]:
 
 def run(args: argparse.Namespace) -> int:
     from .findings import exit_code
-    from .plan import DoctorSettings, diagnose
+    from .plan import diagnose
     from .probe import HttpSender
     from .report import render_json, render_text
+    from .settings import DoctorSettings
 
     try:
         settings = DoctorSettings(

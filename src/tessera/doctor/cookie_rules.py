@@ -1,87 +1,27 @@
-"""Rules for the session cookies an API sets: would a browser keep them, and send them
-back to the API from the website?
+"""Rules on where a browser sends the session cookies an API sets: would it send them
+back to the API from the website (Secure, SameSite against the site, Domain, Path)?
 
 Each rule is a plain function of one parsed ``Set-Cookie`` and a ``CookieContext`` and
-returns one finding (checked names: ``cookie.<name>.<aspect>``).
+returns one finding (checked names: ``cookie.<name>.<aspect>``); ``check_cookie``
+applies these and the ones of ``cookie_keeping``.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
-
+from .cookie_context import ACCESS_COOKIE, LEGACY_COOKIE, REFRESH_COOKIE, CookieContext
+from .cookie_context import cookie_finding as _finding
+from .cookie_keeping import check_expiry, check_http_only, check_size
 from .findings import Finding, Status
 from .setcookie import SetCookie
-from .sites import (
-    Origin,
-    default_cookie_path,
-    domain_matches,
-    is_loopback,
-    is_public_suffix,
-    path_matches,
-    same_site,
-)
+from .sites import default_cookie_path, domain_matches, is_loopback, is_public_suffix, path_matches
 
 __all__ = [
-    "ACCESS_COOKIE",
-    "COOKIE_SIZE_LIMIT",
-    "LEGACY_COOKIE",
-    "REFRESH_COOKIE",
-    "SITE_EXPLAINED",
-    "CookieContext",
     "check_cookie",
     "check_domain",
-    "check_expiry",
-    "check_http_only",
     "check_path",
     "check_same_site",
     "check_secure",
-    "check_size",
-    "check_stored_size",
 ]
-
-ACCESS_COOKIE = "sAccessToken"
-REFRESH_COOKIE = "sRefreshToken"
-LEGACY_COOKIE = "sIdRefreshToken"
-#: Browsers keep a cookie whose name and value together are at most this many bytes.
-COOKIE_SIZE_LIMIT = 4096
-_NEAR_LIMIT = COOKIE_SIZE_LIMIT * 9 // 10
-
-SITE_EXPLAINED = (
-    "Browsers compare sites, not origins. An origin is scheme, host and port "
-    "(http://localhost:3000); a site is the scheme and the registrable domain, that is "
-    "the public suffix plus one label (https://example.com for https://app.example.com). "
-    "Ports do not count, the scheme does: app.example.com and api.example.com are one "
-    "site, while localhost and 127.0.0.1 are two, and so are a.github.io and b.github.io "
-    "(github.io is on the Public Suffix List)."
-)
-
-
-@dataclass(frozen=True)
-class CookieContext:
-    """Where a cookie was set and where the browser must send it back."""
-
-    #: The API's origin (where the cookie was set).
-    api: Origin
-    #: Path of the API's root (``/`` or the URL's path, e.g. ``/api``).
-    api_root: str
-    #: Path the SDK posts refresh calls to.
-    refresh_path: str
-    #: Path of the request whose answer set the cookie (for the default Path).
-    set_by_path: str
-    #: The website's origin, when known.
-    website: Origin | None
-    #: When the answer arrived, by this machine's clock.
-    received: datetime
-
-    @property
-    def cross_site(self) -> bool | None:
-        """Whether the website's calls to the API are cross-site (``None``: unknown)."""
-        return None if self.website is None else not same_site(self.website, self.api)
-
-
-def _finding(cookie: SetCookie, aspect: str, status: Status, summary: str, **text: str) -> Finding:
-    return Finding(f"cookie.{cookie.name}.{aspect}", status, summary, **text)
 
 
 def check_secure(cookie: SetCookie, ctx: CookieContext) -> Finding:
@@ -116,6 +56,16 @@ def check_secure(cookie: SetCookie, ctx: CookieContext) -> Finding:
                 "login seems to work there."
             ),
             fix="Serve the API over https, or set cookie_secure=False while it is http.",
+        )
+    if cookie.same_site == "none":
+        return _finding(
+            cookie,
+            "secure",
+            Status.FAIL,
+            f"{name} lacks Secure, which SameSite=None requires",
+            explanation="Chromium browsers refuse a SameSite=None cookie without Secure (see "
+            "the SameSite finding), and Secure cookies need https.",
+            fix="Serve the API over https and set cookie_secure=True.",
         )
     if https:
         return _finding(
@@ -344,86 +294,6 @@ def check_path(cookie: SetCookie, ctx: CookieContext) -> Finding:
             fix="Path=/ (tessera's setting) or the API's root path.",
         )
     return _finding(cookie, "path", Status.OK, f"{name} has {how}")
-
-
-def check_stored_size(check: str, name: str, value: str, stored_as: str = "") -> Finding:
-    """A value the browser keeps in one cookie (``name=value``) against the 4096-byte
-    limit."""
-    size = len(name.encode()) + len(value.encode())
-    where = stored_as or f"the {name} cookie"
-    if size > COOKIE_SIZE_LIMIT:
-        return Finding(
-            check,
-            Status.FAIL,
-            f"{where} is {size} bytes, over the browsers' {COOKIE_SIZE_LIMIT}-byte limit",
-            explanation=(
-                f"Browsers silently refuse a cookie whose name and value exceed "
-                f"{COOKIE_SIZE_LIMIT} bytes, so it is never stored: the session vanishes "
-                "right after login."
-            ),
-            fix="Make the access-token payload smaller: keep large or many claims in the "
-            "session data (update_session_data_in_database) instead.",
-        )
-    if size > _NEAR_LIMIT:
-        return Finding(
-            check,
-            Status.WARN,
-            f"{where} is {size} bytes, close to the {COOKIE_SIZE_LIMIT}-byte limit",
-            explanation="A few more claims in the access-token payload and browsers drop it.",
-            fix="Keep large claims in the session data instead of the access-token payload.",
-        )
-    return Finding(check, Status.OK, f"{where} is {size} bytes")
-
-
-def check_size(cookie: SetCookie, ctx: CookieContext) -> Finding:
-    return check_stored_size(f"cookie.{cookie.name}.size", cookie.name, cookie.value)
-
-
-def check_http_only(cookie: SetCookie, ctx: CookieContext) -> Finding:
-    if cookie.http_only:
-        return _finding(cookie, "http-only", Status.OK, f"{cookie.name} is HttpOnly")
-    return _finding(
-        cookie,
-        "http-only",
-        Status.WARN,
-        f"{cookie.name} is not HttpOnly",
-        explanation="Page scripts can read it, and so can a cross-site scripting attack.",
-        fix="Session cookies should be HttpOnly (tessera always sets it).",
-    )
-
-
-def check_expiry(cookie: SetCookie, ctx: CookieContext) -> Finding:
-    name = cookie.name
-    expiry = cookie.expiry(ctx.received)
-    if expiry is not None and expiry <= ctx.received:
-        return _finding(
-            cookie,
-            "expires",
-            Status.FAIL,
-            f"{name} expires at {expiry:%Y-%m-%d %H:%M:%S} UTC, already past: the browser "
-            "deletes it on arrival",
-            explanation=(
-                "A cookie whose expiry is in the past (by the browser's clock) is removed as "
-                "soon as it arrives. When the server's clock runs behind, the Expires dates "
-                "it writes can already be past for the browser."
-            ),
-            fix="Check the server's clock (see the clock checks) and the token lifetimes.",
-        )
-    if expiry is None and name == REFRESH_COOKIE:
-        return _finding(
-            cookie,
-            "expires",
-            Status.WARN,
-            f"{name} has no expiry: it goes when the browser closes",
-            explanation="Users are logged out whenever they close the browser. Ignore this "
-            "if that is what you want.",
-            fix="tessera sets Expires to the refresh token's expiry.",
-        )
-    if expiry is None:
-        return _finding(cookie, "expires", Status.OK, f"{name} lasts the browsing session")
-    return _finding(
-        cookie, "expires", Status.OK, f"{name} is kept until {expiry:%Y-%m-%d %H:%M} UTC"
-    )
 
 
 def check_cookie(cookie: SetCookie, ctx: CookieContext) -> list[Finding]:

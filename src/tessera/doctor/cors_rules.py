@@ -66,30 +66,34 @@ def _origin_problem(answer: Answer, website: Origin) -> tuple[str, str] | None:
     return None
 
 
-def check_allow_origin(answer: Answer, website: Origin, scope: str = "cors") -> Finding:
+def check_allow_origin(
+    answer: Answer, website: Origin, scope: str = "cors", where: str = "the preflight"
+) -> Finding:
     """The preflight's Access-Control-Allow-Origin."""
     problem = _origin_problem(answer, website)
     if problem is None:
-        return Finding(f"{scope}.allow-origin", Status.OK, f"the preflight allows {website}")
+        return Finding(f"{scope}.allow-origin", Status.OK, f"{where} allows {website}")
     summary, why = problem
     return Finding(
         f"{scope}.allow-origin",
         Status.FAIL,
-        f"preflight: {summary}",
+        f"{where}: {summary}",
         explanation=why,
         fix=_CORS_FIX.format(website=website),
     )
 
 
-def check_allow_credentials(answer: Answer, website: Origin, scope: str = "cors") -> Finding:
+def check_allow_credentials(
+    answer: Answer, website: Origin, scope: str = "cors", where: str = "the preflight"
+) -> Finding:
     value = answer.header("access-control-allow-credentials")
     if value is not None and value.strip() == "true":
-        return Finding(f"{scope}.allow-credentials", Status.OK, "the preflight allows credentials")
+        return Finding(f"{scope}.allow-credentials", Status.OK, f"{where} allows credentials")
     shown = "missing" if value is None else f"{value!r}"
     return Finding(
         f"{scope}.allow-credentials",
         Status.FAIL,
-        f"preflight: Access-Control-Allow-Credentials is {shown}, not 'true'",
+        f"{where}: Access-Control-Allow-Credentials is {shown}, not 'true'",
         explanation=(
             "Without 'Access-Control-Allow-Credentials: true' the browser will not send the "
             "SDK's calls with cookies, ignores the cookies the API sets, and hides the answers "
@@ -99,13 +103,13 @@ def check_allow_credentials(answer: Answer, website: Origin, scope: str = "cors"
     )
 
 
-def check_allow_headers(answer: Answer, website: Origin, scope: str = "cors") -> Finding:
+def check_allow_headers(
+    answer: Answer, website: Origin, scope: str = "cors", where: str = "the preflight"
+) -> Finding:
     allowed = set(answer.listed("access-control-allow-headers"))
     missing = [name for name in SDK_REQUEST_HEADERS if name not in allowed]
     if not missing:
-        return Finding(
-            f"{scope}.allow-headers", Status.OK, "the preflight allows the SDK's headers"
-        )
+        return Finding(f"{scope}.allow-headers", Status.OK, f"{where} allows the SDK's headers")
     star = (
         " '*' does not count: it is no wildcard for requests with credentials, and never "
         "covers Authorization."
@@ -115,7 +119,7 @@ def check_allow_headers(answer: Answer, website: Origin, scope: str = "cors") ->
     return Finding(
         f"{scope}.allow-headers",
         Status.FAIL,
-        f"preflight: the header(s) {', '.join(missing)} are not allowed",
+        f"{where}: the header(s) {', '.join(missing)} are not allowed",
         explanation=(
             "The SDK adds rid, fdi-version and st-auth-mode to every call, anti-csrf and "
             "authorization when it has them, and content-type for JSON bodies. The browser "
@@ -130,6 +134,7 @@ def check_preflight(
 ) -> list[Finding]:
     """The preflight a browser sends before the SDK's POST to ``path``; checks named
     ``{scope}.preflight``, ``{scope}.allow-origin`` and so on."""
+    where = f"the preflight to {path}"
     if not 200 <= answer.status < 300:
         cause = {
             401: "Something asks for a session on OPTIONS, but a preflight never carries "
@@ -160,9 +165,9 @@ def check_preflight(
             Status.OK,
             f"OPTIONS {path} from {website} answers {answer.status}",
         ),
-        check_allow_origin(answer, website, scope),
-        check_allow_credentials(answer, website, scope),
-        check_allow_headers(answer, website, scope),
+        check_allow_origin(answer, website, scope, where),
+        check_allow_credentials(answer, website, scope, where),
+        check_allow_headers(answer, website, scope, where),
     ]
 
 

@@ -9,22 +9,14 @@ cross-site, and a sign-out that ends the test session.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urlsplit
 
 from .clock_rules import check_server_clock, check_token_clock, server_clock_offset
-from .cookie_rules import (
-    ACCESS_COOKIE,
-    LEGACY_COOKIE,
-    REFRESH_COOKIE,
-    SITE_EXPLAINED,
-    CookieContext,
-    check_cookie,
-    check_stored_size,
-)
+from .cookie_context import ACCESS_COOKIE, REFRESH_COOKIE, SITE_EXPLAINED, CookieContext
+from .cookie_keeping import check_stored_size
+from .cookie_rules import check_cookie
 from .cors_rules import (
     SDK_REQUEST_HEADERS,
     check_answer_cors,
@@ -34,77 +26,31 @@ from .cors_rules import (
     check_preflight,
 )
 from .findings import Finding, Status
+from .held import (
+    SESSION_COOKIES,
+    TOKEN_HEADERS,
+    HeldSession,
+    refresh_token_in,
+    sdk_headers,
+    set_cookies,
+)
 from .observed import Answer, ProbeError, Request, Sender
 from .refresh_rules import check_refresh_rotation, check_refresh_without_token, check_sign_out
 from .session_rules import (
-    AuthMode,
     check_anti_csrf,
     check_front_token,
     check_jwks,
     check_login,
     check_transfer_mode,
 )
-from .setcookie import SetCookie, parse_set_cookie
+from .settings import DoctorSettings
 from .sites import Origin, same_site
 from .tokens import jwt_parts
 
-__all__ = ["STRANGER_ORIGIN", "DoctorSettings", "diagnose"]
+__all__ = ["STRANGER_ORIGIN", "diagnose"]
 
-#: The fdi-version list supertokens-website 20.x sends.
-FDI_VERSIONS = "1.16,1.17,1.18,1.19,2.0,3.0,3.1,4.0"
 #: An origin nobody allows: a CORS set-up that lets it in lets in every website.
 STRANGER_ORIGIN = "https://doctor-probe.invalid"
-_SESSION_COOKIES = (ACCESS_COOKIE, REFRESH_COOKIE, LEGACY_COOKIE)
-_TOKEN_HEADERS = ("st-access-token", "st-refresh-token")
-
-
-@dataclass(frozen=True, kw_only=True)
-class DoctorSettings:
-    """What to check. ``url`` is the API's base URL (``https://api.example.com``, with
-    any path prefix a proxy adds); ``website`` the origin the frontend runs on."""
-
-    url: str
-    website: str | None = None
-    api_base_path: str = "/auth"
-    #: A route of the app that logs a test user in (POST), and its JSON body.
-    login_path: str | None = None
-    login_body: str | None = None
-    login_headers: tuple[tuple[str, str], ...] = ()
-    #: Tokens of an existing session, instead of a login. The refresh token is used up.
-    access_token: str | None = None
-    refresh_token: str | None = None
-    #: The ``st-auth-mode`` the doctor asks for, as the frontend SDK's
-    #: ``tokenTransferMethod``.
-    auth_mode: AuthMode = "cookie"
-
-    def __post_init__(self) -> None:
-        Origin.of(self.url)
-        if self.website is not None:
-            Origin.of(self.website)
-        base = self.api_base_path
-        if not base.startswith("/") or (base.endswith("/") and base != "/"):
-            raise ValueError("--api-base-path must start with '/' and not end with one")
-        if self.login_path is not None and not self.login_path.startswith("/"):
-            raise ValueError("--login-path must start with '/'")
-        if self.login_body is not None:
-            try:
-                json.loads(self.login_body)
-            except ValueError as exc:
-                raise ValueError(f"--login-body must be JSON ({exc})") from None
-        if self.auth_mode not in ("cookie", "header"):
-            raise ValueError("--auth-mode must be 'cookie' or 'header'")
-
-    @property
-    def api_root(self) -> str:
-        """The URL's path without a trailing slash ('' at the root)."""
-        return urlsplit(self.url).path.rstrip("/")
-
-    def path(self, suffix: str) -> str:
-        return self.api_root + suffix
-
-    def address(self, path: str) -> str:
-        parts = urlsplit(self.url)
-        return f"{parts.scheme}://{parts.netloc}{path}"
 
 
 def diagnose(settings: DoctorSettings, send: Sender) -> list[Finding]:
@@ -113,18 +59,6 @@ def diagnose(settings: DoctorSettings, send: Sender) -> list[Finding]:
     run = _Run(settings, send)
     run.run()
     return run.findings
-
-
-@dataclass
-class _Session:
-    """The tokens the doctor holds, as a browser or the SDK would."""
-
-    mode: AuthMode
-    access: str | None = None
-    refresh: str | None = None
-    anti_csrf: str | None = None
-    refresh_same_site: str | None = None
-    made_by_login: bool = False
 
 
 @dataclass
@@ -213,12 +147,12 @@ class _Run:
         stranger = self._preflight(STRANGER_ORIGIN, self.refresh_path)
         self.findings.append(check_any_origin(stranger, STRANGER_ORIGIN))
 
-    def _session(self) -> _Session | None:
+    def _session(self) -> HeldSession | None:
         settings = self.settings
         if settings.login_path:
             return self._login(settings.login_path)
         if settings.refresh_token:
-            session = _Session(settings.auth_mode, settings.access_token, settings.refresh_token)
+            session = HeldSession(settings.auth_mode, settings.access_token, settings.refresh_token)
             answer = self._rotate(session, "refresh", check_cors=False)
             if answer is not None and answer.status == 200:
                 self._inspect(answer, "refresh", self.refresh_path, session)
@@ -249,10 +183,10 @@ class _Run:
         )
         return None
 
-    def _login(self, login_path: str) -> _Session | None:
+    def _login(self, login_path: str) -> HeldSession | None:
         settings = self.settings
         path = settings.path(login_path)
-        headers = self._sdk_headers(rid="anti-csrf")
+        headers = sdk_headers(self.settings.auth_mode, self.website, rid="anti-csrf")
         body = None
         if settings.login_body is not None:
             headers["content-type"] = "application/json"
@@ -263,7 +197,7 @@ class _Run:
         if failed:
             self.findings.append(failed)
             return None
-        session = _Session(settings.auth_mode, made_by_login=True)
+        session = HeldSession(settings.auth_mode)
         if not self._inspect(answer, "login", path, session):
             return session
         self._anti_csrf(session)
@@ -271,12 +205,12 @@ class _Run:
         self._sign_out(session)
         return session
 
-    def _inspect(self, answer: Answer, what: str, set_by_path: str, session: _Session) -> bool:
+    def _inspect(self, answer: Answer, what: str, set_by_path: str, session: HeldSession) -> bool:
         """Read a session-creating answer: tokens, cookies, front token. False if it
         carried no session."""
         received = datetime.fromtimestamp(answer.received_at, UTC)
-        cookies = [c for c in _set_cookies(answer) if c.name in _SESSION_COOKIES and c.value]
-        headers = [name for name in _TOKEN_HEADERS if answer.header(name)]
+        cookies = [c for c in set_cookies(answer) if c.name in SESSION_COOKIES and c.value]
+        headers = [name for name in TOKEN_HEADERS if answer.header(name)]
         mode = check_transfer_mode(session.mode, [c.name for c in cookies], headers)
         self.findings.append(mode)
         if mode.status is Status.FAIL:
@@ -316,7 +250,7 @@ class _Run:
                     stored_as=f"{name} (kept by the SDK in a cookie of that name)",
                 )
             )
-        self._absorb(answer, session)
+        session.absorb(answer)
         session.mode = "cookie" if cookies else "header"
         if REFRESH_COOKIE in by_name:
             session.refresh_same_site = by_name[REFRESH_COOKIE].same_site
@@ -347,7 +281,7 @@ class _Run:
                 )
             )
 
-    def _anti_csrf(self, session: _Session) -> None:
+    def _anti_csrf(self, session: HeldSession) -> None:
         if session.mode != "cookie" or not session.refresh:
             return
         probe = None
@@ -358,30 +292,30 @@ class _Run:
                 headers["origin"] = str(self.website)
             probe = self._send("POST", self.refresh_path, headers)
             if probe.status == 200:
-                self._absorb(probe, session)
+                session.absorb(probe)
         self.findings.append(
             check_anti_csrf(session.refresh_same_site, session.anti_csrf is not None, probe)
         )
 
-    def _rotate(self, session: _Session, what: str, *, check_cors: bool = True) -> Answer | None:
+    def _rotate(self, session: HeldSession, what: str, *, check_cors: bool = True) -> Answer | None:
         old = session.refresh
         if not old:
             return None
         answer = self._refresh(session)
-        new = _refresh_token_in(answer)
+        new = refresh_token_in(answer)
         self.findings.append(check_refresh_rotation(answer, old, new))
         if answer.status == 200:
             if check_cors and self.cross_origin and self.website is not None:
                 self.findings.append(check_answer_cors(answer, self.website, what))
                 self.findings.append(check_exposed(answer, what))
-            self._absorb(answer, session)
+            session.absorb(answer)
         return answer
 
-    def _sign_out(self, session: _Session) -> None:
+    def _sign_out(self, session: HeldSession) -> None:
         if not session.access:
             return
-        headers = self._sdk_headers(rid="session")
-        self._add_tokens(headers, session, session.access, refresh=False)
+        headers = sdk_headers(self.settings.auth_mode, self.website, rid="session")
+        session.add_tokens(headers, refresh=False)
         answer = self._send("POST", self.sign_out_path, headers)
         self.findings.append(check_sign_out(answer, self.sign_out_path))
 
@@ -406,7 +340,7 @@ class _Run:
             )
         )
 
-    def _site(self, session: _Session | None) -> Finding:
+    def _site(self, session: HeldSession | None) -> Finding:
         if self.website is None:
             return Finding("site", Status.SKIP, "no --website-domain given: site not compared")
         pair = f"the website ({self.website}) and the API ({self.api})"
@@ -433,26 +367,10 @@ class _Run:
 
     # -- requests ------------------------------------------------------------------
 
-    def _sdk_headers(self, *, rid: str) -> dict[str, str]:
-        headers = {"rid": rid, "fdi-version": FDI_VERSIONS, "st-auth-mode": self.settings.auth_mode}
-        if self.website is not None:
-            headers["origin"] = str(self.website)
-        return headers
-
-    def _add_tokens(
-        self, headers: dict[str, str], session: _Session, token: str, *, refresh: bool
-    ) -> None:
-        if session.anti_csrf:
-            headers["anti-csrf"] = session.anti_csrf
-        if session.mode == "header":
-            headers["authorization"] = f"Bearer {token}"
-        else:
-            headers["cookie"] = f"{REFRESH_COOKIE if refresh else ACCESS_COOKIE}={token}"
-
-    def _refresh(self, session: _Session | None) -> Answer:
-        headers = self._sdk_headers(rid="session")
+    def _refresh(self, session: HeldSession | None) -> Answer:
+        headers = sdk_headers(self.settings.auth_mode, self.website, rid="session")
         if session is not None and session.refresh:
-            self._add_tokens(headers, session, session.refresh, refresh=True)
+            session.add_tokens(headers, refresh=True)
         return self._send("POST", self.refresh_path, headers)
 
     def _preflight(self, origin: str, path: str) -> Answer:
@@ -471,27 +389,3 @@ class _Run:
     ) -> Answer:
         request = Request(method, self.settings.address(path), tuple(headers.items()), body)
         return self.send(request)
-
-    @staticmethod
-    def _absorb(answer: Answer, session: _Session) -> None:
-        """Keep the tokens an answer hands out, as the browser and the SDK would."""
-        for cookie in _set_cookies(answer):
-            if cookie.name == ACCESS_COOKIE and cookie.value:
-                session.access = cookie.value
-            elif cookie.name == REFRESH_COOKIE and cookie.value:
-                session.refresh = cookie.value
-        session.access = answer.header("st-access-token") or session.access
-        session.refresh = answer.header("st-refresh-token") or session.refresh
-        session.anti_csrf = answer.header("anti-csrf") or session.anti_csrf
-
-
-def _set_cookies(answer: Answer) -> list[SetCookie]:
-    parsed = (parse_set_cookie(value) for value in answer.header_values("set-cookie"))
-    return [cookie for cookie in parsed if cookie is not None]
-
-
-def _refresh_token_in(answer: Answer) -> str | None:
-    for cookie in _set_cookies(answer):
-        if cookie.name == REFRESH_COOKIE and cookie.value:
-            return cookie.value
-    return answer.header("st-refresh-token") or None

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from typing import Literal
 
-from .cookie_rules import check_stored_size
+from .cookie_keeping import check_stored_size
 from .findings import Finding, Status
 from .observed import Answer
 from .tokens import FrontTokenError, decode_front_token
