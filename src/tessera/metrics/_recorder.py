@@ -46,8 +46,8 @@ FAILURES = (
     ("theft", "refresh_token_reused"),
     ("error", "storage"),
 )
-REVOCATION_REASONS = ("sign_out", "app", "operator", "theft", "tenant_removed", "app_removed",
-                      "expired")  # fmt: skip
+REVOCATION_REASONS = ("sign_out", "app", "operator", "client", "theft", "tenant_removed",
+                      "app_removed", "expired")  # fmt: skip
 
 
 def failure_of(exc: BaseException) -> tuple[str, str]:
