@@ -287,7 +287,14 @@ def test_forged_and_foreign_tokens_revoke_nothing(core: ServedCore) -> None:
     header, payload, _ = _segments(access)
     core.cdi("PUT", "/recipe/multitenancy/app/v2", {"appId": "shop"})
     shop_access, shop_refresh, _ = core.create("/appid-shop")
+    jwt = {
+        "payload": {**payload, "sub": "someone-else", "rsub": "someone-else"},
+        "algorithm": "RS256",
+        "jwksDomain": "https://x",
+        "validity": 3600,
+    }
     for token in (
+        core.cdi("POST", "/recipe/jwt", jwt)["jwt"],  # signed by the app, for another user
         access[:-6] + ("AAAAAA" if not access.endswith("AAAAAA") else "BBBBBB"),
         _jwt({**header, "alg": "none"}, payload),
         refresh[:-4] + ("AAAA" if not refresh.endswith("AAAA") else "BBBB"),

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from ..errors import TryRefreshTokenError, UnauthorisedError
+from ..storage.base import SessionRecord
 from . import jws
 from ._base import security_log
 from .access_token import verify_access_token as verify_signed_token
@@ -89,16 +90,20 @@ class IntrospectingEngine(SigningEngine):
         for kind in _order(hint):
             if kind == "access_token":
                 payload = self._genuine_access_payload(token, now, check_expiry=False)
-                if payload is not None:
-                    return TokenOwner(payload["sessionHandle"], payload["sub"], payload["tId"])
+                if payload is None:
+                    continue
+                record = self.store.load_session(payload["sessionHandle"])
+                if record is None or not _carries(payload, record):
+                    continue
             else:
                 try:
                     presented = self._refresh_codec(now).parse(token)
                 except jws.MalformedToken:
                     continue
                 record = self.store.load_session(presented.session_handle)
-                if record is not None:
-                    return TokenOwner(record.session_handle, record.user_id, record.tenant_id)
+                if record is None:
+                    continue
+            return TokenOwner(record.session_handle, record.user_id, record.tenant_id)
         return None
 
     # -- each kind -----------------------------------------------------------------
@@ -108,14 +113,7 @@ class IntrospectingEngine(SigningEngine):
         if payload is None:
             return None
         record = self.store.load_session(payload["sessionHandle"])
-        if (
-            record is None
-            or not self._alive(record, now)
-            # A session's tokens carry its user and tenant; anything else was not signed
-            # for this session (a JWT signed with the app's key through /recipe/jwt, say).
-            or record.user_id != payload["sub"]
-            or record.tenant_id != payload["tId"]
-        ):
+        if record is None or not self._alive(record, now) or not _carries(payload, record):
             return None
         return TokenIntrospection(
             kind="access_token",
@@ -167,6 +165,13 @@ class IntrospectingEngine(SigningEngine):
         except (UnauthorisedError, TryRefreshTokenError) as exc:
             security_log.debug("not an access token of this app: %s", exc.reason)
             return None
+
+
+def _carries(payload: dict[str, Any], record: SessionRecord) -> bool:
+    """Whether an access token's claims are its session's: a session's tokens carry its
+    user and tenant, so anything else was not signed for it (a JWT signed with the app's
+    key through the core's /recipe/jwt, say, naming someone else's session)."""
+    return bool(record.user_id == payload["sub"] and record.tenant_id == payload["tId"])
 
 
 def _text_claim(payload: dict[str, Any], name: str) -> str | None:
