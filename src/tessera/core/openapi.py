@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
+from .oauth2_openapi import oauth2_paths
 from .routing import CDI_VERSIONS
 
 __all__ = ["openapi_document"]
@@ -353,6 +354,7 @@ def openapi_document(api_key_required: bool = True, base_path: str = "") -> dict
         for prefix, names in variants:
             operation = _operation(op, names, api_key_required)
             paths.setdefault(prefix + op.path, {})[op.method] = operation
+    paths.update(oauth2_paths(api_key_required, _PATH_PARAMETERS["appId"]))
     document: dict[str, Any] = {
         "openapi": "3.1.0",
         "info": {
@@ -360,7 +362,8 @@ def openapi_document(api_key_required: bool = True, base_path: str = "") -> dict
             "version": "5.4",
             "description": "Sessions over HTTP, speaking the SuperTokens Core Driver "
             "Interface 5.4. Session outcomes (UNAUTHORISED, TRY_REFRESH_TOKEN, ...) are "
-            "200 answers with a status field; errors are plain text.",
+            "200 answers with a status field; errors are plain text, except on the OAuth "
+            "endpoints under /tessera/oauth2 (RFC 6749 JSON errors).",
         },
         "servers": [{"url": base_path or "/"}],
         "paths": paths,
@@ -369,6 +372,8 @@ def openapi_document(api_key_required: bool = True, base_path: str = "") -> dict
         "securitySchemes": {
             "apiKey": {"type": "apiKey", "in": "header", "name": "api-key"},
             "bearer": {"type": "http", "scheme": "bearer"},
+            # The OAuth endpoints only: any user name, an API key as the password.
+            "basic": {"type": "http", "scheme": "basic"},
         }
     }
     if api_key_required:

@@ -2,7 +2,8 @@
 
 The SuperTokens core's path grammar: the app and tenant segments are optional (and
 mean ``public``), ids are matched lower-cased, a trailing slash is allowed, and a few
-words can never be tenant ids because they start API paths.
+words can never be tenant ids because they start API paths. tessera's own routes
+(``/tessera/oauth2/...``) follow the same grammar.
 """
 
 from __future__ import annotations
@@ -31,6 +32,16 @@ def is_valid_id(name: str) -> bool:
 _NOT_TENANTS = frozenset(
     {"recipe", "config", "users", "hello", "apiversion", "user", ".well-known"}
 )
+#: tessera's own routes, beside the CDI's: ``/tessera/<area>/...``. There ``tessera`` is
+#: not a tenant; a tenant of that name keeps every CDI route, none of which starts with
+#: one of these areas.
+_TESSERA_AREAS = frozenset({"oauth2"})
+
+
+def _names_a_tenant(segments: list[str]) -> bool:
+    if len(segments) < 2 or segments[0] in _NOT_TENANTS:
+        return False
+    return not (segments[0] == "tessera" and segments[1] in _TESSERA_AREAS)
 
 
 @dataclass(frozen=True)
@@ -60,7 +71,7 @@ def split_path(path: str, base_path: str = "") -> Route | None:
         if not _ID.match(app_id):
             return None
     tenant_id, tenant_given = "public", False
-    if len(segments) > 1 and segments[0] not in _NOT_TENANTS:
+    if _names_a_tenant(segments):
         tenant_id, tenant_given = segments.pop(0), True
         if not _ID.match(tenant_id):
             return None
