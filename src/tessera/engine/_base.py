@@ -11,13 +11,12 @@ from __future__ import annotations
 import base64
 import hmac
 import logging
-import re
 import secrets
 import threading
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
-from ..config import SessionConfig
+from ..config import TENANT_ID, SessionConfig, TenantSettings
 from ..storage.base import SessionRecord, SessionStore
 from .access_token import PROTECTED_CLAIMS, SESSION_CLAIMS, AccessToken, sign_access_token
 from .keyring import KeyRing
@@ -28,7 +27,6 @@ __all__ = ["EngineBase", "RevocationCheck", "check_amr", "check_tenant_id"]
 
 security_log = logging.getLogger("tessera.security")
 
-_TENANT = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
 _MAX_USER_ID = 128
 _MAX_AMR_VALUES, _MAX_AMR_LENGTH = 16, 64
 
@@ -101,7 +99,7 @@ class EngineBase:
 
 
 def check_tenant_id(tenant_id: str) -> None:
-    if not isinstance(tenant_id, str) or not _TENANT.fullmatch(tenant_id):
+    if not isinstance(tenant_id, str) or not TENANT_ID.fullmatch(tenant_id):
         raise ValueError(
             f"invalid tenant id {tenant_id!r}: use 1-64 characters from a-z, 0-9 and '-'"
         )
