@@ -16,7 +16,7 @@ import threading
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
-from ..config import TENANT_ID, SessionConfig, TenantSettings
+from ..config import TENANT_ID, SessionConfig
 from ..storage.base import SessionRecord, SessionStore
 from .access_token import PROTECTED_CLAIMS, SESSION_CLAIMS, AccessToken, sign_access_token
 from .keyring import KeyRing
