@@ -16,7 +16,7 @@ import threading
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
-from ..config import TENANT_ID, SessionConfig
+from ..config import TENANT_ID, SessionConfig, TenantSettings
 from ..storage.base import SessionRecord, SessionStore
 from .access_token import PROTECTED_CLAIMS, SESSION_CLAIMS, AccessToken, sign_access_token
 from .keyring import KeyRing
@@ -66,6 +66,14 @@ class EngineBase:
         )
         #: Set by the outer layer when a revocation feed runs (``tessera.revocation``).
         self.revocations: RevocationCheck | None = None
+        #: The limits and idle timeout of a tenant. The core replaces it by one that
+        #: reads its tenants' stored settings.
+        self.tenant_settings_of: Callable[[str], TenantSettings] = config.for_tenant
+        #: Whether any tenant's sessions may have an idle timeout (the core, which reads
+        #: its tenants' settings as it goes, sets it).
+        self.idle_timeouts_may_apply = config.session_idle_timeout is not None or any(
+            config.for_tenant(t).session_idle_timeout is not None for t in config.tenant_settings
+        )
         self.keys = keys if keys is not None else KeyRing(config, store)
         self._codec: RefreshTokenCodec | None = None
         #: token -> (kid, expiry in ms, session handle, payload JSON, its parser): the
@@ -87,7 +95,21 @@ class EngineBase:
         return None if lifetime is None else created_at + lifetime
 
     def _alive(self, record: SessionRecord, now: int) -> bool:
-        return self._alive_between(record.created_at, record.expires_at, now)
+        return self._alive_between(record.created_at, record.expires_at, now) and not self._idle(
+            record, now
+        )
+
+    def _active_since(self, tenant_id: str, now: int) -> int | None:
+        """The earliest last activity a live session of ``tenant_id`` may have at ``now``;
+        ``None`` when sessions there have no idle timeout."""
+        idle = self.tenant_settings_of(tenant_id).session_idle_timeout_ms
+        return None if idle is None else now - idle
+
+    def _idle(self, record: SessionRecord, now: int) -> bool:
+        """Whether the session went without a refresh or recorded activity for longer
+        than its tenant's ``session_idle_timeout``: then it is over, as an expired one."""
+        since = self._active_since(record.tenant_id, now)
+        return since is not None and record.last_active_at < since
 
     def _alive_between(self, created_at: int, expires_at: int, now: int) -> bool:
         end = self._session_end(created_at)
