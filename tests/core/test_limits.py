@@ -36,7 +36,7 @@ def core(tmp_path: Path) -> Iterator[Core]:
         f"database_url: sqlite:///{tmp_path}/core.db\nmax_sessions_per_user: 5\n"
         "access_token_validity: 60\n"
     )
-    clock, audit = FakeClock(), []
+    clock, audit = FakeClock(), list[dict[str, Any]]()
     app = CoreApp(load_config(path, environ={}), clock=clock, audit_hook=audit.append)
     port, stop = start_asgi(app)
     try:
