@@ -3,6 +3,7 @@ app's hook, with who, what and why, and never a token, key or secret."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 from collections.abc import Callable, Iterator
@@ -12,7 +13,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tessera import Tessera, TokenTheftError
+from tessera import SessionLimitReachedError, Tessera, TokenTheftError
 from tessera.audit import EVENTS, REVOCATION_REASONS
 from tessera.core.asgi import CoreApp
 from tessera.core.config import load_config
@@ -179,6 +180,21 @@ def test_no_token_key_or_secret_reaches_an_audit_record(
         assert sessions._end_replaced_session(replaced.get_access_token(), "new-handle")
         secrets += [k.private_key for k in app.store.list_signing_keys()]
         secrets += [k.public_key for k in app.store.list_signing_keys()]
+
+    # One session per user: evict_oldest ends u4's first session at its second login,
+    # then deny refuses the next one.
+    for policy in ("evict_oldest", "deny"):
+        with (
+            Tessera(
+                f"sqlite:///{tmp_path}/limited.db",
+                max_sessions_per_user=1,
+                session_limit_policy=policy,
+                audit_hook=hooked.append,
+            ) as limited,
+            contextlib.suppress(SessionLimitReachedError),
+        ):
+            secrets += _tokens(limited.syncio.create_new_session("u4", ip="198.51.100.8"))
+            secrets += _tokens(limited.syncio.create_new_session("u4", user_agent="UA"))
 
     core, url, stop = _core(tmp_path, hooked)
     try:

@@ -24,6 +24,7 @@ from .config import SessionConfig
 from .engine.sessions import SessionInformation
 from .errors import (
     SessionError,
+    SessionLimitReachedError,
     StorageError,
     TesseraError,
     TokenTheftError,
@@ -37,6 +38,7 @@ __all__ = [
     "SessionConfig",
     "SessionError",
     "SessionInformation",
+    "SessionLimitReachedError",
     "StorageError",
     "Tessera",
     "TesseraError",

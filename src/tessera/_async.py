@@ -110,8 +110,8 @@ class AsyncSessions:
                 disable_anti_csrf=disable_anti_csrf,
                 amr=amr,
             )
-        except TesseraError:
-            observer.create_failed()
+        except TesseraError as exc:
+            observer.create_failed(exc, now, ip, user_agent)
             raise
         observer.created(state, now, started, ip, user_agent)
         return Session(state, owner)

@@ -23,13 +23,21 @@ audit_log = logging.getLogger("tessera.audit")
 
 #: The events, each a value of the record's ``event`` field.
 EVENTS = frozenset(
-    {"session_created", "session_refreshed", "session_revoked", "theft_detected", "key_rotated"}
+    {
+        "session_created",
+        "session_refreshed",
+        "session_revoked",
+        "session_limit_reached",
+        "theft_detected",
+        "key_rotated",
+    }
 )
 #: Why sessions were revoked: by the user (sign-out through a session object), by the
 #: application (revoke functions), through the core's remove route (an SDK or an
 #: operator with an API key), by an OAuth client revoking one of the session's tokens
 #: (the core's RFC 7009 endpoint), after refresh-token theft, with their tenant or app,
-#: or replaced by a new login on the same client.
+#: replaced by a new login on the same client, or by a new login of their user beyond
+#: ``max_sessions_per_user`` (``limit``).
 REVOCATION_REASONS = frozenset(
     {
         "sign_out",
@@ -40,6 +48,7 @@ REVOCATION_REASONS = frozenset(
         "tenant_removed",
         "app_removed",
         "replaced_by_login",
+        "limit",
     }
 )
 #: The only fields a record may carry, besides ``event`` and ``time``.
@@ -56,6 +65,8 @@ FIELDS = frozenset(
         "kid",
         "algorithm",
         "key_kind",
+        "max_sessions",
+        "live_sessions",
     }
 )
 

@@ -9,6 +9,7 @@ Every error has one root, so ``except tessera.TesseraError`` catches them all::
     │   ├── TokenTheftError       a superseded refresh token came back: the session was revoked
     │   └── InvalidClaimError     the session is valid, but a route's claim validator refused it
     ├── DuplicateCookiesError     a refresh carried several session cookies of one name
+    ├── SessionLimitReachedError  a new session would exceed max_sessions_per_user ("deny")
     ├── StorageError              the database failed or could not be reached
     └── RequestError              the core service refuses a request (CDI: plain-text answers)
         ├── BadRequestError       the request is malformed or names something wrong
@@ -50,6 +51,7 @@ __all__ = [
     "NotFoundError",
     "RequestError",
     "SessionError",
+    "SessionLimitReachedError",
     "StorageError",
     "TesseraError",
     "TokenTheftError",
@@ -154,6 +156,25 @@ class DuplicateCookiesError(TesseraError):
             "set are being cleared; refresh again."
         )
         self.cookie_names = cookie_names
+
+
+class SessionLimitReachedError(TesseraError):
+    """The user already holds ``max_sessions_per_user`` live sessions in this tenant and
+    the policy is ``"deny"``: no session was created. The user may log out elsewhere (or
+    the app may end one of ``get_all_session_handles_for_user``) and log in again.
+
+    ``max_sessions`` is the limit and ``live_sessions`` how many the user holds (more
+    than the limit only if it was lowered since they were created)."""
+
+    def __init__(self, *, user_id: str, tenant_id: str, max_sessions: int, live_sessions: int):
+        super().__init__(
+            f"session limit reached: user {user_id!r} holds {live_sessions} live sessions in "
+            f"tenant {tenant_id!r}, and max_sessions_per_user is {max_sessions}"
+        )
+        self.user_id = user_id
+        self.tenant_id = tenant_id
+        self.max_sessions = max_sessions
+        self.live_sessions = live_sessions
 
 
 # -- the core service's refusals ---------------------------------------------------------

@@ -28,6 +28,7 @@ from ..errors import (
     MethodNotAllowedError,
     NotFoundError,
     RequestError,
+    SessionLimitReachedError,
     StorageError,
     UnknownAppError,
 )
@@ -173,7 +174,7 @@ class CoreApp:
                 error_log.error(
                     "database failure on %s %s: %s", scope["method"], _loggable(scope), exc
                 )
-            elif not isinstance(exc, RequestError):
+            elif not isinstance(exc, RequestError | SessionLimitReachedError):
                 error_log.exception(
                     "unexpected failure on %s %s", scope["method"], _loggable(scope)
                 )

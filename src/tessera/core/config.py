@@ -31,6 +31,9 @@ SESSION_KEYS = frozenset(
         "access_token_signing_algorithm",
         "refresh_token_grace_period",
         "session_max_lifetime",
+        "session_idle_timeout",
+        "max_sessions_per_user",
+        "session_limit_policy",
     }
 )
 #: Settings of each process's revocation feed (not per app).

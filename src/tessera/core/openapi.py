@@ -44,6 +44,8 @@ class _Op:
     tenant: bool = False
     #: Whether it is served without an API key.
     open: bool = False
+    #: Refusals of this operation only (status to why), besides ``_ERRORS``.
+    refusals: dict[str, str] = field(default_factory=dict)
 
 
 #: An app's settings: the session settings of config.yaml, and its own API keys.
@@ -51,7 +53,9 @@ _CORE_CONFIG: dict[str, Any] = {
     "type": ["object", "null"],
     "description": "Session settings (strings, numbers or booleans; null resets one to "
     "the core's value) and api_keys: comma-separated keys that alone open this app "
-    "(not for the public app, which uses the core's keys).",
+    "(not for the public app, which uses the core's keys). A tenant other than public "
+    "may set only max_sessions_per_user, session_limit_policy and session_idle_timeout "
+    "(null: the app's).",
     "properties": {
         "api_keys": {
             "type": ["string", "null"],
@@ -103,6 +107,10 @@ _API = [
         },
         ("userId", "userDataInJWT", "userDataInDatabase", "enableAntiCsrf"),
         tenant=True,
+        refusals={
+            "409": "Session limit reached: the user holds max_sessions_per_user live "
+            "sessions in this tenant and session_limit_policy is deny; no session was made",
+        },
     ),
     _Op(
         "get",
@@ -304,7 +312,7 @@ def _operation(op: _Op, path_parameters: list[str], core_keys: bool) -> dict[str
     responses: dict[str, Any] = {"200": {"description": "OK", "content": answer}}
     if (core_keys and not op.open) or app_keys:
         responses["401"] = {"description": "Missing or invalid API key", "content": _TEXT}
-    for status, why in _ERRORS.items():
+    for status, why in {**_ERRORS, **op.refusals}.items():
         responses[status] = {"description": why, "content": _TEXT}
     parameters: list[dict[str, Any]] = [_PATH_PARAMETERS[p] for p in path_parameters]
     operation: dict[str, Any] = {"summary": op.summary, "responses": responses}

@@ -17,8 +17,8 @@ import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from ..errors import TryRefreshTokenError, UnauthorisedError
-from ..storage.base import SessionRecord
+from ..errors import SessionLimitReachedError, TryRefreshTokenError, UnauthorisedError
+from ..storage.base import SessionLimit, SessionRecord
 from . import jws
 from ._base import (
     RevocationCheck,
@@ -99,7 +99,7 @@ class SessionEngine(RefreshingEngine, SessionRecordsEngine, IntrospectingEngine,
         )
         session_end = self._session_end(now)
         expires_at = _cap(now + config.refresh_token_validity_ms, session_end)
-        self.store.create_session(
+        evicted = self._store_new_session(
             SessionRecord(
                 session_handle=handle,
                 tenant_id=tenant_id,
@@ -143,7 +143,46 @@ class SessionEngine(RefreshingEngine, SessionRecordsEngine, IntrospectingEngine,
             refresh_token_expiry=expires_at,
             anti_csrf_token=anti_csrf,
             access_token_updated=True,
+            evicted_session_handles=evicted,
         )
+
+    def _store_new_session(self, record: SessionRecord) -> tuple[str, ...]:
+        """Insert ``record``, within its tenant's ``max_sessions_per_user`` when there is
+        one (a plain insert when not); the sessions ended to make room."""
+        settings = self.tenant_settings_of(record.tenant_id)
+        if settings.max_sessions_per_user is None:
+            self.store.create_session(record)
+            return ()
+        limit = SessionLimit(
+            max_sessions=settings.max_sessions_per_user,
+            evict_oldest=settings.evicts_oldest,
+            active_since=self._active_since(record.tenant_id, record.created_at),
+        )
+        outcome = self.store.create_session_within_limit(record, limit)
+        if not outcome.created:
+            security_log.info(
+                "login refused: user %s holds %d sessions in tenant %s (max_sessions_per_user %d)",
+                record.user_id,
+                outcome.live_sessions,
+                record.tenant_id,
+                limit.max_sessions,
+            )
+            raise SessionLimitReachedError(
+                user_id=record.user_id,
+                tenant_id=record.tenant_id,
+                max_sessions=limit.max_sessions,
+                live_sessions=outcome.live_sessions,
+            )
+        if outcome.evicted:
+            security_log.info(
+                "session limit: ended %d least recently active session(s) of user %s in "
+                "tenant %s (max_sessions_per_user %d)",
+                len(outcome.evicted),
+                record.user_id,
+                record.tenant_id,
+                limit.max_sessions,
+            )
+        return tuple(outcome.evicted)
 
     # -- verifying ---------------------------------------------------------------
 

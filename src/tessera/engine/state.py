@@ -26,6 +26,9 @@ class SessionState:
     anti_csrf_token: str | None = None
     #: True when the access token in this state is new and must reach the client.
     access_token_updated: bool = False
+    #: Only after create: the user's sessions it ended to stay within
+    #: ``max_sessions_per_user`` (policy ``"evict_oldest"``), least recently active first.
+    evicted_session_handles: tuple[str, ...] = ()
 
     @property
     def access_token_payload(self) -> dict[str, Any]:

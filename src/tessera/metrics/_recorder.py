@@ -42,6 +42,7 @@ FAILURES = (
     ("unauthorised", "invalid"),
     ("unauthorised", "unknown_key"),
     ("unauthorised", "no_session"),
+    ("unauthorised", "idle_timeout"),
     ("unauthorised", "anti_csrf"),
     ("unauthorised", "other"),
     ("theft", "refresh_token_reused"),
@@ -63,6 +64,8 @@ def failure_of(exc: BaseException) -> tuple[str, str]:
         return outcome, "anti_csrf"
     if outcome == "try_refresh":
         return outcome, "expired" if "expired" in text else "other"
+    if "idle" in text:
+        return outcome, "idle_timeout"
     if "revoked" in text or "database" in text or "no live session" in text:
         return outcome, "no_session"
     if "key" in text:
@@ -116,6 +119,7 @@ class Recorder:
         creates = Counter("tessera_session_creates", "Sessions created, by outcome.", ["outcome"])
         self.create_ok = creates.labels("ok")
         self.create_error = creates.labels("error")
+        self.create_refused = creates.labels("limit_reached")
         failures = Counter(
             "tessera_session_verify_failures",
             "Access-token verifications that failed, by outcome and reason.",

@@ -5,7 +5,15 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any, cast
 
-from ..storage.base import AppStore, Removal, SessionMatch, SessionStore
+from ..storage.base import (
+    AppStore,
+    LimitedCreation,
+    Removal,
+    SessionLimit,
+    SessionMatch,
+    SessionRecord,
+    SessionStore,
+)
 from ._feed import RevocationFeed
 
 __all__ = ["RevokingStore"]
@@ -25,6 +33,13 @@ class RevokingStore:
 
     def for_app(self, app_id: str) -> RevokingStore:
         return RevokingStore(self._inner.for_app(app_id), self._feed)
+
+    def create_session_within_limit(
+        self, record: SessionRecord, limit: SessionLimit
+    ) -> LimitedCreation:
+        creation = self._inner.create_session_within_limit(record, limit)
+        self._feed.note_revoked(self._inner.app_id, creation.evicted)
+        return creation
 
     def delete_sessions(self, session_handles: Sequence[str]) -> list[str]:
         deleted = self._inner.delete_sessions(session_handles)

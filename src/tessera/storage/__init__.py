@@ -12,10 +12,19 @@ from urllib.parse import urlsplit
 
 from ._pool import Timeouts
 from ._store import SqlStore
-from .base import KeyRecord, SessionMatch, SessionRecord, SessionStore
+from .base import (
+    KeyRecord,
+    LimitedCreation,
+    SessionLimit,
+    SessionMatch,
+    SessionRecord,
+    SessionStore,
+)
 
 __all__ = [
     "KeyRecord",
+    "LimitedCreation",
+    "SessionLimit",
     "SessionMatch",
     "SessionRecord",
     "SessionStore",

@@ -169,9 +169,10 @@ class SqlSessions(SqlTables):
         return int(rows[0][0])
 
     def list_session_handles_for_user(
-        self, user_id: str, tenant_id: str | None, now: int
+        self, user_id: str, tenant_id: str | None, now: int, *, active_since: int | None = None
     ) -> list[str]:
-        where, params = _matching(SessionMatch(user_id=user_id, tenant_id=tenant_id), now)
+        match = SessionMatch(user_id=user_id, tenant_id=tenant_id, active_since=active_since)
+        where, params = _matching(match, now)
         rows = self._fetch(
             f"SELECT session_handle FROM {self._sessions} WHERE app_id = ? AND {where} "
             "ORDER BY created_at, session_handle",
@@ -234,6 +235,9 @@ def _matching(match: SessionMatch, now: int) -> tuple[str, list[Any]]:
         if value is not None:
             where.append(f"{column} = ?")
             params.append(value)
+    if match.active_since is not None:
+        where.append("last_active_at >= ?")
+        params.append(match.active_since)
     if match.ip is not None:
         where.append("(ip = ? OR last_ip = ?)")
         params += [match.ip, match.ip]

@@ -1,8 +1,9 @@
 """``SqlStore``: the session store for SQL databases, written once for every dialect.
 
 It is the sum of one class per concept, each in its own module over the shared
-plumbing of ``_sql``: the sessions (``_sessions``), signing keys and secrets
-(``_keys``), apps and tenants (``_tenants``), the revocation log (``_revocation_log``).
+plumbing of ``_sql``: the sessions (``_sessions``), creating them within a per-user
+limit (``_limits``), signing keys and secrets (``_keys``), apps and tenants
+(``_tenants``), the revocation log (``_revocation_log``).
 The tables and their migration are in ``_schema``; what differs between databases is
 in ``_dialect`` and its subclasses.
 """
@@ -13,6 +14,7 @@ from typing import Any
 
 from ._dialect import Dialect
 from ._keys import SqlKeys
+from ._limits import SqlSessionLimits
 from ._pool import ConnectionPool
 from ._revocation_log import RevocationLog, SqlRevocations
 from ._schema import TABLES, create_or_migrate
@@ -24,7 +26,7 @@ from .base import AppStore, SessionStore
 __all__ = ["SqlStore"]
 
 
-class SqlStore(SqlSessions, SqlKeys, SqlRevocations, SqlTenants):
+class SqlStore(SqlSessions, SqlSessionLimits, SqlKeys, SqlRevocations, SqlTenants):
     """A ``SessionStore`` (and ``AppStore``) over any ``Dialect``. Build it with
     ``tessera.storage.open_store``."""
 
