@@ -13,6 +13,7 @@ import httpx
 import pytest
 
 from tessera import Tessera, TokenTheftError
+from tessera.admin import Operator, SessionAdmin
 from tessera.audit import EVENTS, REVOCATION_REASONS
 from tessera.core.asgi import CoreApp
 from tessera.core.config import load_config
@@ -173,6 +174,11 @@ def test_no_token_key_or_secret_reaches_an_audit_record(
         secrets += _tokens(other)
         other.revoke_session()
         sessions.revoke_session(sessions.create_new_session("u3").get_handle())
+        # An operator's revocation, as the admin console makes it.
+        admin = SessionAdmin(app)
+        doomed = sessions.create_new_session("u4")
+        secrets += _tokens(doomed)
+        assert admin.revoke_session(doomed.get_handle(), Operator("alice", "k1", "192.0.2.1"))
         secrets += [k.private_key for k in app.store.list_signing_keys()]
         secrets += [k.public_key for k in app.store.list_signing_keys()]
 
