@@ -4,7 +4,7 @@ WSGI server), and the few header rules every answer follows."""
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from urllib.parse import parse_qsl
 
@@ -22,6 +22,7 @@ __all__ = [
     "parse_query",
     "presented_key",
     "redirect",
+    "refuse_keys_in_url",
 ]
 
 HTML = "text/html; charset=utf-8"
@@ -139,3 +140,16 @@ def _fields(raw: bytes, what: str) -> dict[str, str]:
     except (UnicodeDecodeError, ValueError):
         raise BadRequestError(f"The {what} is not valid URL-encoded UTF-8") from None
     return dict(pairs)
+
+
+#: Query names that would put a key in a URL (compared without case, "-" and "_").
+_KEY_NAMES = frozenset({"apikey", "key", "password", "secret", "token", "authorization"})
+
+
+def refuse_keys_in_url(names: Iterable[str]) -> None:
+    """``BadRequestError`` when a query names a key: URLs end up in logs and histories."""
+    if any(name.lower().replace("-", "").replace("_", "") in _KEY_NAMES for name in names):
+        raise BadRequestError(
+            "Never put an API key in a URL: send it in the api-key header (or log in to "
+            "the console with the form)"
+        )

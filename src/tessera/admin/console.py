@@ -41,6 +41,7 @@ from ._http import (
     is_local_host,
     presented_key,
     redirect,
+    refuse_keys_in_url,
 )
 from .operations import Operator, SessionAdmin, session_match
 
@@ -48,8 +49,6 @@ __all__ = ["CONSOLE_PATHS", "Access", "Console"]
 
 error_log = logging.getLogger("tessera.admin")
 _FILTER_FIELDS = ("user", "tenant", "ip", "agent")
-#: Query names that would put a key in a URL (compared without case, "-" and "_").
-_KEY_NAMES = frozenset({"apikey", "key", "password", "secret", "token"})
 _NO_KEYS = (
     "The admin console needs API keys (api_keys), or to be opened without one for local "
     "use on purpose (admin_console_without_api_key: true)"
@@ -82,10 +81,22 @@ class _Caller:
 class Console:
     """One app's console. Cheap to make: the core makes one per request."""
 
-    def __init__(self, admin: SessionAdmin, access: Access, limiter: auth.LoginLimiter) -> None:
+    def __init__(
+        self,
+        admin: SessionAdmin,
+        access: Access,
+        limiter: auth.LoginLimiter,
+        *,
+        exists: bool = True,
+    ) -> None:
+        """``exists=False``: the console of an app that does not exist, answered like
+        any other to a caller without a key that opens it (so such a caller cannot learn
+        which apps exist) and "not found" to one with a key; ``admin`` then is another
+        app's, for its secret and its audit log, and no login is ever made."""
         self.admin = admin
         self.access = access
         self.limiter = limiter
+        self.exists = exists
 
     def handle(self, request: ConsoleRequest) -> ConsoleResponse:
         try:
@@ -110,15 +121,13 @@ class Console:
         if path == "/style.css":
             _only(request, "GET")
             return ConsoleResponse(200, pages.STYLE, "text/css; charset=utf-8")
-        if any(_normal(name) in _KEY_NAMES for name in request.query):
-            raise BadRequestError(
-                "Never put an API key in a URL: log in with the form, or send the key in "
-                "the api-key header"
-            )
+        refuse_keys_in_url(request.query)
         if not self.access.keys and not self.access.local:
             raise ForbiddenError(_NO_KEYS)
         self._check_browser(request)
         caller = self._caller(request)
+        if caller is not None and not self.exists:
+            return self._error(request, 404, "No such app")
         if path == "/login":
             return self._login(request, caller)
         if path == "":
@@ -185,6 +194,8 @@ class Console:
         return _Caller(Operator(login.name, login.key_id, request.client_ip), login)
 
     def _key_still_valid(self, key_id: str) -> bool:
+        if not self.exists:
+            return False
         if key_id == auth.LOCAL:
             return self.access.open_without_key
         return any(auth.key_id(k) == key_id for k in self.access.keys)
@@ -221,6 +232,8 @@ class Console:
                 response.status = 401
                 return response
         self.limiter.succeeded(ip)
+        if not self.exists:
+            return self._error(request, 404, "No such app")
         login = auth.new_login(self.admin.app_id, name, key, now)
         self.admin.audit("login", Operator(name, login.key_id, request.client_ip))
         response = redirect(request.mount + "/sessions")
@@ -374,7 +387,3 @@ CONSOLE_PATHS = frozenset({"login", "style.css", *(p[1:] for p in _PAGES)})
 def _only(request: ConsoleRequest, *methods: str) -> None:
     if request.method not in methods:
         raise MethodNotAllowedError(list(methods))
-
-
-def _normal(name: str) -> str:
-    return name.lower().replace("-", "").replace("_", "")

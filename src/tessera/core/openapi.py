@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
+from .admin_openapi import admin_paths
 from .routing import CDI_VERSIONS
 
 __all__ = ["openapi_document"]
@@ -353,6 +354,7 @@ def openapi_document(api_key_required: bool = True, base_path: str = "") -> dict
         for prefix, names in variants:
             operation = _operation(op, names, api_key_required)
             paths.setdefault(prefix + op.path, {})[op.method] = operation
+    paths.update(admin_paths(api_key_required, _PATH_PARAMETERS["appId"]))
     document: dict[str, Any] = {
         "openapi": "3.1.0",
         "info": {
@@ -360,7 +362,8 @@ def openapi_document(api_key_required: bool = True, base_path: str = "") -> dict
             "version": "5.4",
             "description": "Sessions over HTTP, speaking the SuperTokens Core Driver "
             "Interface 5.4. Session outcomes (UNAUTHORISED, TRY_REFRESH_TOKEN, ...) are "
-            "200 answers with a status field; errors are plain text.",
+            "200 answers with a status field; errors are plain text. The operator's admin "
+            "API is under /tessera/admin (the admin console, HTML for browsers, at /admin).",
         },
         "servers": [{"url": base_path or "/"}],
         "paths": paths,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from . import admin_api as admin
 from . import sessions_api as sessions
+from .admin_routes import ADMIN_ROUTES
 from .context import Handler
 
 __all__ = ["ROUTES"]
@@ -29,4 +30,6 @@ ROUTES: dict[tuple[str, str], tuple[Handler, bool]] = {
     ("GET", "/recipe/multitenancy/app/list/v2"): (admin.list_apps, True),
     ("PUT", "/recipe/multitenancy/tenant/v2"): (admin.put_tenant, True),
     ("POST", "/recipe/multitenancy/tenant/remove"): (admin.remove_tenant, True),
+    # The operator's admin API (tessera's own, under /tessera/admin).
+    **{route: (handler, True) for route, handler in ADMIN_ROUTES.items()},
 }
