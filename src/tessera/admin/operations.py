@@ -202,7 +202,9 @@ class SessionAdmin:
 
     def revoke_session(self, session_handle: str, operator: Operator) -> bool:
         record = self.session(session_handle)
-        if record is None:
+        if record is None:  # gone already: still an operator's action, for the record
+            handle = session_handle if is_clean_text(session_handle) else None
+            self.audit("revoke_session", operator, count=0, session_handle=handle)
             return False
         ended = self._engine.store.delete_sessions([record.session_handle])
         self._revoked(ended, operator, user_id=record.user_id, tenant_id=record.tenant_id)
