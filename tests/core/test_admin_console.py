@@ -6,6 +6,7 @@ through a trusted proxy, and apps that do not exist."""
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -34,9 +35,9 @@ def _set_cookies(answer: httpx.Response) -> dict[str, str]:
 
 
 @pytest.fixture
-def core(tmp_path: Path) -> AdminCore:
+def core(tmp_path: Path) -> Iterator[AdminCore]:
     with admin_core(tmp_path / "core") as running:
-        yield running  # type: ignore[misc]
+        yield running
 
 
 def test_log_in_look_around_and_log_out(core: AdminCore) -> None:
@@ -159,7 +160,7 @@ def test_an_app_that_does_not_exist_looks_like_any_other_without_the_key(
     core: AdminCore,
 ) -> None:
     assert cdi.put_app(core.url, "shop", key=KEY).status_code == 200
-    answers = {}
+    answers: dict[str, tuple[int, ...]] = {}
     for app in ("shop", "nope"):
         with httpx.Client() as browser:
             base = f"{core.url}/appid-{app}"
@@ -168,10 +169,10 @@ def test_an_app_that_does_not_exist_looks_like_any_other_without_the_key(
             wrong = browser.post(f"{base}/admin/login", data={"key": WRONG, "csrf": _csrf(form)})
             answers[app] = (start.status_code, form.status_code, wrong.status_code)
             right = browser.post(f"{base}/admin/login", data={"key": KEY, "csrf": _csrf(form)})
-            answers[app + " with the key"] = right.status_code
+            answers[app + " with the key"] = (right.status_code,)
     assert answers["shop"] == answers["nope"] == (303, 200, 401)
-    assert answers["shop with the key"] == 303
-    assert answers["nope with the key"] == 404
+    assert answers["shop with the key"] == (303,)
+    assert answers["nope with the key"] == (404,)
 
 
 @pytest.mark.parametrize("proxy", [True, False])
