@@ -60,6 +60,7 @@ def test_log_in_look_around_and_log_out(core: AdminCore) -> None:
         assert headers["x-frame-options"] == "DENY"
         assert headers["cache-control"] == "no-store"
         assert headers["x-content-type-options"] == "nosniff"
+        secrets = [KEY, browser.cookies["tessera_admin"], _csrf(page)]
         out = browser.post(f"{core.url}/admin/logout", data={"csrf": _csrf(page)})
         assert (out.status_code, out.headers["location"]) == (303, "/admin/login")
         assert "Max-Age=0" in _set_cookies(out)["tessera_admin"]

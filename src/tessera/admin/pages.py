@@ -90,7 +90,10 @@ def layout(mount: str, title: str, body: Html, *, who: str | None, csrf: str | N
     )
 
 
-def message(text: str, kind: str = "note") -> Html:
+def message(text: str, kind: str = "note", *, notice: bool = False) -> Html:
+    """A line of text in a box; ``notice``: what the last action did (``#notice``)."""
+    if notice:
+        return html('<p class="{kind}" id="notice" role="status">{text}</p>', kind=kind, text=text)
     return html('<p class="{kind}" role="status">{text}</p>', kind=kind, text=text)
 
 
@@ -188,7 +191,7 @@ def search_page(
     title = f"Sessions of {values['user']}" if values.get("user") else "Sessions"
     body = html(
         "{notice}{form}{table}{more}{bulk}",
-        notice=message(notice) if notice else Html(""),
+        notice=message(notice, notice=True) if notice else Html(""),
         form=search_form(mount, values),
         table=table,
         more=more,
