@@ -42,7 +42,12 @@ def page(context: Any) -> Iterator[Any]:
     opened.set_viewport_size({"width": 1280, "height": 800})
     opened.set_default_timeout(10_000)
     dialogs: list[str] = []
-    opened.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+
+    def record(dialog: Any) -> None:
+        dialogs.append(dialog.message)
+        dialog.dismiss()
+
+    opened.on("dialog", record)
     yield opened
     assert not dialogs, f"a script ran in the console: {dialogs}"
 

@@ -69,6 +69,10 @@ def test_log_in_look_around_and_log_out(core: AdminCore) -> None:
         (r["action"], r.get("operator")) for r in core.audit() if r["event"] == "admin_action"
     ]
     assert actions == [("login", "alice"), ("logout", "alice")]
+    log = core.log()
+    for secret in secrets:  # nor the cookie's signature, nor a CSRF token
+        assert secret not in log
+        assert secret[-20:] not in log
 
 
 def test_every_form_needs_its_csrf_token(core: AdminCore) -> None:
