@@ -12,6 +12,7 @@ from .access_token import (
     SESSION_CLAIMS,
     AccessToken,
     check_custom_claims,
+    check_payload_size,
     merge_payload,
 )
 from .access_token import verify_access_token as verify_signed_token
@@ -121,9 +122,13 @@ class SessionRecordsEngine(EngineBase):
         record = self.store.load_session(_check_handle(session_handle))
         if record is None or not self._alive(record, now):
             return False
-        return self.store.update_access_token_payload(
-            session_handle, lambda current: merge_payload(current, update), now
-        )
+
+        def merged(current: dict[str, Any]) -> dict[str, Any]:
+            payload = merge_payload(current, update)
+            check_payload_size(payload)  # raised in the store's transaction: nothing changes
+            return payload
+
+        return self.store.update_access_token_payload(session_handle, merged, now)
 
     def mark_reauthenticated(
         self, session_handle: str, *, now: int, amr: Sequence[str] | None = None
@@ -152,6 +157,7 @@ class SessionRecordsEngine(EngineBase):
         if new_payload is not None:
             new_payload = checked_json_object(new_payload, "the new access token payload")
             check_custom_claims(new_payload, self.reserved_claims)
+            check_payload_size(new_payload)
         payload = verify_signed_token(
             access_token, self.keys.verification_key, now, check_expiry=False
         ).payload
