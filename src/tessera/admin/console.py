@@ -16,6 +16,7 @@ machine is refused) and still demands a CSRF token on every form.
 from __future__ import annotations
 
 import logging
+import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -245,7 +246,7 @@ class Console:
         nonce = request.cookie(auth.LOGIN_COOKIE)
         headers = []
         if not nonce or len(nonce) > 64:
-            nonce = auth.new_login(self.admin.app_id, None, None, 0).sid  # a random value
+            nonce = secrets.token_urlsafe(16)
             headers.append(cookie(request, auth.LOGIN_COOKIE, nonce, 3600))
         csrf = auth.csrf_token(self.admin.secret(), f"l:{nonce}")
         body = pages.login_page(
