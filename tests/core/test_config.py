@@ -77,7 +77,7 @@ def test_file_then_environment(tmp_path: Path) -> None:
         ({"ADMIN_CONSOLE": "maybe"}, "admin_console"),
         # A console without a key is for this machine only.
         (
-            {"ADMIN_CONSOLE_WITHOUT_API_KEY": "true", "SUPERTOKENS_HOST": "0.0.0.0"},
+            {"ADMIN_CONSOLE_WITHOUT_API_KEY": "true", "SUPERTOKENS_HOST": "192.0.2.7"},
             "admin_console_without_api_key",
         ),
     ],
