@@ -210,6 +210,14 @@ def test_no_token_key_or_secret_reaches_an_audit_record(
             f"{url}/recipe/session/remove", json={"sessionHandles": [handle]}, headers=key
         )
         assert removed.json()["sessionHandlesRevoked"] == [handle]
+        # An OAuth client revoking a token (RFC 7009), the client secret in the form.
+        client_access, client_refresh = cdi.tokens(cdi.create(url, key=API_KEY))
+        secrets += [client_access, client_refresh]
+        revoked = httpx.post(
+            f"{url}/tessera/oauth2/revoke",
+            data={"token": client_refresh, "client_id": "c", "client_secret": API_KEY},
+        )
+        assert revoked.status_code == 200
         httpx.post(f"{url}/recipe/multitenancy/tenant/remove", json={"tenantId": "t1"}, headers=key)
         httpx.post(f"{url}/recipe/multitenancy/app/remove", json={"appId": "shop"}, headers=key)
         for app_id in ("public",):

@@ -39,10 +39,20 @@ ADMIN_ACTIONS = frozenset(
 )
 #: Why sessions were revoked: by the user (sign-out through a session object), by the
 #: application (revoke functions), through the core's remove route (an SDK or an
-#: operator with an API key), after refresh-token theft, with their tenant or app, or
-#: replaced by a new login on the same client.
+#: operator with an API key), by an OAuth client revoking one of the session's tokens
+#: (the core's RFC 7009 endpoint), after refresh-token theft, with their tenant or app,
+#: or replaced by a new login on the same client.
 REVOCATION_REASONS = frozenset(
-    {"sign_out", "app", "operator", "theft", "tenant_removed", "app_removed", "replaced_by_login"}
+    {
+        "sign_out",
+        "app",
+        "operator",
+        "client",
+        "theft",
+        "tenant_removed",
+        "app_removed",
+        "replaced_by_login",
+    }
 )
 #: The only fields a record may carry, besides ``event`` and ``time``.
 FIELDS = frozenset(

@@ -10,6 +10,7 @@ from functools import cache
 from typing import Any
 
 from .admin_openapi import admin_paths
+from .oauth2_openapi import oauth2_paths
 from .routing import CDI_VERSIONS
 
 __all__ = ["openapi_document"]
@@ -355,6 +356,7 @@ def openapi_document(api_key_required: bool = True, base_path: str = "") -> dict
             operation = _operation(op, names, api_key_required)
             paths.setdefault(prefix + op.path, {})[op.method] = operation
     paths.update(admin_paths(api_key_required, _PATH_PARAMETERS["appId"]))
+    paths.update(oauth2_paths(api_key_required, _PATH_PARAMETERS["appId"]))
     document: dict[str, Any] = {
         "openapi": "3.1.0",
         "info": {
@@ -362,7 +364,8 @@ def openapi_document(api_key_required: bool = True, base_path: str = "") -> dict
             "version": "5.4",
             "description": "Sessions over HTTP, speaking the SuperTokens Core Driver "
             "Interface 5.4. Session outcomes (UNAUTHORISED, TRY_REFRESH_TOKEN, ...) are "
-            "200 answers with a status field; errors are plain text. The operator's admin "
+            "200 answers with a status field; errors are plain text, except on the OAuth "
+            "endpoints under /tessera/oauth2 (RFC 6749 JSON errors). The operator's admin "
             "API is under /tessera/admin (the admin console, HTML for browsers, at /admin).",
         },
         "servers": [{"url": base_path or "/"}],
@@ -372,6 +375,8 @@ def openapi_document(api_key_required: bool = True, base_path: str = "") -> dict
         "securitySchemes": {
             "apiKey": {"type": "apiKey", "in": "header", "name": "api-key"},
             "bearer": {"type": "http", "scheme": "bearer"},
+            # The OAuth endpoints only: any user name, an API key as the password.
+            "basic": {"type": "http", "scheme": "basic"},
         }
     }
     if api_key_required:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from . import admin_api as admin
+from . import oauth2
 from . import sessions_api as sessions
 from .admin_routes import ADMIN_ROUTES
 from .context import Handler
@@ -30,6 +31,9 @@ ROUTES: dict[tuple[str, str], tuple[Handler, bool]] = {
     ("GET", "/recipe/multitenancy/app/list/v2"): (admin.list_apps, True),
     ("PUT", "/recipe/multitenancy/tenant/v2"): (admin.put_tenant, True),
     ("POST", "/recipe/multitenancy/tenant/remove"): (admin.remove_tenant, True),
+    # The OAuth endpoints authenticate their clients themselves (RFC 6749 answers).
+    ("POST", oauth2.INTROSPECT_PATH): (oauth2.introspect, False),
+    ("POST", oauth2.REVOKE_PATH): (oauth2.revoke, False),
     # The operator's admin API (tessera's own, under /tessera/admin).
     **{route: (handler, True) for route, handler in ADMIN_ROUTES.items()},
 }

@@ -3,8 +3,8 @@
 The SuperTokens core's path grammar: the app and tenant segments are optional (and
 mean ``public``), ids are matched lower-cased, a trailing slash is allowed, and a few
 words can never be tenant ids because they start API paths. tessera's own routes
-(``/tessera/admin/...``) follow the same grammar; the admin console (``/admin/...``)
-is found before it (``console_path``).
+(``/tessera/oauth2/...``, ``/tessera/admin/...``) follow the same grammar; the admin
+console (``/admin/...``) is found before it (``console_path``).
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ _NOT_TENANTS = frozenset(
 #: tessera's own routes, beside the CDI's: ``/tessera/<area>/...``. There ``tessera`` is
 #: not a tenant; a tenant of that name keeps every CDI route, none of which starts with
 #: one of these areas.
-_TESSERA_AREAS = frozenset({"admin"})
+_TESSERA_AREAS = frozenset({"oauth2", "admin"})
 
 
 def _names_a_tenant(segments: list[str]) -> bool:

@@ -6,7 +6,8 @@ to the store through its narrow interface. The facades in ``tessera.syncio`` and
 
 ``SessionEngine`` is assembled by concept: creating and verifying sessions here,
 refreshing in ``refreshing.py``, reading and changing stored sessions in
-``session_records.py``, keys and other token kinds in ``signing.py``; what they share
+``session_records.py``, keys and other token kinds in ``signing.py``, what a token is
+(introspection, revocation by token) in ``introspection.py``; what they share
 is in ``_base.py``.
 """
 
@@ -36,6 +37,7 @@ from .access_token import (
     merge_payload,
 )
 from .access_token import verify_access_token as verify_signed_token
+from .introspection import IntrospectingEngine
 from .refresh_token import hash_once, hash_twice
 from .refreshing import RefreshingEngine
 from .session_records import SessionRecordsEngine
@@ -56,7 +58,7 @@ __all__ = [
 _VERIFIED_CACHE_SIZE = 4096
 
 
-class SessionEngine(RefreshingEngine, SessionRecordsEngine, SigningEngine):
+class SessionEngine(RefreshingEngine, SessionRecordsEngine, IntrospectingEngine, SigningEngine):
     """Sessions of one app, kept in ``store``, under ``config``."""
 
     # -- creating ----------------------------------------------------------------

@@ -24,6 +24,7 @@ from prometheus_client import Counter, Histogram
 from prometheus_client.core import CounterMetricFamily
 from prometheus_client.registry import REGISTRY, Collector
 
+from ..audit import REVOCATION_REASONS as AUDITED_REVOCATION_REASONS
 from ..errors import StorageError, TokenTheftError, TryRefreshTokenError
 
 __all__ = ["Recorder", "failure_of"]
@@ -46,8 +47,8 @@ FAILURES = (
     ("theft", "refresh_token_reused"),
     ("error", "storage"),
 )
-REVOCATION_REASONS = ("sign_out", "app", "operator", "theft", "tenant_removed", "app_removed",
-                      "replaced_by_login", "expired")  # fmt: skip
+#: The audit log's reasons, and sessions the purge deleted once expired.
+REVOCATION_REASONS = (*sorted(AUDITED_REVOCATION_REASONS), "expired")
 
 
 def failure_of(exc: BaseException) -> tuple[str, str]:

@@ -18,6 +18,8 @@ from ._revocation_log import RevocationLog, SqlRevocations
 from ._schema import TABLES, create_or_migrate
 from ._sessions import SqlSessions
 from ._tenants import SqlTenants
+from ._tracing import trace_calls
+from .base import AppStore, SessionStore
 
 __all__ = ["SqlStore"]
 
@@ -84,3 +86,19 @@ class SqlStore(SqlSessions, SqlKeys, SqlRevocations, SqlTenants):
     def close(self) -> None:
         self._pool.close()
         self.dialect.close()
+
+
+#: The calls that reach the database: the store interface (read from its protocols, so
+#: a call added there is traced too), less what does no database work, and the live
+#: session count of the metrics.
+TRACED_CALLS = sorted(
+    {
+        name
+        for protocol in (SessionStore, AppStore)
+        for name, value in vars(protocol).items()
+        if callable(value) and not name.startswith("_")
+    }
+    - {"for_app", "close"}
+    | {"count_live_sessions"}
+)
+trace_calls(SqlStore, TRACED_CALLS)
