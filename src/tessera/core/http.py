@@ -60,6 +60,8 @@ class Request:
     body: bytes = b""
     #: The ``cdi-version`` the caller speaks, as (major, minor); the newest when absent.
     cdi_version: tuple[int, int] = (5, 4)
+    #: The client's address (``X-Forwarded-For`` only from trusted proxies).
+    client_ip: str | None = None
     _json: Any = field(default=None, repr=False)
 
     def json(self) -> dict[str, Any]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from . import admin_api as admin
 from . import oauth2
 from . import sessions_api as sessions
+from .admin_routes import ADMIN_ROUTES
 from .context import Handler
 
 __all__ = ["ROUTES"]
@@ -33,4 +34,6 @@ ROUTES: dict[tuple[str, str], tuple[Handler, bool]] = {
     # The OAuth endpoints authenticate their clients themselves (RFC 6749 answers).
     ("POST", oauth2.INTROSPECT_PATH): (oauth2.introspect, False),
     ("POST", oauth2.REVOKE_PATH): (oauth2.revoke, False),
+    # The operator's admin API (tessera's own, under /tessera/admin).
+    **{route: (handler, True) for route, handler in ADMIN_ROUTES.items()},
 }
