@@ -3,6 +3,7 @@ app's hook, with who, what and why, and never a token, key or secret."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 from collections.abc import Callable, Iterator
@@ -12,7 +13,8 @@ from typing import Any
 import httpx
 import pytest
 
-from tessera import Tessera, TokenTheftError
+from tessera import SessionLimitReachedError, Tessera, TokenTheftError
+from tessera.admin import Operator, SessionAdmin
 from tessera.audit import EVENTS, REVOCATION_REASONS
 from tessera.core.asgi import CoreApp
 from tessera.core.config import load_config
@@ -173,8 +175,32 @@ def test_no_token_key_or_secret_reaches_an_audit_record(
         secrets += _tokens(other)
         other.revoke_session()
         sessions.revoke_session(sessions.create_new_session("u3").get_handle())
+        # What the framework's login does when the request carried another session.
+        replaced = sessions.create_new_session("u4")
+        secrets += _tokens(replaced)
+        assert sessions._end_replaced_session(replaced.get_access_token(), "new-handle")
+        # An operator's revocation, as the admin console makes it.
+        admin = SessionAdmin(app)
+        doomed = sessions.create_new_session("u5")
+        secrets += _tokens(doomed)
+        assert admin.revoke_session(doomed.get_handle(), Operator("alice", "k1", "192.0.2.1"))
         secrets += [k.private_key for k in app.store.list_signing_keys()]
         secrets += [k.public_key for k in app.store.list_signing_keys()]
+
+    # One session per user: evict_oldest ends u4's first session at its second login,
+    # then deny refuses the next one.
+    for policy in ("evict_oldest", "deny"):
+        with (
+            Tessera(
+                f"sqlite:///{tmp_path}/limited.db",
+                max_sessions_per_user=1,
+                session_limit_policy=policy,
+                audit_hook=hooked.append,
+            ) as limited,
+            contextlib.suppress(SessionLimitReachedError),
+        ):
+            secrets += _tokens(limited.syncio.create_new_session("u4", ip="198.51.100.8"))
+            secrets += _tokens(limited.syncio.create_new_session("u4", user_agent="UA"))
 
     core, url, stop = _core(tmp_path, hooked)
     try:
@@ -200,6 +226,14 @@ def test_no_token_key_or_secret_reaches_an_audit_record(
             f"{url}/recipe/session/remove", json={"sessionHandles": [handle]}, headers=key
         )
         assert removed.json()["sessionHandlesRevoked"] == [handle]
+        # An OAuth client revoking a token (RFC 7009), the client secret in the form.
+        client_access, client_refresh = cdi.tokens(cdi.create(url, key=API_KEY))
+        secrets += [client_access, client_refresh]
+        revoked = httpx.post(
+            f"{url}/tessera/oauth2/revoke",
+            data={"token": client_refresh, "client_id": "c", "client_secret": API_KEY},
+        )
+        assert revoked.status_code == 200
         httpx.post(f"{url}/recipe/multitenancy/tenant/remove", json={"tenantId": "t1"}, headers=key)
         httpx.post(f"{url}/recipe/multitenancy/app/remove", json={"appId": "shop"}, headers=key)
         for app_id in ("public",):

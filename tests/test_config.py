@@ -116,3 +116,68 @@ def test_database_timeouts_default_well_under_the_sdks_30_s() -> None:
     # The longest a store call can take: wait for a free connection, open one, and wait
     # for its answer.
     assert defaults.socket + defaults.connect + defaults.socket <= 15
+
+
+def test_limits_and_idle_timeout_are_off_by_default() -> None:
+    config = SessionConfig()
+    assert config.max_sessions_per_user is None
+    assert config.session_limit_policy == "evict_oldest"
+    assert config.session_idle_timeout is None
+    assert config.for_tenant("public") == config.for_tenant("acme")
+
+
+@pytest.mark.parametrize(
+    ("settings", "named"),
+    [
+        ({"max_sessions_per_user": 0}, "max_sessions_per_user"),
+        ({"max_sessions_per_user": 1.5}, "max_sessions_per_user"),
+        ({"max_sessions_per_user": True}, "max_sessions_per_user"),
+        ({"session_limit_policy": "refuse"}, "session_limit_policy"),
+        # No access token may outlive the idle end: the idle timeout is the longer.
+        ({"session_idle_timeout": 3600}, "session_idle_timeout"),
+        ({"session_idle_timeout": 600, "access_token_validity": 900}, "session_idle_timeout"),
+        ({"session_idle_timeout": 10**30}, "session_idle_timeout"),
+        ({"tenant_settings": {"Acme": {}}}, "tenant_settings"),
+        ({"tenant_settings": {"acme": 3}}, r"tenant_settings\['acme'\]"),
+        ({"tenant_settings": "{not json"}, "tenant_settings"),
+        (
+            {"tenant_settings": {"acme": {"access_token_validity": 60}}},
+            r"tenant_settings\['acme'\]: access_token_validity: only",
+        ),
+        (
+            {"tenant_settings": {"acme": {"max_sessions_per_user": -1}}},
+            r"tenant_settings\['acme'\]\.max_sessions_per_user",
+        ),
+        (
+            {"tenant_settings": {"acme": {"session_idle_timeout": "60"}}},
+            r"tenant_settings\['acme'\]\.session_idle_timeout",
+        ),
+    ],
+)
+def test_bad_limits_name_the_setting(settings: dict[str, object], named: str) -> None:
+    with pytest.raises((ValueError, TypeError), match=named):
+        SessionConfig.from_settings(settings)
+
+
+def test_a_tenant_overrides_only_what_it_names() -> None:
+    config = SessionConfig.from_settings(
+        {
+            "access_token_validity": "600",
+            "max_sessions_per_user": "3",
+            "session_limit_policy": "deny",
+            "session_idle_timeout": "1800",
+            # From the environment, the mapping is JSON; its values may be strings too.
+            "tenant_settings": '{"acme": {"max_sessions_per_user": "1"},'
+            ' "open": {"max_sessions_per_user": null, "session_idle_timeout": 7200}}',
+        }
+    )
+    acme, open_, public = (config.for_tenant(t) for t in ("acme", "open", "public"))
+    assert (acme.max_sessions_per_user, acme.session_limit_policy) == (1, "deny")
+    assert acme.session_idle_timeout == 1800
+    # None in a tenant's settings: no limit there, whatever the app's.
+    assert (open_.max_sessions_per_user, open_.session_idle_timeout_ms) == (None, 7_200_000)
+    assert (public.max_sessions_per_user, public.session_idle_timeout) == (3, 1800)
+    # What the core checks a tenant's stored settings with.
+    assert config.tenant_with({"session_limit_policy": "evict_oldest"}).evicts_oldest
+    with pytest.raises(ValueError, match="session_idle_timeout"):
+        config.tenant_with({"session_idle_timeout": "600"}, "acme")

@@ -1,9 +1,9 @@
 """The layer rules, read from the source with ``ast``: imports point downward only.
 
     framework adapters (starlette/fastapi, flask, django)    core (the CDI service)
-                 \\                                           /
-          framework (flows, transport, error table)         /
-                         \\                                 /
+                 \\                                           /       |
+          framework (flows, transport, error table)         /   admin (the console)
+                         \\                                 /       /
             tessera, syncio, asyncio (facades), _tessera, revocation
                                     |
                                   engine  (sans-I/O: no HTTP, no driver, no clock)
@@ -120,6 +120,12 @@ def test_core_imports_no_framework() -> None:
     assert not _broken("tessera.core", ("tessera.framework",))
 
 
+def test_the_admin_console_imports_no_core_framework_or_driver() -> None:
+    """One console over the store and engine: the core and the embedded mounts serve it,
+    so it leans on neither, nor on a web framework."""
+    assert not _broken("tessera.admin", ("tessera.core", "tessera.framework", *ADAPTERS, *DRIVERS))
+
+
 def test_nothing_below_the_framework_imports_it() -> None:
     below = [m for m in MODULES if not _inside(m, "tessera.framework")]
     assert not [(m, i) for m in below for i in imports_of(m) if _inside(i, "tessera.framework")]
@@ -141,6 +147,27 @@ def test_shared_modules_at_the_root_import_only_the_error_tree(module: str) -> N
     core alike: they must not lean on either (nor on the engine or storage)."""
     inner = {i for i in imports_of(module) if _inside(i, "tessera")}
     assert inner <= {"tessera.errors"}
+
+
+def test_the_doctor_stands_outside_and_only_the_cli_uses_it() -> None:
+    """``tessera doctor`` looks at an app from outside, over HTTP: it shares no code with
+    the layers it checks (only the package's version), and nothing but the CLI imports it."""
+    inner = {
+        i
+        for m in MODULES
+        if _inside(m, "tessera.doctor")
+        for i in imports_of(m)
+        if _inside(i, "tessera") and not _inside(i, "tessera.doctor")
+    }
+    assert inner <= {"tessera"}
+    users = {
+        m
+        for m in MODULES
+        if not _inside(m, "tessera.doctor")
+        for i in imports_of(m)
+        if _inside(i, "tessera.doctor")
+    }
+    assert users == {"tessera.cli"}
 
 
 def test_no_import_cycle() -> None:

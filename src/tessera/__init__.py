@@ -25,6 +25,7 @@ from .devices import Device
 from .engine.sessions import DeviceSession, SessionInformation, SessionPage
 from .errors import (
     SessionError,
+    SessionLimitReachedError,
     StorageError,
     TesseraError,
     TokenTheftError,
@@ -40,6 +41,7 @@ __all__ = [
     "SessionConfig",
     "SessionError",
     "SessionInformation",
+    "SessionLimitReachedError",
     "SessionPage",
     "StorageError",
     "Tessera",

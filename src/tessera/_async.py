@@ -125,8 +125,8 @@ class AsyncSessions:
                 disable_anti_csrf=disable_anti_csrf,
                 amr=amr,
             )
-        except TesseraError:
-            observer.create_failed()
+        except TesseraError as exc:
+            observer.create_failed(exc, now, ip, user_agent)
             raise
         observer.created(state, now, started, ip, user_agent)
         owner.activity_recorded(state.session_handle, now)
@@ -181,7 +181,7 @@ class AsyncSessions:
             if owner.metrics is not None:
                 owner.metrics.verify_failed(exc)
             raise
-        if state.activity_due:  # rarely: this token's first use here, or an interval on
+        if state.activity_due:  # rarely: an interval after its issue or last look
             owner.note_activity(state.session_handle, now, ip, user_agent)
         return Session(state, owner)
 
@@ -225,6 +225,12 @@ class AsyncSessions:
     async def _sign_out(self, session_handle: str) -> bool:
         owner = self._owner
         return await owner.in_thread(owner.syncio._revoke_one, session_handle, "sign_out")
+
+    async def _end_replaced_session(self, access_token: str, new_session_handle: str) -> bool:
+        owner = self._owner
+        return await owner.in_thread(
+            owner.syncio._end_replaced_session, access_token, new_session_handle
+        )
 
     async def revoke_multiple_sessions(self, session_handles: Sequence[str]) -> list[str]:
         """End several sessions; the handles of those that existed."""

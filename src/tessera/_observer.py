@@ -9,11 +9,11 @@ installed or metrics are turned off; audit events are always written (to the
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from .audit import AuditHook, Auditor
-from .errors import TokenTheftError
+from .errors import SessionLimitReachedError, TokenTheftError
 
 if TYPE_CHECKING:
     from .engine.sessions import SessionState
@@ -53,10 +53,29 @@ class Observer:
             self.metrics.create_ok.inc()
             self.metrics.timed("create", started)
         self._session_event("session_created", state, now, ip, user_agent)
+        evicted = state.evicted_session_handles
+        if evicted:
+            self.revoked(evicted, "limit", now, user_id=state.user_id, tenant_id=state.tenant_id)
 
-    def create_failed(self) -> None:
+    def create_failed(
+        self, exc: BaseException, now: int, ip: str | None, user_agent: str | None
+    ) -> None:
+        if not isinstance(exc, SessionLimitReachedError):
+            if self.metrics is not None:
+                self.metrics.create_error.inc()
+            return
         if self.metrics is not None:
-            self.metrics.create_error.inc()
+            self.metrics.create_refused.inc()
+        self.audit.emit(
+            "session_limit_reached",
+            now,
+            user_id=exc.user_id,
+            tenant_id=exc.tenant_id,
+            ip=ip,
+            user_agent=user_agent,
+            max_sessions=exc.max_sessions,
+            live_sessions=exc.live_sessions,
+        )
 
     def refreshed(
         self, state: SessionState, now: int, started: float, ip: str | None, user_agent: str | None
@@ -107,12 +126,17 @@ class Observer:
         *,
         user_id: str | None = None,
         tenant_id: str | None = None,
+        actor: Mapping[str, str | None] | None = None,
     ) -> None:
+        """``actor``: who revoked, for an operator's revocations (``by``, ``operator``,
+        ``key_id``, ``operator_ip``: see ``tessera.audit.FIELDS``)."""
         if self.metrics is not None:
             self.metrics.sessions_revoked(len(handles), reason)
             if started is not None:
                 self.metrics.timed("revoke", started)
-        self.audit.revoked(handles, reason, now, user_id=user_id, tenant_id=tenant_id)
+        self.audit.revoked(
+            handles, reason, now, user_id=user_id, tenant_id=tenant_id, **(actor or {})
+        )
 
     def purged(self, count: int) -> int:
         """Expired sessions the purge deleted: counted, not audited one by one."""

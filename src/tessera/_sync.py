@@ -122,8 +122,8 @@ class SyncSessions:
                 disable_anti_csrf=disable_anti_csrf,
                 amr=amr,
             )
-        except TesseraError:
-            observer.create_failed()
+        except TesseraError as exc:
+            observer.create_failed(exc, now, ip, user_agent)
             raise
         observer.created(state, now, started, ip, user_agent)
         owner.activity_recorded(state.session_handle, now)
@@ -166,7 +166,7 @@ class SyncSessions:
             if owner.metrics is not None:
                 owner.metrics.verify_failed(exc)
             raise
-        if state.activity_due:  # rarely: this token's first use here, or an interval on
+        if state.activity_due:  # rarely: an interval after its issue or last look
             owner.note_activity(state.session_handle, now, ip, user_agent)
         return Session(state, owner)
 
@@ -208,6 +208,15 @@ class SyncSessions:
     def _sign_out(self, session_handle: str) -> bool:
         # The sign-out API's revocation: the same, reported as the user's own.
         return self._revoke_one(session_handle, "sign_out")
+
+    def _end_replaced_session(self, access_token: str, new_session_handle: str) -> bool:
+        # A login on a client that still held a session: that session ends (its tokens
+        # on this client are being replaced anyway), so it cannot be replayed.
+        owner = self._owner
+        handle = owner.engine.handle_of_access_token(access_token, now=owner.now())
+        if handle is None or handle == new_session_handle:
+            return False
+        return self._revoke_one(handle, "replaced_by_login")
 
     def _revoke_one(self, session_handle: str, reason: str) -> bool:
         owner = self._owner

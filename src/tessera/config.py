@@ -7,17 +7,37 @@ token, minutes for the refresh token, hours for key rotation).
 
 from __future__ import annotations
 
+import json
 import re
-from dataclasses import dataclass, fields
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from functools import cached_property
+from types import MappingProxyType
 from typing import Any, Literal
 
-__all__ = ["AntiCsrf", "SessionConfig", "SigningAlgorithm"]
+__all__ = [
+    "TENANT_ID",
+    "TENANT_SETTINGS",
+    "AntiCsrf",
+    "SessionConfig",
+    "SessionLimitPolicy",
+    "SigningAlgorithm",
+    "TenantSettings",
+]
 
 SigningAlgorithm = Literal["RS256", "ES256", "EdDSA"]
 AntiCsrf = Literal["VIA_TOKEN", "VIA_CUSTOM_HEADER", "NONE"]
+SessionLimitPolicy = Literal["deny", "evict_oldest"]
 
 _ALGORITHMS = ("RS256", "ES256", "EdDSA")
 _ANTI_CSRF = ("VIA_TOKEN", "VIA_CUSTOM_HEADER", "NONE")
+_LIMIT_POLICIES = ("deny", "evict_oldest")
+#: The settings one tenant may set differently from its app (``tenant_settings``, and
+#: a tenant's ``coreConfig`` in the core).
+TENANT_SETTINGS = ("max_sessions_per_user", "session_limit_policy", "session_idle_timeout")
+#: What a tenant id looks like: 1-64 characters from a-z, 0-9 and '-'.
+TENANT_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
+_MAX_SESSIONS_PER_USER = 1_000_000
 _PREFIX = re.compile(r"^[a-z][a-z0-9_]{0,30}$")
 #: Upper bounds that keep every derived millisecond instant a 64-bit integer, and that
 #: no real deployment reaches: 100 years, one year for the purge job.
@@ -61,6 +81,20 @@ class SessionConfig:
     #: Absolute limit on a session's life in seconds, from its creation; refreshing
     #: cannot extend it. ``None`` means no limit.
     session_max_lifetime: int | None = None
+    #: Seconds without a refresh or recorded activity after which a session ends: it can
+    #: no longer be refreshed. Longer than ``access_token_validity``, so that no access
+    #: token outlives the idle end. ``None`` means no idle limit.
+    session_idle_timeout: int | None = None
+    #: The most live sessions one user may hold in one tenant; ``None`` means no limit.
+    max_sessions_per_user: int | None = None
+    #: What a login beyond ``max_sessions_per_user`` does: ``"evict_oldest"`` creates the
+    #: session and ends the user's least recently active ones to make room; ``"deny"``
+    #: refuses it with ``SessionLimitReachedError``.
+    session_limit_policy: SessionLimitPolicy = "evict_oldest"
+    #: Tenants whose limits differ from the app's: tenant id to a mapping of some of
+    #: ``TENANT_SETTINGS``, e.g. ``{"acme": {"max_sessions_per_user": 1}}``. A value of
+    #: ``None`` there means "no limit" for that tenant; a setting left out is the app's.
+    tenant_settings: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     #: What a refresh does on theft (a replaced refresh token presented after its grace
     #: period): ``True`` revokes the session at once, then raises ``TokenTheftError``;
     #: ``False`` only raises it, leaving the session for the caller to end (the core
@@ -128,6 +162,7 @@ class SessionConfig:
         lifetime = self.session_max_lifetime
         if lifetime is not None and not 0 < lifetime <= _MAX_LIFETIME_SECONDS:
             _bad("session_max_lifetime", "must be a positive number of seconds (100 years at most)")
+        _check_tenant_values(self, self.access_token_validity, "")
         if not _PREFIX.match(self.table_name_prefix):
             _bad(
                 "table_name_prefix",
@@ -170,6 +205,12 @@ class SessionConfig:
             )
         if not 0.1 <= self.revocation_gap_timeout <= 600:
             _bad("revocation_gap_timeout", "must be between 0.1 and 600 seconds")
+        # A copy no caller can change; each tenant's settings are checked now, not at
+        # that tenant's first login.
+        tenants = MappingProxyType(_tenant_mapping(self.tenant_settings))
+        object.__setattr__(self, "tenant_settings", tenants)
+        for tenant, values in tenants.items():
+            self._tenants[tenant] = self.tenant_with(values, tenant)
 
     # Derived values, in the engine's unit (milliseconds).
     @property
@@ -192,6 +233,49 @@ class SessionConfig:
     def session_max_lifetime_ms(self) -> int | None:
         return None if self.session_max_lifetime is None else self.session_max_lifetime * 1000
 
+    @cached_property
+    def _own_settings(self) -> TenantSettings:
+        return TenantSettings(
+            max_sessions_per_user=self.max_sessions_per_user,
+            session_limit_policy=self.session_limit_policy,
+            session_idle_timeout=self.session_idle_timeout,
+        )
+
+    @cached_property
+    def _tenants(self) -> dict[str, TenantSettings]:
+        return {}
+
+    def for_tenant(self, tenant_id: str) -> TenantSettings:
+        """The limits and idle timeout of ``tenant_id``: its ``tenant_settings`` over the
+        app's own."""
+        return self._tenants.get(tenant_id) or self._own_settings
+
+    def tenant_with(self, overrides: Mapping[str, Any], tenant_id: str = "") -> TenantSettings:
+        """The settings of a tenant that sets ``overrides`` (some of ``TENANT_SETTINGS``,
+        strings allowed) over this app's; ``ValueError`` naming the setting when one is
+        unknown or invalid."""
+        where = f"tenant_settings[{tenant_id!r}]" if tenant_id else "tenant settings"
+        if not isinstance(overrides, Mapping):
+            _bad(where, "must map setting names to values")
+        unknown = sorted(set(overrides) - set(TENANT_SETTINGS))
+        if unknown:
+            names = ", ".join(map(str, unknown))
+            _bad(where, f"{names}: only {', '.join(TENANT_SETTINGS)} may differ by tenant")
+        values: dict[str, Any] = {
+            "max_sessions_per_user": self.max_sessions_per_user,
+            "session_limit_policy": self.session_limit_policy,
+            "session_idle_timeout": self.session_idle_timeout,
+        }
+        types = {f.name: f.type for f in fields(self)}
+        try:
+            for name, value in overrides.items():
+                values[name] = _coerce(name, types[name], value)
+            settings = TenantSettings(**values)
+            _check_tenant_values(settings, self.access_token_validity, "")
+        except (ValueError, TypeError) as exc:
+            raise type(exc)(str(exc).replace("setting ", f"setting {where}.", 1)) from None
+        return settings
+
     @property
     def activity_write_interval_ms(self) -> int:
         return int(self.activity_write_interval * 1000)
@@ -204,6 +288,11 @@ class SessionConfig:
     @property
     def mints_anti_csrf_tokens(self) -> bool:
         return self.anti_csrf == "VIA_TOKEN"
+
+    @property
+    def session_idle_timeout_ms(self) -> int | None:
+        idle = self.session_idle_timeout
+        return None if idle is None else idle * 1000
 
     @classmethod
     def setting_names(cls) -> frozenset[str]:
@@ -220,6 +309,75 @@ class SessionConfig:
             raise ValueError(f"unknown session setting(s): {', '.join(unknown)}")
         types = {f.name: f.type for f in fields(cls)}
         return cls(**{name: _coerce(name, types[name], value) for name, value in settings.items()})
+
+
+@dataclass(frozen=True, kw_only=True)
+class TenantSettings:
+    """The settings that may differ between the tenants of one app (``TENANT_SETTINGS``):
+    how many sessions a user may hold, and how long a session may stay idle."""
+
+    max_sessions_per_user: int | None = None
+    session_limit_policy: SessionLimitPolicy = "evict_oldest"
+    session_idle_timeout: int | None = None
+
+    @property
+    def session_idle_timeout_ms(self) -> int | None:
+        idle = self.session_idle_timeout
+        return None if idle is None else idle * 1000
+
+    @property
+    def evicts_oldest(self) -> bool:
+        return self.session_limit_policy == "evict_oldest"
+
+
+def _check_tenant_values(
+    values: SessionConfig | TenantSettings, access_token_validity: int, where: str
+) -> None:
+    """The checks of ``TENANT_SETTINGS``, for an app's own values and each tenant's."""
+    limit = values.max_sessions_per_user
+    if limit is not None and (
+        isinstance(limit, bool)
+        or not isinstance(limit, int)
+        or not 1 <= limit <= _MAX_SESSIONS_PER_USER
+    ):
+        _bad(
+            f"{where}max_sessions_per_user",
+            f"must be a whole number from 1 to {_MAX_SESSIONS_PER_USER}, or None for no limit",
+        )
+    if values.session_limit_policy not in _LIMIT_POLICIES:
+        _bad(f"{where}session_limit_policy", 'must be "deny" or "evict_oldest"')
+    idle = values.session_idle_timeout
+    if idle is None:
+        return
+    if isinstance(idle, bool) or not isinstance(idle, int):
+        raise TypeError(f"setting {where}session_idle_timeout must be a whole number, not {idle!r}")
+    if not access_token_validity < idle <= _MAX_LIFETIME_SECONDS:
+        _bad(
+            f"{where}session_idle_timeout",
+            f"must be longer than access_token_validity ({access_token_validity} s), so that "
+            "no access token outlives the idle end, and at most 100 years; lower "
+            "access_token_validity for a shorter idle timeout",
+        )
+
+
+def _tenant_mapping(given: object) -> dict[str, Mapping[str, Any]]:
+    if isinstance(given, str):  # from the environment: JSON
+        try:
+            given = json.loads(given)
+        except ValueError:
+            _bad("tenant_settings", "is not a JSON object")
+    if not isinstance(given, Mapping):
+        raise ValueError(
+            'invalid setting tenant_settings: must map tenant ids to settings: {"acme": {...}}'
+        )
+    tenants: dict[str, Mapping[str, Any]] = {}
+    for tenant, values in given.items():
+        if not isinstance(tenant, str) or not TENANT_ID.fullmatch(tenant):
+            _bad("tenant_settings", f"{tenant!r} is not a tenant id (a-z, 0-9 and '-')")
+        if not isinstance(values, Mapping):
+            _bad(f"tenant_settings[{tenant!r}]", "must map setting names to values")
+        tenants[tenant] = MappingProxyType(dict(values))
+    return tenants
 
 
 def _bad(name: str, what: str) -> None:

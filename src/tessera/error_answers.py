@@ -11,6 +11,8 @@ InvalidClaimError      403 "invalid claim" (+ the    keep tokens   -
                        ``claimValidationErrors``)
 SessionError           401 "unauthorised"            clear         200 UNAUTHORISED
 DuplicateCookiesError  200 (its message)             other copies  -
+SessionLimitReachedEr. 409 "session limit reached" (+ keep tokens   409 (its message)
+                       ``status``, ``maxSessions``)
 StorageError           503 "session storage unavailable"           503 "The database is
                                                                    unavailable; try again"
 BadRequestError        -                                           400 (its message)
@@ -19,6 +21,7 @@ ForbiddenError         -                                           403 (its mess
 NotFoundError          -                                           404 "Not found"
 MethodNotAllowedError  -                                           405 "Method not supported"
 BodyTooLargeError      -                                           413 "Request body too large"
+TooManyRequestsError   -                                           429 (its message)
 AppSettingsError       -                                           500 (its message)
 TesseraError, other    503 "session storage unavailable"           500 "Internal error"
 =====================  ==========================================  ==========================
@@ -33,6 +36,13 @@ The frontend SDKs act on the status and headers only; the bodies are the ones th
 SuperTokens protocol documents. In the CDI column, session outcomes are not failures:
 they are 200 answers with that ``status`` word (the SDKs raise on any 4xx or 5xx);
 every other answer is plain text.
+
+``SessionLimitReachedError`` is no session error: it refuses a login the app's route
+asked for, so it neither clears the client's tokens nor uses a status the frontend SDKs
+act on (401 makes them refresh, 403 is their "invalid claim", 429 makes the backend
+SDKs retry): 409, with ``"status": "SESSION_LIMIT_REACHED"`` for the frontend to show.
+The official backend SDKs know no such answer from the core: they raise a general error
+carrying the status and the text.
 """
 
 from __future__ import annotations
@@ -51,9 +61,11 @@ from .errors import (
     MethodNotAllowedError,
     NotFoundError,
     SessionError,
+    SessionLimitReachedError,
     StorageError,
     TesseraError,
     TokenTheftError,
+    TooManyRequestsError,
     TryRefreshTokenError,
     UnauthorisedError,
 )
@@ -108,6 +120,10 @@ ERROR_ANSWERS: dict[type[BaseException], tuple[FrameworkAnswer | None, CdiAnswer
         CdiAnswer(200, "UNAUTHORISED"),
     ),
     DuplicateCookiesError: (FrameworkAnswer(200, None, "other_copies"), None),
+    SessionLimitReachedError: (
+        FrameworkAnswer(409, "session limit reached", "keep"),
+        CdiAnswer(409, None),
+    ),
     StorageError: (
         FrameworkAnswer(503, "session storage unavailable"),
         CdiAnswer(503, "The database is unavailable; try again"),
@@ -118,6 +134,7 @@ ERROR_ANSWERS: dict[type[BaseException], tuple[FrameworkAnswer | None, CdiAnswer
     NotFoundError: (None, CdiAnswer(404, "Not found")),
     MethodNotAllowedError: (None, CdiAnswer(405, "Method not supported")),
     BodyTooLargeError: (None, CdiAnswer(413, "Request body too large")),
+    TooManyRequestsError: (None, CdiAnswer(429, None)),
     AppSettingsError: (None, CdiAnswer(500, None)),
     TesseraError: (
         FrameworkAnswer(503, "session storage unavailable"),

@@ -9,6 +9,7 @@ Every error has one root, so ``except tessera.TesseraError`` catches them all::
     │   ├── TokenTheftError       a superseded refresh token came back: the session was revoked
     │   └── InvalidClaimError     the session is valid, but a route's claim validator refused it
     ├── DuplicateCookiesError     a refresh carried several session cookies of one name
+    ├── SessionLimitReachedError  a new session would exceed max_sessions_per_user ("deny")
     ├── StorageError              the database failed or could not be reached
     └── RequestError              the core service refuses a request (CDI: plain-text answers)
         ├── BadRequestError       the request is malformed or names something wrong
@@ -19,6 +20,7 @@ Every error has one root, so ``except tessera.TesseraError`` catches them all::
         ├── NotFoundError         no such API
         ├── MethodNotAllowedError the API does not answer this method
         ├── BodyTooLargeError     the body is over ``max_body_size``
+        ├── TooManyRequestsError  too many failed operator logins from one address
         └── AppSettingsError      the settings stored for an app are invalid
 
 Each error's HTTP answer, for the framework adapters and for the core service, is in
@@ -50,9 +52,11 @@ __all__ = [
     "NotFoundError",
     "RequestError",
     "SessionError",
+    "SessionLimitReachedError",
     "StorageError",
     "TesseraError",
     "TokenTheftError",
+    "TooManyRequestsError",
     "TryRefreshTokenError",
     "UnauthorisedError",
     "UnknownAppError",
@@ -156,6 +160,25 @@ class DuplicateCookiesError(TesseraError):
         self.cookie_names = cookie_names
 
 
+class SessionLimitReachedError(TesseraError):
+    """The user already holds ``max_sessions_per_user`` live sessions in this tenant and
+    the policy is ``"deny"``: no session was created. The user may log out elsewhere (or
+    the app may end one of ``get_all_session_handles_for_user``) and log in again.
+
+    ``max_sessions`` is the limit and ``live_sessions`` how many the user holds (more
+    than the limit only if it was lowered since they were created)."""
+
+    def __init__(self, *, user_id: str, tenant_id: str, max_sessions: int, live_sessions: int):
+        super().__init__(
+            f"session limit reached: user {user_id!r} holds {live_sessions} live sessions in "
+            f"tenant {tenant_id!r}, and max_sessions_per_user is {max_sessions}"
+        )
+        self.user_id = user_id
+        self.tenant_id = tenant_id
+        self.max_sessions = max_sessions
+        self.live_sessions = live_sessions
+
+
 # -- the core service's refusals ---------------------------------------------------------
 
 
@@ -219,6 +242,15 @@ class MethodNotAllowedError(RequestError):
 
 class BodyTooLargeError(RequestError):
     """The request body is larger than ``max_body_size``."""
+
+
+class TooManyRequestsError(RequestError):
+    """Refused for a while after too many failed attempts (the admin console's login);
+    the answer's ``Retry-After`` says how many seconds."""
+
+    def __init__(self, message: str, *, retry_after: int) -> None:
+        super().__init__(message, headers=(("retry-after", str(retry_after)),))
+        self.retry_after = retry_after
 
 
 class AppSettingsError(RequestError):

@@ -267,6 +267,33 @@ async def test_tenants(core: str) -> None:
 
 
 @in_own_loop
+async def test_session_limits_as_the_sdk_sees_them(core: str) -> None:
+    """The SDK knows no "limit reached" answer: a refused login raises its plain
+    ``Exception`` for a core error, carrying the 409 and the core's text; an evicted
+    session is simply gone."""
+    use_core(new_app(core, max_sessions_per_user="1", session_limit_policy="deny"))
+    await st.create_new_session_without_request_response("public", RecipeUserId("gus"), {}, {})
+    with pytest.raises(Exception, match="with status code: 409") as refused:
+        await st.create_new_session_without_request_response("public", RecipeUserId("gus"), {}, {})
+    assert "session limit reached" in str(refused.value)
+
+    _reset()
+    use_core(new_app(core, max_sessions_per_user="1"))
+    first = await st.create_new_session_without_request_response(
+        "public", RecipeUserId("gus"), {}, {}
+    )
+    second = await st.create_new_session_without_request_response(
+        "public", RecipeUserId("gus"), {}, {}
+    )
+    assert await st.get_all_session_handles_for_user("gus") == [second.get_handle()]
+    tokens = first.get_all_session_tokens_dangerously()
+    with pytest.raises(UnauthorisedError):
+        await st.refresh_session_without_request_response(
+            refresh_token(tokens), False, tokens["antiCsrfToken"]
+        )
+
+
+@in_own_loop
 async def test_static_signing_key(core: str) -> None:
     use_core(new_app(core), use_dynamic_access_token_signing_key=False)
     created = await st.create_new_session_without_request_response(

@@ -4,6 +4,7 @@ others, out."""
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from typing import Any
 
@@ -27,6 +28,8 @@ CHROME = (
 
 
 def login(client: httpx.Client, agent: str, user_id: str = "user-1") -> Browserish:
+    """A device: give each its own client (a login over another device's cookies would
+    end that device's session, as a login on one browser does)."""
     browser = Browserish(client)
     browser.absorb(
         client.post(
@@ -56,11 +59,11 @@ def log_out(browser: Browserish, handle: str) -> httpx.Response:
 
 
 def _check_listing_and_logout(served: Served) -> None:
-    with served.client() as client:
-        laptop = login(client, FIREFOX)
+    with served.client() as one, served.client() as two, served.client() as three:
+        laptop = login(one, FIREFOX)
         served.clock.advance(5)
-        phone = login(client, IPHONE)
-        someone_else = login(client, CHROME, "user-2")
+        phone = login(two, IPHONE)
+        someone_else = login(three, CHROME, "user-2")
 
         page = devices(laptop, FIREFOX)
         assert page["next_cursor"] is None
@@ -106,10 +109,10 @@ def test_your_devices_in_starlette(serve: Serve, framework: str) -> None:
 
 def test_logging_out_this_device_clears_its_tokens_and_pages_follow_on(serve: Serve) -> None:
     served = serve()
-    with served.client() as client:
+    with contextlib.ExitStack() as stack:
         browsers = []
         for _ in range(5):
-            browsers.append(login(client, FIREFOX))
+            browsers.append(login(stack.enter_context(served.client()), FIREFOX))
             served.clock.advance(1)
         first = devices(browsers[0], FIREFOX, limit="2")
         second = devices(browsers[0], FIREFOX, limit="2", cursor=first["next_cursor"])

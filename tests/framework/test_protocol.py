@@ -353,10 +353,10 @@ def test_planted_refresh_cookie_is_cleared_never_500(
     The answer is the one SuperTokens gives with ``olderCookieDomain``: 200 without a
     front token, every copy but ours expired; the next refresh carries ours only."""
     served = serve(older_cookie_domain=older)
-    with served.client() as client:
+    with served.client() as client, served.client() as attackers_client:
         browser = Browserish(client)
         browser.login(**API_HOST)
-        attacker = Browserish(client)
+        attacker = Browserish(attackers_client)
         attacker.login("attacker", **API_HOST)
         both = f"sRefreshToken={browser.refresh}; sRefreshToken={attacker.refresh}"
         if planted == "empty":

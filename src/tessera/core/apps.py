@@ -3,10 +3,12 @@ every process through the database.
 
 An app's row (tenant ``public`` in the tenants table) holds the settings it overrides
 (the ``coreConfig`` of ``PUT /recipe/multitenancy/app/v2``, as strings), and the time
-it was created, which tells an app apart from an earlier one with the same id. Each
-process keeps what it built and read, and reads again at most ``RECHECK_MS`` later: a
-change made through one process (new settings, new keys, a removed app or tenant, an
-app made again) reaches the others within that time.
+it was created, which tells an app apart from an earlier one with the same id. Another
+tenant's row holds the few settings a tenant may change (``TENANT_SETTINGS``: its
+session limits and idle timeout). Each process keeps what it built and read, and reads
+again at most ``RECHECK_MS`` later: a change made through one process (new settings,
+new keys, a removed app or tenant, an app made again) reaches the others within that
+time.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
 from .._activity import ActivityWriter
-from ..config import SessionConfig
+from ..config import TENANT_SETTINGS, SessionConfig, TenantSettings
 from ..engine.activity import ActivityMemo
 from ..engine.keyring import KeyRing
 from ..engine.keys import SigningKey
@@ -115,8 +117,12 @@ class AppRegistry:
         self.core_api_keys = api_keys
         self._lock = threading.Lock()
         self._apps: dict[str, tuple[AppEngines, int]] = {}
-        #: (app, tenant) -> when the tenant was last seen in the database.
-        self._tenants: dict[tuple[str, str], int] = {}
+        #: (app, tenant) -> when the tenant was last seen in the database, and the
+        #: settings its row holds.
+        self._tenants: dict[tuple[str, str], tuple[int, dict[str, str]]] = {}
+        #: (app, tenant) -> the settings resolved from them, with the app's config.
+        self._resolved: dict[tuple[str, str], tuple[SessionConfig, dict[str, str], TenantSettings]]
+        self._resolved = {}
         #: Writes the last activity that verifications record, for every app.
         self.activity_writer = ActivityWriter()
         #: Told of each signing key an app's key ring creates: (app id, key, when).
@@ -198,6 +204,12 @@ class AppRegistry:
         static = SessionEngine(
             replace(stateless, use_dynamic_access_token_signing_key=False), store, keys=ring
         )
+        for engine in (dynamic, static):
+            # A tenant's limits and idle timeout are read from its row as it is used.
+            engine.tenant_settings_of = lambda tenant_id: self.tenant_settings(
+                app_id, config, tenant_id
+            )
+            engine.idle_timeouts_may_apply = True
         if self._revocations is not None:
             # Revocations must be remembered as long as this app's tokens can live.
             self._revocations.set_window(config.access_token_validity + REVOCATION_MARGIN_S)
@@ -211,16 +223,51 @@ class AppRegistry:
 
     def check_tenant(self, app_id: str, tenant_id: str) -> None:
         self.get(app_id)
-        if tenant_id == "public":
-            return
+        if tenant_id != "public":
+            self._tenant_row(app_id, tenant_id, missing_is_error=True)
+
+    def _tenant_row(self, app_id: str, tenant_id: str, *, missing_is_error: bool) -> dict[str, str]:
+        """The settings in a (non-public) tenant's row, read at most every ``RECHECK_MS``;
+        ``UnknownTenantError`` when it is gone, or ``{}`` if that is not an error."""
         now = self._clock()
         seen = self._tenants.get((app_id, tenant_id))
-        if seen is not None and now - seen < RECHECK_MS:
-            return
-        if self._store.get_tenant(app_id, tenant_id) is None:
+        if seen is not None and now - seen[0] < RECHECK_MS:
+            return seen[1]
+        row = self._store.get_tenant(app_id, tenant_id)
+        if row is None:
             self._tenants.pop((app_id, tenant_id), None)
-            raise UnknownTenantError(app_id, tenant_id)
-        self._tenants[(app_id, tenant_id)] = now
+            if missing_is_error:
+                raise UnknownTenantError(app_id, tenant_id)
+            return {}
+        settings = {k: str(v) for k, v in row.config.items() if k in TENANT_SETTINGS}
+        self._tenants[(app_id, tenant_id)] = (now, settings)
+        return settings
+
+    def tenant_settings(self, app_id: str, config: SessionConfig, tenant_id: str) -> TenantSettings:
+        """The limits and idle timeout of a tenant of the app whose settings are
+        ``config``: its own settings over the app's. A tenant that is gone has the
+        app's (its sessions went with it)."""
+        if tenant_id == "public":
+            return config.for_tenant(tenant_id)
+        overrides = self._tenant_row(app_id, tenant_id, missing_is_error=False)
+        if not overrides:
+            return config.for_tenant(tenant_id)
+        resolved = self._resolved.get((app_id, tenant_id))
+        if resolved is not None and resolved[0] is config and resolved[1] == overrides:
+            return resolved[2]
+        try:
+            settings = config.tenant_with(overrides, tenant_id)
+        except (ValueError, TypeError) as exc:
+            # The app's settings changed under the tenant's (config.yaml at a restart).
+            error_log.error(
+                "the settings of tenant %s of app %s are invalid: %s", tenant_id, app_id, exc
+            )
+            raise AppSettingsError(
+                f"The settings stored for tenant '{tenant_id}' of app '{app_id}' are invalid "
+                f"({exc}); replace them with PUT /recipe/multitenancy/tenant/v2",
+            ) from None
+        self._resolved[(app_id, tenant_id)] = (config, overrides, settings)
+        return settings
 
     def list_apps(self) -> list[str]:
         apps = {r.app_id for r in self._store.list_tenants(None) if r.tenant_id == "public"}
@@ -234,7 +281,12 @@ class AppRegistry:
         row = self._store.get_tenant(app_id, "public")
         current = {} if row is None else row.config
         overrides = merge_app_settings(current, core_config, public_app=app_id == "public")
-        self.session_config(overrides)  # refuse what would not start
+        config = self.session_config(overrides)  # refuse what would not start
+        for tenant in self._store.list_tenants(app_id):
+            # Nor what the app's tenants' own settings would no longer fit.
+            own = {k: v for k, v in tenant.config.items() if k in TENANT_SETTINGS}
+            if tenant.tenant_id != "public" and own:
+                config.tenant_with(own, tenant.tenant_id)
         created = self._store.put_tenant(app_id, "public", overrides, self._clock())
         self._apps.pop(app_id, None)
         return created and app_id != "public"  # the public app always exists
@@ -249,23 +301,36 @@ class AppRegistry:
         return removal
 
     def put_tenant(self, app_id: str, tenant_id: str, core_config: Mapping[str, Any]) -> bool:
-        """Create a tenant; for ``public`` this updates the app's own settings. Every
-        setting here is app-wide, so another tenant may not set one (``ValueError``)."""
-        self.get(app_id)
+        """Create a tenant or change its settings; for ``public`` this updates the app's
+        own settings. Another tenant may set only ``TENANT_SETTINGS`` (a key set to
+        ``null`` goes back to the app's); the others are app-wide (``ValueError``)."""
+        app = self.get(app_id)
         if tenant_id == "public":
             self.put_app(app_id, core_config)
             return False
         for key, value in core_config.items():
-            if ALIASES.get(key, key) not in APP_KEYS:
+            name = ALIASES.get(key, key)
+            if name not in APP_KEYS:
                 raise ValueError(f"'{key}' is not a core config setting")
-            if value is not None:
+            if value is not None and name not in TENANT_SETTINGS:
                 raise ValueError(
                     f"'{key}' is an app setting: set it for the app (tenant 'public' "
-                    "or PUT /recipe/multitenancy/app/v2)"
+                    f"or PUT /recipe/multitenancy/app/v2); a tenant may set "
+                    f"{', '.join(TENANT_SETTINGS)}"
                 )
+            if isinstance(value, dict | list):
+                raise ValueError(f"'{key}' must be a string or a number")
+        row = self._store.get_tenant(app_id, tenant_id)
+        settings = {} if row is None else {k: str(v) for k, v in row.config.items()}
+        for key, value in core_config.items():
+            if value is None:
+                settings.pop(key, None)
+            elif key in TENANT_SETTINGS:
+                settings[key] = str(value).lower() if isinstance(value, bool) else str(value)
+        app.config.tenant_with(settings, tenant_id)  # refuse what the app cannot use
         now = self._clock()
-        created = self._store.put_tenant(app_id, tenant_id, {}, now)
-        self._tenants[(app_id, tenant_id)] = now
+        created = self._store.put_tenant(app_id, tenant_id, settings, now)
+        self._tenants[(app_id, tenant_id)] = (now, settings)
         return created
 
     def delete_tenant(self, app_id: str, tenant_id: str) -> Removal:

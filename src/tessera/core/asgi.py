@@ -28,6 +28,7 @@ from ..errors import (
     MethodNotAllowedError,
     NotFoundError,
     RequestError,
+    SessionLimitReachedError,
     StorageError,
     UnknownAppError,
 )
@@ -35,6 +36,7 @@ from ..housekeeping import ExpiredSessionPurger
 from ..metrics import exposition, observe_process, unregister
 from ..revocation import RevocationFeed, RevokingStore
 from ..storage import Timeouts, open_store
+from .admin_console import CoreConsole
 from .apps import AppRegistry, CoreStore
 from .config import CoreConfig
 from .context import Context
@@ -123,6 +125,7 @@ class CoreApp:
             observe_process(self, clock)
         self._clock = clock
         self._guard = RequestGuard(config)
+        self._console = CoreConsole(config, self.context, self._guard)
         self._executor = ThreadPoolExecutor(
             config.database_pool_size, thread_name_prefix="tessera-core"
         )
@@ -173,14 +176,17 @@ class CoreApp:
                 error_log.error(
                     "database failure on %s %s: %s", scope["method"], _loggable(scope), exc
                 )
-            elif not isinstance(exc, RequestError):
+            elif not isinstance(exc, RequestError | SessionLimitReachedError):
                 error_log.exception(
                     "unexpected failure on %s %s", scope["method"], _loggable(scope)
                 )
             return error_response(exc)
 
     async def _dispatch(self, scope: Scope, receive: Receive) -> Response:
-        self._guard.check(scope)
+        console = self._console.find(scope["path"])
+        self._guard.check(scope, local_console=console is not None and self._console.local)
+        if console is not None:
+            return await self._console_answer(scope, receive, console)
         route = split_path(scope["path"], self.config.base_path)
         if route is None:
             raise NotFoundError
@@ -219,8 +225,22 @@ class CoreApp:
         query = dict(
             parse_qsl(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True)
         )
-        request = Request(method, route, query, headers, body, cdi_version)
+        client_ip = self._guard.client_ip(scope.get("client"), scope["headers"]) or None
+        request = Request(method, route, query, headers, body, cdi_version, client_ip)
         return await loop.run_in_executor(self._executor, handler, self.context, request)
+
+    async def _console_answer(
+        self, scope: Scope, receive: Receive, found: tuple[str, str, str]
+    ) -> Response:
+        """The admin console's page (``admin_console.py``), read and run like a route."""
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        body = b""
+        if scope["method"].upper() not in ("GET", "HEAD"):
+            body = await self._read_body(receive, headers)
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(
+            self._executor, self._console.respond, scope, headers, body, found
+        )
 
     # -- checks ---------------------------------------------------------------------------
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from ..engine.values import MAX_JSON_DEPTH, checked_json, is_clean_text, json_nesting_exceeds
 from ..error_answers import cdi_answer
-from ..errors import BadRequestError, RequestError, SessionError
+from ..errors import BadRequestError, RequestError, SessionError, TesseraError
 from .routing import Route
 
 __all__ = [
@@ -38,7 +38,7 @@ def error_response(exc: BaseException) -> Response:
     """The plain-text refusal the answer table gives ``exc``; anything outside the tree,
     and a session error that escaped its handler, is an internal error."""
     answer = cdi_answer(type(exc), refusals_only=True)
-    own = exc.message if isinstance(exc, RequestError) else ""
+    own = str(exc) if isinstance(exc, TesseraError) else ""
     response = text_response(answer.status, own if answer.text is None else answer.text)
     if isinstance(exc, RequestError):
         response.headers.extend(exc.headers)
@@ -60,6 +60,8 @@ class Request:
     body: bytes = b""
     #: The ``cdi-version`` the caller speaks, as (major, minor); the newest when absent.
     cdi_version: tuple[int, int] = (5, 4)
+    #: The client's address (``X-Forwarded-For`` only from trusted proxies).
+    client_ip: str | None = None
     _json: Any = field(default=None, repr=False)
 
     def json(self) -> dict[str, Any]:

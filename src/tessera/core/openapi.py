@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
+from .admin_openapi import admin_paths
+from .oauth2_openapi import oauth2_paths
 from .routing import CDI_VERSIONS
 
 __all__ = ["openapi_document"]
@@ -43,6 +45,8 @@ class _Op:
     tenant: bool = False
     #: Whether it is served without an API key.
     open: bool = False
+    #: Refusals of this operation only (status to why), besides ``_ERRORS``.
+    refusals: dict[str, str] = field(default_factory=dict)
 
 
 #: An app's settings: the session settings of config.yaml, and its own API keys.
@@ -50,7 +54,9 @@ _CORE_CONFIG: dict[str, Any] = {
     "type": ["object", "null"],
     "description": "Session settings (strings, numbers or booleans; null resets one to "
     "the core's value) and api_keys: comma-separated keys that alone open this app "
-    "(not for the public app, which uses the core's keys).",
+    "(not for the public app, which uses the core's keys). A tenant other than public "
+    "may set only max_sessions_per_user, session_limit_policy and session_idle_timeout "
+    "(null: the app's).",
     "properties": {
         "api_keys": {
             "type": ["string", "null"],
@@ -132,6 +138,10 @@ _API = [
         },
         ("userId", "userDataInJWT", "userDataInDatabase", "enableAntiCsrf"),
         tenant=True,
+        refusals={
+            "409": "Session limit reached: the user holds max_sessions_per_user live "
+            "sessions in this tenant and session_limit_policy is deny; no session was made",
+        },
     ),
     _Op(
         "get",
@@ -372,7 +382,7 @@ def _operation(op: _Op, path_parameters: list[str], core_keys: bool) -> dict[str
     responses: dict[str, Any] = {"200": {"description": "OK", "content": answer}}
     if (core_keys and not op.open) or app_keys:
         responses["401"] = {"description": "Missing or invalid API key", "content": _TEXT}
-    for status, why in _ERRORS.items():
+    for status, why in {**_ERRORS, **op.refusals}.items():
         responses[status] = {"description": why, "content": _TEXT}
     parameters: list[dict[str, Any]] = [_PATH_PARAMETERS[p] for p in path_parameters]
     operation: dict[str, Any] = {"summary": op.summary, "responses": responses}
@@ -422,6 +432,8 @@ def openapi_document(api_key_required: bool = True, base_path: str = "") -> dict
         for prefix, names in variants:
             operation = _operation(op, names, api_key_required)
             paths.setdefault(prefix + op.path, {})[op.method] = operation
+    paths.update(admin_paths(api_key_required, _PATH_PARAMETERS["appId"]))
+    paths.update(oauth2_paths(api_key_required, _PATH_PARAMETERS["appId"]))
     document: dict[str, Any] = {
         "openapi": "3.1.0",
         "info": {
@@ -429,7 +441,9 @@ def openapi_document(api_key_required: bool = True, base_path: str = "") -> dict
             "version": "5.4",
             "description": "Sessions over HTTP, speaking the SuperTokens Core Driver "
             "Interface 5.4. Session outcomes (UNAUTHORISED, TRY_REFRESH_TOKEN, ...) are "
-            "200 answers with a status field; errors are plain text.",
+            "200 answers with a status field; errors are plain text, except on the OAuth "
+            "endpoints under /tessera/oauth2 (RFC 6749 JSON errors). The operator's admin "
+            "API is under /tessera/admin (the admin console, HTML for browsers, at /admin).",
         },
         "servers": [{"url": base_path or "/"}],
         "paths": paths,
@@ -438,6 +452,8 @@ def openapi_document(api_key_required: bool = True, base_path: str = "") -> dict
         "securitySchemes": {
             "apiKey": {"type": "apiKey", "in": "header", "name": "api-key"},
             "bearer": {"type": "http", "scheme": "bearer"},
+            # The OAuth endpoints only: any user name, an API key as the password.
+            "basic": {"type": "http", "scheme": "basic"},
         }
     }
     if api_key_required:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from . import admin_api as admin
 from . import devices_api as devices
+from . import oauth2
 from . import sessions_api as sessions
+from .admin_routes import ADMIN_ROUTES
 from .context import Handler
 
 __all__ = ["ROUTES"]
@@ -29,9 +31,14 @@ ROUTES: dict[tuple[str, str], tuple[Handler, bool]] = {
     ("POST", "/recipe/multitenancy/app/remove"): (admin.remove_app, True),
     ("GET", "/recipe/multitenancy/app/list/v2"): (admin.list_apps, True),
     ("PUT", "/recipe/multitenancy/tenant/v2"): (admin.put_tenant, True),
-    # tessera's own, beside the CDI (devices_api.py).
+    ("POST", "/recipe/multitenancy/tenant/remove"): (admin.remove_tenant, True),
+    # The OAuth endpoints authenticate their clients themselves (RFC 6749 answers).
+    ("POST", oauth2.INTROSPECT_PATH): (oauth2.introspect, False),
+    ("POST", oauth2.REVOKE_PATH): (oauth2.revoke, False),
+    # A user's sessions and devices (tessera's own, under /tessera/sessions).
     ("GET", "/tessera/sessions/user"): (devices.sessions_of_user_with_devices, True),
     ("POST", "/tessera/sessions/revoke-others"): (devices.revoke_other_sessions, True),
     ("POST", "/tessera/sessions/reauthenticated"): (devices.mark_reauthenticated, True),
-    ("POST", "/recipe/multitenancy/tenant/remove"): (admin.remove_tenant, True),
+    # The operator's admin API (tessera's own, under /tessera/admin).
+    **{route: (handler, True) for route, handler in ADMIN_ROUTES.items()},
 }

@@ -18,7 +18,13 @@ from typing import TYPE_CHECKING, Any
 
 from ..engine.access_token import PROTECTED_CLAIMS, check_custom_claims
 from ..engine.sessions import SessionEngine, SessionState
-from ..errors import StorageError, TokenTheftError, TryRefreshTokenError, UnauthorisedError
+from ..errors import (
+    SessionLimitReachedError,
+    StorageError,
+    TokenTheftError,
+    TryRefreshTokenError,
+    UnauthorisedError,
+)
 from .apps import AppEngines
 from .context import Context, app_of, observer_of, public_only
 from .http import (
@@ -144,8 +150,8 @@ def create_session(ctx: Context, req: Request) -> Response:
         )
     except (ValueError, TypeError) as exc:
         raise BadRequest(str(exc)) from None
-    except StorageError:
-        observer.create_failed()
+    except (StorageError, SessionLimitReachedError) as exc:
+        observer.create_failed(exc, now, None, None)
         raise
     observer.created(state, now, started, None, None)
     return _new_tokens_answer(state, claims, req, app, version, now)

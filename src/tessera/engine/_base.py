@@ -11,13 +11,12 @@ from __future__ import annotations
 import base64
 import hmac
 import logging
-import re
 import secrets
 import threading
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
-from ..config import SessionConfig
+from ..config import TENANT_ID, SessionConfig, TenantSettings
 from ..storage.base import SessionRecord, SessionStore
 from .access_token import PROTECTED_CLAIMS, SESSION_CLAIMS, AccessToken, sign_access_token
 from .keyring import KeyRing
@@ -28,7 +27,6 @@ __all__ = ["EngineBase", "RevocationCheck", "check_amr", "check_tenant_id"]
 
 security_log = logging.getLogger("tessera.security")
 
-_TENANT = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
 _MAX_USER_ID = 128
 _MAX_AMR_VALUES, _MAX_AMR_LENGTH = 16, 64
 
@@ -68,6 +66,14 @@ class EngineBase:
         )
         #: Set by the outer layer when a revocation feed runs (``tessera.revocation``).
         self.revocations: RevocationCheck | None = None
+        #: The limits and idle timeout of a tenant. The core replaces it by one that
+        #: reads its tenants' stored settings.
+        self.tenant_settings_of: Callable[[str], TenantSettings] = config.for_tenant
+        #: Whether any tenant's sessions may have an idle timeout (the core, which reads
+        #: its tenants' settings as it goes, sets it).
+        self.idle_timeouts_may_apply = config.session_idle_timeout is not None or any(
+            config.for_tenant(t).session_idle_timeout is not None for t in config.tenant_settings
+        )
         self.keys = keys if keys is not None else KeyRing(config, store)
         self._codec: RefreshTokenCodec | None = None
         #: token -> (kid, expiry in ms, session handle, payload JSON, its parser, [when
@@ -97,7 +103,21 @@ class EngineBase:
         return None if lifetime is None else created_at + lifetime
 
     def _alive(self, record: SessionRecord, now: int) -> bool:
-        return self._alive_between(record.created_at, record.expires_at, now)
+        return self._alive_between(record.created_at, record.expires_at, now) and not self._idle(
+            record, now
+        )
+
+    def _active_since(self, tenant_id: str, now: int) -> int | None:
+        """The earliest last activity a live session of ``tenant_id`` may have at ``now``;
+        ``None`` when sessions there have no idle timeout."""
+        idle = self.tenant_settings_of(tenant_id).session_idle_timeout_ms
+        return None if idle is None else now - idle
+
+    def _idle(self, record: SessionRecord, now: int) -> bool:
+        """Whether the session went without a refresh or recorded activity for longer
+        than its tenant's ``session_idle_timeout``: then it is over, as an expired one."""
+        since = self._active_since(record.tenant_id, now)
+        return since is not None and record.last_active_at < since
 
     def _alive_between(self, created_at: int, expires_at: int, now: int) -> bool:
         end = self._session_end(created_at)
@@ -109,7 +129,7 @@ class EngineBase:
 
 
 def check_tenant_id(tenant_id: str) -> None:
-    if not isinstance(tenant_id, str) or not _TENANT.fullmatch(tenant_id):
+    if not isinstance(tenant_id, str) or not TENANT_ID.fullmatch(tenant_id):
         raise ValueError(
             f"invalid tenant id {tenant_id!r}: use 1-64 characters from a-z, 0-9 and '-'"
         )

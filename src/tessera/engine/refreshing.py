@@ -39,7 +39,7 @@ class RefreshingEngine(EngineBase):
             return state
         handle = state.session_handle
         record = self.store.load_session(handle)
-        if record is None:
+        if record is None or not self._alive(record, now):
             raise UnauthorisedError("session revoked or expired", reason="not in database")
         claims = {k: v for k, v in payload.items() if k not in PROTECTED_CLAIMS}
         changed = claims != record.access_token_payload
@@ -126,6 +126,17 @@ class RefreshingEngine(EngineBase):
         handle = presented.session_handle
         for _ in range(_ROTATION_ATTEMPTS):
             record = self.store.load_session(handle)
+            if record is not None and self._idle(record, now):
+                security_log.info(
+                    "refresh refused: session %s of user %s was idle for %d s, longer than "
+                    "session_idle_timeout",
+                    handle,
+                    record.user_id,
+                    (now - record.last_active_at) // 1000,
+                )
+                raise UnauthorisedError(
+                    "session revoked or expired", reason="refresh: idle timeout"
+                )
             session_end = self._session_end(record.created_at) if record else None
             outcome = decide_refresh(
                 record,

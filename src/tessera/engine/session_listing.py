@@ -85,7 +85,8 @@ class SessionListingEngine(EngineBase):
         """The user's live sessions in ``tenant_id`` (``None``: every tenant), most
         recently active first, ``limit`` at a time; ``current`` names the session to mark.
         A page may hold fewer than ``limit`` even when more follow (sessions past
-        ``session_max_lifetime`` that are not purged yet are left out)."""
+        ``session_max_lifetime`` or their idle timeout that are not purged yet are left
+        out)."""
         check_text(user_id, "user_id")
         scope = _tenant_scope(tenant_id, None)
         if isinstance(limit, bool) or not isinstance(limit, int) or not 0 < limit <= MAX_PAGE_SIZE:
@@ -94,7 +95,10 @@ class SessionListingEngine(EngineBase):
             _check_handle(current)
         query = f"{user_id}\x00{scope or ''}"
         after = None if cursor is None else self._read_cursor(cursor, query, now)
-        match = SessionMatch(user_id=user_id, tenant_id=scope)
+        # Sessions past their idle timeout are over: in one tenant the database leaves
+        # them out; across tenants (whose timeouts may differ) ``_alive`` does below.
+        since = None if scope is None else self._active_since(scope, now)
+        match = SessionMatch(user_id=user_id, tenant_id=scope, active_since=since)
         found = self.store.find_sessions(match, now, limit=limit + 1, after=after)
         page, more = found[:limit], len(found) > limit
         next_cursor = None

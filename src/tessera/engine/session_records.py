@@ -6,12 +6,13 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from ..storage.base import SessionMatch
+from ..storage.base import SessionMatch, SessionRecord
 from ._base import EngineBase, _check_handle, _tenant_scope, check_amr
 from .access_token import (
     SESSION_CLAIMS,
     AccessToken,
     check_custom_claims,
+    check_payload_size,
     merge_payload,
 )
 from .access_token import verify_access_token as verify_signed_token
@@ -19,6 +20,9 @@ from .state import SessionInformation, SessionState
 from .values import check_text, checked_json_object
 
 __all__ = ["SessionRecordsEngine"]
+
+#: Sessions read at a time when a user's sessions must be judged one by one.
+_PAGE = 500
 
 
 class SessionRecordsEngine(EngineBase):
@@ -73,7 +77,23 @@ class SessionRecordsEngine(EngineBase):
         now: int,
     ) -> list[str]:
         scope = _tenant_scope(tenant_id, fetch_across_all_tenants)
-        return self.store.list_session_handles_for_user(check_text(user_id, "user_id"), scope, now)
+        user_id = check_text(user_id, "user_id")
+        if scope is not None:
+            since = self._active_since(scope, now)
+            return self.store.list_session_handles_for_user(user_id, scope, now, active_since=since)
+        if not self.idle_timeouts_may_apply:
+            return self.store.list_session_handles_for_user(user_id, None, now)
+        # Tenants may differ in idle timeout: each session is judged by its own.
+        records: list[SessionRecord] = []
+        match, after = SessionMatch(user_id=user_id), None
+        while True:
+            page = self.store.find_sessions(match, now, limit=_PAGE, after=after)
+            records += [r for r in page if not self._idle(r, now)]
+            if len(page) < _PAGE:
+                break
+            after = (page[-1].last_active_at, page[-1].session_handle)
+        records.sort(key=lambda r: (r.created_at, r.session_handle))
+        return [r.session_handle for r in records]
 
     # -- reading and changing a session ------------------------------------------
 
@@ -121,9 +141,13 @@ class SessionRecordsEngine(EngineBase):
         record = self.store.load_session(_check_handle(session_handle))
         if record is None or not self._alive(record, now):
             return False
-        return self.store.update_access_token_payload(
-            session_handle, lambda current: merge_payload(current, update), now
-        )
+
+        def merged(current: dict[str, Any]) -> dict[str, Any]:
+            payload = merge_payload(current, update)
+            check_payload_size(payload)  # raised in the store's transaction: nothing changes
+            return payload
+
+        return self.store.update_access_token_payload(session_handle, merged, now)
 
     def mark_reauthenticated(
         self, session_handle: str, *, now: int, amr: Sequence[str] | None = None
@@ -152,6 +176,7 @@ class SessionRecordsEngine(EngineBase):
         if new_payload is not None:
             new_payload = checked_json_object(new_payload, "the new access token payload")
             check_custom_claims(new_payload, self.reserved_claims)
+            check_payload_size(new_payload)
         payload = verify_signed_token(
             access_token, self.keys.verification_key, now, check_expiry=False
         ).payload

@@ -6,7 +6,8 @@ to the store through its narrow interface. The facades in ``tessera.syncio`` and
 
 ``SessionEngine`` is assembled by concept: creating and verifying sessions here,
 refreshing in ``refreshing.py``, reading and changing stored sessions in
-``session_records.py``, keys and other token kinds in ``signing.py``; what they share
+``session_records.py``, keys and other token kinds in ``signing.py``, what a token is
+(introspection, revocation by token) in ``introspection.py``; what they share
 is in ``_base.py``.
 """
 
@@ -16,8 +17,8 @@ import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from ..errors import TryRefreshTokenError, UnauthorisedError
-from ..storage.base import SessionRecord
+from ..errors import SessionLimitReachedError, TryRefreshTokenError, UnauthorisedError
+from ..storage.base import SessionLimit, SessionRecord
 from . import jws
 from ._base import (
     RevocationCheck,
@@ -32,9 +33,11 @@ from ._base import (
 from .access_token import (
     AccessToken,
     check_custom_claims,
+    check_payload_size,
     merge_payload,
 )
 from .access_token import verify_access_token as verify_signed_token
+from .introspection import IntrospectingEngine
 from .refresh_token import hash_once, hash_twice
 from .refreshing import RefreshingEngine
 from .session_listing import DeviceSession, SessionListingEngine, SessionPage
@@ -58,7 +61,13 @@ __all__ = [
 _VERIFIED_CACHE_SIZE = 4096
 
 
-class SessionEngine(RefreshingEngine, SessionRecordsEngine, SessionListingEngine, SigningEngine):
+class SessionEngine(
+    RefreshingEngine,
+    SessionRecordsEngine,
+    SessionListingEngine,
+    IntrospectingEngine,
+    SigningEngine,
+):
     """Sessions of one app, kept in ``store``, under ``config``."""
 
     # -- creating ----------------------------------------------------------------
@@ -80,6 +89,7 @@ class SessionEngine(RefreshingEngine, SessionRecordsEngine, SessionListingEngine
         check_tenant_id(tenant_id)
         payload = checked_json_object(access_token_payload or {}, "access_token_payload")
         check_custom_claims(payload, self.reserved_claims)
+        check_payload_size(payload)
         if self.session_claims:
             # The login time (and how the user logged in): kept with the custom claims
             # so every refresh re-signs them as they are.
@@ -98,7 +108,7 @@ class SessionEngine(RefreshingEngine, SessionRecordsEngine, SessionListingEngine
         )
         session_end = self._session_end(now)
         expires_at = _cap(now + config.refresh_token_validity_ms, session_end)
-        self.store.create_session(
+        evicted = self._store_new_session(
             SessionRecord(
                 session_handle=handle,
                 tenant_id=tenant_id,
@@ -142,7 +152,46 @@ class SessionEngine(RefreshingEngine, SessionRecordsEngine, SessionListingEngine
             refresh_token_expiry=expires_at,
             anti_csrf_token=anti_csrf,
             access_token_updated=True,
+            evicted_session_handles=evicted,
         )
+
+    def _store_new_session(self, record: SessionRecord) -> tuple[str, ...]:
+        """Insert ``record``, within its tenant's ``max_sessions_per_user`` when there is
+        one (a plain insert when not); the sessions ended to make room."""
+        settings = self.tenant_settings_of(record.tenant_id)
+        if settings.max_sessions_per_user is None:
+            self.store.create_session(record)
+            return ()
+        limit = SessionLimit(
+            max_sessions=settings.max_sessions_per_user,
+            evict_oldest=settings.evicts_oldest,
+            active_since=self._active_since(record.tenant_id, record.created_at),
+        )
+        outcome = self.store.create_session_within_limit(record, limit)
+        if not outcome.created:
+            security_log.info(
+                "login refused: user %s holds %d sessions in tenant %s (max_sessions_per_user %d)",
+                record.user_id,
+                outcome.live_sessions,
+                record.tenant_id,
+                limit.max_sessions,
+            )
+            raise SessionLimitReachedError(
+                user_id=record.user_id,
+                tenant_id=record.tenant_id,
+                max_sessions=limit.max_sessions,
+                live_sessions=outcome.live_sessions,
+            )
+        if outcome.evicted:
+            security_log.info(
+                "session limit: ended %d least recently active session(s) of user %s in "
+                "tenant %s (max_sessions_per_user %d)",
+                len(outcome.evicted),
+                record.user_id,
+                record.tenant_id,
+                limit.max_sessions,
+            )
+        return tuple(outcome.evicted)
 
     # -- verifying ---------------------------------------------------------------
 
@@ -181,6 +230,18 @@ class SessionEngine(RefreshingEngine, SessionRecordsEngine, SessionListingEngine
             anti_csrf_token=payload["antiCsrfToken"],
             activity_due=activity_due,
         )
+
+    def handle_of_access_token(self, access_token: str, *, now: int) -> str | None:
+        """The session an access token of ours belongs to, expired or not; ``None`` for
+        anything we did not sign. Reads the store only to load a signing key."""
+        try:
+            verified = verify_signed_token(
+                access_token, self.keys.verification_key, now, check_expiry=False
+            )
+        except (UnauthorisedError, TryRefreshTokenError):
+            return None
+        handle: str = verified.payload["sessionHandle"]
+        return handle
 
     def verification_reads_store(
         self, access_token: str, *, now: int, check_database: bool = False

@@ -26,6 +26,9 @@ class SessionState:
     anti_csrf_token: str | None = None
     #: True when the access token in this state is new and must reach the client.
     access_token_updated: bool = False
+    #: Only after create: the user's sessions it ended to stay within
+    #: ``max_sessions_per_user`` (policy ``"evict_oldest"``), least recently active first.
+    evicted_session_handles: tuple[str, ...] = ()
     #: Set by a verification when the session's activity may be worth recording: this
     #: token was issued, or last flagged in this process, ``activity_write_interval`` ago
     #: or more. The facade then asks its per-session memo (``engine.activity``).

@@ -16,6 +16,7 @@ from ..errors import (
     DuplicateCookiesError,
     InvalidClaimError,
     SessionError,
+    SessionLimitReachedError,
     StorageError,
     TesseraError,
 )
@@ -44,11 +45,13 @@ def reply_for_error(
             clear_duplicate_cookies(plan, config, request, name)
     if isinstance(error, StorageError):
         log.error("session storage failed: %s", error)
-    elif not isinstance(error, SessionError | DuplicateCookiesError):
+    elif not isinstance(error, SessionError | DuplicateCookiesError | SessionLimitReachedError):
         log.error("unexpected tessera error: %r", error)
     body: dict[str, Any] = {"message": str(error) if answer.message is None else answer.message}
     if isinstance(error, InvalidClaimError):
         body["claimValidationErrors"] = [e.to_json() for e in error.errors]
+    elif isinstance(error, SessionLimitReachedError):
+        body.update(status="SESSION_LIMIT_REACHED", maxSessions=error.max_sessions)
     handler: ErrorHandler | None = (
         None if answer.handler is None else getattr(config, answer.handler)
     )

@@ -24,6 +24,7 @@ from prometheus_client import Counter, Histogram
 from prometheus_client.core import CounterMetricFamily
 from prometheus_client.registry import REGISTRY, Collector
 
+from ..audit import REVOCATION_REASONS as AUDITED_REVOCATION_REASONS
 from ..errors import StorageError, TokenTheftError, TryRefreshTokenError
 
 __all__ = ["Recorder", "failure_of"]
@@ -41,13 +42,14 @@ FAILURES = (
     ("unauthorised", "invalid"),
     ("unauthorised", "unknown_key"),
     ("unauthorised", "no_session"),
+    ("unauthorised", "idle_timeout"),
     ("unauthorised", "anti_csrf"),
     ("unauthorised", "other"),
     ("theft", "refresh_token_reused"),
     ("error", "storage"),
 )
-REVOCATION_REASONS = ("sign_out", "app", "operator", "theft", "tenant_removed", "app_removed",
-                      "expired")  # fmt: skip
+#: The audit log's reasons, and sessions the purge deleted once expired.
+REVOCATION_REASONS = (*sorted(AUDITED_REVOCATION_REASONS), "expired")
 
 
 def failure_of(exc: BaseException) -> tuple[str, str]:
@@ -62,6 +64,8 @@ def failure_of(exc: BaseException) -> tuple[str, str]:
         return outcome, "anti_csrf"
     if outcome == "try_refresh":
         return outcome, "expired" if "expired" in text else "other"
+    if "idle" in text:
+        return outcome, "idle_timeout"
     if "revoked" in text or "database" in text or "no live session" in text:
         return outcome, "no_session"
     if "key" in text:
@@ -115,6 +119,7 @@ class Recorder:
         creates = Counter("tessera_session_creates", "Sessions created, by outcome.", ["outcome"])
         self.create_ok = creates.labels("ok")
         self.create_error = creates.labels("error")
+        self.create_refused = creates.labels("limit_reached")
         failures = Counter(
             "tessera_session_verify_failures",
             "Access-token verifications that failed, by outcome and reason.",

@@ -5,7 +5,15 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any, cast
 
-from ..storage.base import AppStore, Removal, SessionMatch, SessionStore
+from ..storage.base import (
+    AppStore,
+    LimitedCreation,
+    Removal,
+    SessionLimit,
+    SessionMatch,
+    SessionRecord,
+    SessionStore,
+)
 from ._feed import RevocationFeed
 
 __all__ = ["RevokingStore"]
@@ -26,6 +34,13 @@ class RevokingStore:
     def for_app(self, app_id: str) -> RevokingStore:
         return RevokingStore(self._inner.for_app(app_id), self._feed)
 
+    def create_session_within_limit(
+        self, record: SessionRecord, limit: SessionLimit
+    ) -> LimitedCreation:
+        creation = self._inner.create_session_within_limit(record, limit)
+        self._feed.note_revoked(self._inner.app_id, creation.evicted)
+        return creation
+
     def delete_sessions(self, session_handles: Sequence[str]) -> list[str]:
         deleted = self._inner.delete_sessions(session_handles)
         self._feed.note_revoked(self._inner.app_id, deleted)
@@ -34,6 +49,14 @@ class RevokingStore:
     def delete_matching_sessions(self, match: SessionMatch, now: int) -> list[str]:
         deleted = self._inner.delete_matching_sessions(match, now)
         self._feed.note_revoked(self._inner.app_id, deleted)
+        return deleted
+
+    def delete_matching_sessions_if_at_most(
+        self, match: SessionMatch, now: int, at_most: int
+    ) -> list[str] | None:
+        deleted = self._inner.delete_matching_sessions_if_at_most(match, now, at_most)
+        if deleted:
+            self._feed.note_revoked(self._inner.app_id, deleted)
         return deleted
 
     def delete_tenant(self, app_id: str, tenant_id: str | None) -> Removal:

@@ -12,11 +12,21 @@ from urllib.parse import urlsplit
 
 from ._pool import Timeouts
 from ._store import SqlStore
-from .base import KeyRecord, SessionActivity, SessionMatch, SessionRecord, SessionStore
+from .base import (
+    KeyRecord,
+    LimitedCreation,
+    SessionActivity,
+    SessionLimit,
+    SessionMatch,
+    SessionRecord,
+    SessionStore,
+)
 
 __all__ = [
     "KeyRecord",
+    "LimitedCreation",
     "SessionActivity",
+    "SessionLimit",
     "SessionMatch",
     "SessionRecord",
     "SessionStore",

@@ -90,6 +90,17 @@ class Dialect:
         turns."""
         yield
 
+    def owner_lock(self, cursor: Any, key: str) -> AbstractContextManager[None]:
+        """Held around a transaction that no other transaction with the same ``key`` (a
+        user of an app's tenant) may overlap, across every process: a database-wide
+        named lock. A database whose writers all take turns needs nothing."""
+        return nullcontext()
+
+    def is_conflict(self, error: BaseException | None) -> bool:
+        """Whether ``error`` (a driver's) ended a transaction only because another one
+        collided with it (a deadlock, a serialisation failure): trying again may pass."""
+        return False
+
     def insert_ignoring_duplicates(self, table: str, columns: str, count: int) -> str:
         marks = ", ".join("?" * count)
         return f"INSERT INTO {table} ({columns}) VALUES ({marks}) ON CONFLICT DO NOTHING"

@@ -20,7 +20,6 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from ..errors import StorageError
-from ._tracing import span
 
 __all__ = ["ConnectionPool", "Timeouts"]
 
@@ -103,8 +102,7 @@ class ConnectionPool:
                 started = time.monotonic()
                 ticket = self._watchdog.watch(pooled.guard, started + limit)
                 try:
-                    with span(self._backend):
-                        result = work(pooled.raw)
+                    result = work(pooled.raw)
                 except self._driver_errors as exc:
                     cut = self._watchdog.release(ticket)
                     self._discard(pooled)

@@ -183,6 +183,22 @@ class SqlSessions(SqlTables):
     def delete_matching_sessions(self, match: SessionMatch, now: int) -> list[str]:
         return self._end_where(*_matching(match, now))
 
+    def delete_matching_sessions_if_at_most(
+        self, match: SessionMatch, now: int, at_most: int
+    ) -> list[str] | None:
+        where, params = _matching(match, now)
+
+        def work(cursor: Any) -> list[str]:
+            ended = end_sessions(self, cursor, self.app_id, where, params)
+            if len(ended) > at_most:
+                raise _TooMany  # rolls the deletes and their log rows back
+            return ended
+
+        try:
+            return self._run_in_transaction(work)
+        except _TooMany:
+            return None
+
     def find_sessions(
         self, match: SessionMatch, now: int, *, limit: int, after: tuple[int, str] | None = None
     ) -> list[SessionRecord]:
@@ -206,9 +222,10 @@ class SqlSessions(SqlTables):
         return int(rows[0][0])
 
     def list_session_handles_for_user(
-        self, user_id: str, tenant_id: str | None, now: int
+        self, user_id: str, tenant_id: str | None, now: int, *, active_since: int | None = None
     ) -> list[str]:
-        where, params = _matching(SessionMatch(user_id=user_id, tenant_id=tenant_id), now)
+        match = SessionMatch(user_id=user_id, tenant_id=tenant_id, active_since=active_since)
+        where, params = _matching(match, now)
         rows = self._fetch(
             f"SELECT session_handle FROM {self._sessions} WHERE app_id = ? AND {where} "
             "ORDER BY created_at, session_handle",
@@ -233,6 +250,10 @@ class SqlSessions(SqlTables):
         return self._run_in_transaction(
             lambda cursor: end_sessions(self, cursor, self.app_id, where, params)
         )
+
+
+class _TooMany(Exception):
+    """More sessions matched than the caller allowed: undo the transaction."""
 
 
 def end_sessions(
@@ -271,6 +292,9 @@ def _matching(match: SessionMatch, now: int) -> tuple[str, list[Any]]:
         if value is not None:
             where.append(f"{column} = ?")
             params.append(value)
+    if match.active_since is not None:
+        where.append("last_active_at >= ?")
+        params.append(match.active_since)
     if match.ip is not None:
         where.append("(ip = ? OR last_ip = ?)")
         params += [match.ip, match.ip]

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import nullcontext
 from typing import TYPE_CHECKING, Any, TypeVar
 
 if TYPE_CHECKING:
@@ -57,12 +58,15 @@ class SqlTables:
 
         return self._pool.run(with_cursor)
 
-    def _run_in_transaction(self, work: Callable[[Any], T]) -> T:
+    def _run_in_transaction(self, work: Callable[[Any], T], *, owner: str | None = None) -> T:
         """``work(cursor)`` in one transaction: committed when it returns, rolled back
-        when it raises."""
+        when it raises. With ``owner``, no other transaction of the same owner runs at
+        the same time (``Dialect.owner_lock``)."""
 
         def transaction(cursor: Any) -> T:
-            with self.dialect.writer_turn():
+            dialect = self.dialect
+            owned = nullcontext() if owner is None else dialect.owner_lock(cursor, owner)
+            with dialect.writer_turn(), owned:
                 cursor.execute(self.dialect.begin_statement)
                 try:
                     result = work(cursor)

@@ -1,8 +1,9 @@
 """``SqlStore``: the session store for SQL databases, written once for every dialect.
 
 It is the sum of one class per concept, each in its own module over the shared
-plumbing of ``_sql``: the sessions (``_sessions``), signing keys and secrets
-(``_keys``), apps and tenants (``_tenants``), the revocation log (``_revocation_log``).
+plumbing of ``_sql``: the sessions (``_sessions``), creating them within a per-user
+limit (``_limits``), signing keys and secrets (``_keys``), apps and tenants
+(``_tenants``), the revocation log (``_revocation_log``).
 The tables and their migration are in ``_schema``; what differs between databases is
 in ``_dialect`` and its subclasses.
 """
@@ -13,16 +14,19 @@ from typing import Any
 
 from ._dialect import Dialect
 from ._keys import SqlKeys
+from ._limits import SqlSessionLimits
 from ._pool import ConnectionPool
 from ._revocation_log import RevocationLog, SqlRevocations
 from ._schema import TABLES, create_or_migrate
 from ._sessions import SqlSessions
 from ._tenants import SqlTenants
+from ._tracing import trace_calls
+from .base import AppStore, SessionStore
 
 __all__ = ["SqlStore"]
 
 
-class SqlStore(SqlSessions, SqlKeys, SqlRevocations, SqlTenants):
+class SqlStore(SqlSessions, SqlSessionLimits, SqlKeys, SqlRevocations, SqlTenants):
     """A ``SessionStore`` (and ``AppStore``) over any ``Dialect``. Build it with
     ``tessera.storage.open_store``."""
 
@@ -84,3 +88,19 @@ class SqlStore(SqlSessions, SqlKeys, SqlRevocations, SqlTenants):
     def close(self) -> None:
         self._pool.close()
         self.dialect.close()
+
+
+#: The calls that reach the database: the store interface (read from its protocols, so
+#: a call added there is traced too), less what does no database work, and the live
+#: session count of the metrics.
+TRACED_CALLS = sorted(
+    {
+        name
+        for protocol in (SessionStore, AppStore)
+        for name, value in vars(protocol).items()
+        if callable(value) and not name.startswith("_")
+    }
+    - {"for_app", "close"}
+    | {"count_live_sessions"}
+)
+trace_calls(SqlStore, TRACED_CALLS)

@@ -8,8 +8,10 @@ once; async callers reach it through a thread pool. Every driver failure surface
 The only write that races is the refresh-token rotation, so it is a compare-and-swap:
 ``rotate_refresh_token`` changes the row only if it still holds the hash the caller
 read. The access-token payload changes under a row lock
-(``update_access_token_payload``); every other write is a single statement or, where
-it also writes the revocation log, a single transaction.
+(``update_access_token_payload``); a creation within a per-user limit
+(``create_session_within_limit``) takes its turn behind the user's other such creations;
+every other write is a single statement or, where it also writes the revocation log, a
+single transaction.
 
 Ids (session handles, user, tenant and app ids, key ids) compare exactly on every
 backend: case and trailing spaces count.
@@ -25,9 +27,11 @@ __all__ = [
     "AppRecord",
     "AppStore",
     "KeyRecord",
+    "LimitedCreation",
     "Removal",
     "RevocationRecord",
     "SessionActivity",
+    "SessionLimit",
     "SessionMatch",
     "SessionRecord",
     "SessionStore",
@@ -76,6 +80,34 @@ class SessionMatch:
     ip: str | None = None
     #: Contained in the user agent at creation or at the last activity, ignoring case.
     user_agent: str | None = None
+    #: Last active at or after this time (ms): sessions idle longer are over.
+    active_since: int | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class SessionLimit:
+    """How many live sessions the new session's user may hold in its tenant, counting
+    the new one, and what happens at the limit."""
+
+    max_sessions: int
+    #: True: create, then end the least recently active sessions beyond the limit (by
+    #: ``last_active_at``, then ``created_at``, then handle). False: refuse the creation.
+    evict_oldest: bool
+    #: Sessions last active before this time (ms) are over (an idle timeout): they
+    #: neither count nor get ended.
+    active_since: int | None = None
+
+
+@dataclass(frozen=True)
+class LimitedCreation:
+    """What ``create_session_within_limit`` did."""
+
+    #: False when the limit was reached and the policy refuses: nothing was written.
+    created: bool
+    #: The user's live sessions in the tenant found before this one was added.
+    live_sessions: int
+    #: The sessions ended to make room, least recently active first.
+    evicted: list[str]
 
 
 @dataclass(frozen=True)
@@ -138,6 +170,17 @@ class SessionStore(Protocol):
     def create_session(self, record: SessionRecord) -> None:
         """Insert a new session; ``StorageError`` if the handle exists. ``TypeError``,
         before any database work, for data JSON cannot hold."""
+        ...
+
+    def create_session_within_limit(
+        self, record: SessionRecord, limit: SessionLimit
+    ) -> LimitedCreation:
+        """Insert a new session unless its user would hold more than
+        ``limit.max_sessions`` live sessions in its tenant; then either refuse, or end
+        the least recently active ones (written to the revocation log) in the same
+        transaction. Creations for one (app, tenant, user) take turns, so however many
+        run at once the user never ends up above the limit. Costs more than
+        ``create_session``: use it only when there is a limit."""
         ...
 
     def load_session(self, session_handle: str) -> SessionRecord | None:
@@ -209,6 +252,14 @@ class SessionStore(Protocol):
         transaction."""
         ...
 
+    def delete_matching_sessions_if_at_most(
+        self, match: SessionMatch, now: int, at_most: int
+    ) -> list[str] | None:
+        """As ``delete_matching_sessions``, in one transaction that ends only if at most
+        ``at_most`` sessions matched: when more did, nothing is deleted (nor logged) and
+        the answer is ``None``. For revoking what an operator previewed, never more."""
+        ...
+
     def find_sessions(
         self, match: SessionMatch, now: int, *, limit: int, after: tuple[int, str] | None = None
     ) -> list[SessionRecord]:
@@ -222,10 +273,10 @@ class SessionStore(Protocol):
         ...
 
     def list_session_handles_for_user(
-        self, user_id: str, tenant_id: str | None, now: int
+        self, user_id: str, tenant_id: str | None, now: int, *, active_since: int | None = None
     ) -> list[str]:
         """The handles of the user's live sessions in one tenant, or in all (``None``),
-        oldest first."""
+        oldest first; with ``active_since``, only those last active since then."""
         ...
 
     def purge_expired_sessions(self, now: int, limit: int) -> int:

@@ -13,12 +13,15 @@ the server gives up on a statement, or a lock wait, after ``Timeouts.statement``
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import math
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
+from ..errors import StorageError
 from ._dialect import Dialect
 from ._pool import Timeouts
 from ._schema import (
@@ -158,6 +161,28 @@ class MysqlDialect(Dialect):
             yield
         finally:
             cursor.execute("SELECT RELEASE_LOCK('tessera_schema')")
+
+    @contextmanager
+    def owner_lock(self, cursor: Any, key: str) -> Iterator[None]:
+        # A named lock (server-wide, at most 64 characters), taken before the transaction
+        # starts so that its reads see every commit of the previous holder. Row locks on
+        # a user's rows would not do: with none yet, InnoDB locks gaps, which deadlock.
+        name = "tessera:" + hashlib.sha256(key.encode()).hexdigest()[:40]
+        wait = max(1, math.ceil(self.timeouts.statement))
+        cursor.execute("SELECT GET_LOCK(%s, %s)", (name, wait))
+        if cursor.fetchone()[0] != 1:
+            raise StorageError(f"mysql: waited {wait} s for another login of the same user")
+        try:
+            yield
+        except BaseException:
+            with contextlib.suppress(*self.driver_errors):
+                cursor.execute("SELECT RELEASE_LOCK(%s)", (name,))
+            raise
+        cursor.execute("SELECT RELEASE_LOCK(%s)", (name,))
+
+    def is_conflict(self, error: BaseException | None) -> bool:
+        # 1213: deadlock found; InnoDB rolled the transaction back.
+        return isinstance(error, self._pymysql.err.OperationalError) and error.args[:1] == (1213,)
 
     def insert_ignoring_duplicates(self, table: str, columns: str, count: int) -> str:
         marks = ", ".join("?" * count)

@@ -11,6 +11,8 @@ timeout of its own).
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import math
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -89,6 +91,25 @@ class PostgresDialect(Dialect):
             yield
         finally:
             cursor.execute("SELECT pg_advisory_unlock(%s)", (_SCHEMA_LOCK_ID,))
+
+    @contextmanager
+    def owner_lock(self, cursor: Any, key: str) -> Iterator[None]:
+        # An advisory lock on a 64-bit number drawn from the key (a collision only makes
+        # two users wait for each other). Session-level, around the whole transaction, as
+        # the schema lock is; a connection that breaks meanwhile takes it with it.
+        number = int.from_bytes(hashlib.sha256(key.encode()).digest()[:8], "big", signed=True)
+        cursor.execute("SELECT pg_advisory_lock(%s)", (number,))
+        try:
+            yield
+        except BaseException:
+            with contextlib.suppress(*self.driver_errors):
+                cursor.execute("SELECT pg_advisory_unlock(%s)", (number,))
+            raise
+        cursor.execute("SELECT pg_advisory_unlock(%s)", (number,))
+
+    def is_conflict(self, error: BaseException | None) -> bool:
+        errors = self._psycopg.errors
+        return isinstance(error, errors.DeadlockDetected | errors.SerializationFailure)
 
     def notify_statement(self, channel: str) -> str | None:
         return f"NOTIFY {channel}"
