@@ -124,4 +124,6 @@ def make_tessera(
     for engine in made:
         engine._executor.shutdown(wait=True)
         engine._purger.stop()
+        if engine.activity is not None:
+            engine.activity.close()  # its writes land before the tables are dropped
         engine.revocations.close()

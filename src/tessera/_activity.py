@@ -21,7 +21,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from .engine.activity import ActivityMemo
-from .errors import StorageError
 from .storage.base import SessionActivity
 
 __all__ = ["ActivityRecorder", "ActivityStats", "ActivityWriter"]
@@ -148,7 +147,8 @@ class ActivityWriter:
     def _write_batch(self, write: Write, batch: list[SessionActivity]) -> None:
         try:
             changed = write(batch)
-        except StorageError as exc:
+        except Exception as exc:  # a StorageError, or a store closed under the thread
+            # Never let the thread die: activity is a hint, the next batch may work.
             self._dropped += len(batch)
             now = time.monotonic()
             if now - self._warned_at >= _WARN_EVERY:
