@@ -122,6 +122,6 @@ def make_tessera(
 
     yield make
     for engine in made:
-        engine._executor.shutdown(wait=True)
+        engine._threads.close()
         engine._purger.stop()
         engine.revocations.close()

@@ -275,7 +275,7 @@ async def test_async_blacklisting_verification_needs_no_thread_when_healthy(
     t = make_tessera(access_token_blacklisting=True)
     session = await t.asyncio.create_new_session("u1")
     assert t.revocations.wait_until_healthy(10)
-    t._executor.shutdown(wait=True)  # any trip to a thread would now fail
+    t._threads.close()  # any trip to a thread would now fail
     assert await t.asyncio.get_session_without_request_response(session.get_access_token())
 
 
