@@ -89,11 +89,8 @@ class EngineBase:
         return None if lifetime is None else created_at + lifetime
 
     def _alive(self, record: SessionRecord, now: int) -> bool:
-        return self._alive_between(record.created_at, record.expires_at, now)
-
-    def _alive_between(self, created_at: int, expires_at: int, now: int) -> bool:
-        end = self._session_end(created_at)
-        return expires_at >= now and (end is None or end > now)
+        end = self._session_end(record.created_at)
+        return record.expires_at >= now and (end is None or end > now)
 
     def _sign(self, *, static: bool, now: int, **claims: Any) -> AccessToken:
         key = self.keys.signing_key(now, dynamic=not static)
