@@ -17,7 +17,7 @@ import pytest
 
 from tessera import Tessera, TryRefreshTokenError, UnauthorisedError
 
-from .conftest import FakeClock
+from ._support.clock import FakeClock
 
 MakeTessera = Callable[..., Tessera]
 

@@ -14,8 +14,8 @@ import pytest
 from tessera import Tessera, TokenTheftError
 from tessera.storage import SqlStore
 
-from ..conftest import database_url
-from .workers import Verifiers
+from .._support.databases import database_url
+from .._support.revocation_workers import Verifiers
 
 REDIS_URL = os.environ.get("TESSERA_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 BOUND = 1.0

@@ -19,7 +19,7 @@ from tessera import Tessera, UnauthorisedError
 from tessera.revocation import RevocationFeed, RevokingStore
 from tessera.storage import SqlStore, open_store
 
-from ..conftest import SERVER_URLS, database_url
+from .._support.databases import SERVER_URLS, database_url
 from .test_across_processes import REDIS_URL, _redis_or_skip
 
 
