@@ -173,6 +173,10 @@ def test_no_token_key_or_secret_reaches_an_audit_record(
         secrets += _tokens(other)
         other.revoke_session()
         sessions.revoke_session(sessions.create_new_session("u3").get_handle())
+        # What the framework's login does when the request carried another session.
+        replaced = sessions.create_new_session("u4")
+        secrets += _tokens(replaced)
+        assert sessions._end_replaced_session(replaced.get_access_token(), "new-handle")
         secrets += [k.private_key for k in app.store.list_signing_keys()]
         secrets += [k.public_key for k in app.store.list_signing_keys()]
 

@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from tessera import Tessera, TryRefreshTokenError, UnauthorisedError
+from tessera.engine.access_token import MAX_PAYLOAD_BYTES
 
 from ._support.clock import FakeClock
 
@@ -218,3 +219,44 @@ async def test_the_async_functions_refuse_the_same_values(local: Tessera) -> Non
     again = await local.asyncio.get_session_without_request_response(token)
     assert again is not None
     assert again.get_access_token_payload()["perms"] == ["read"]
+
+
+# -- a payload no access token could carry -------------------------------------------
+
+
+def test_a_payload_too_big_for_any_token_is_refused_and_nothing_changes(
+    make_tessera: MakeTessera,
+) -> None:
+    """Verification refuses tokens over 16 KiB, so a bigger payload would give a session
+    whose tokens no request could use. It is refused where it enters; the largest
+    accepted payload still makes a token that verifies."""
+    t = make_tessera()
+    # Multi-byte text counts by its UTF-8 length.
+    too_big = {"blob": "é" * (MAX_PAYLOAD_BYTES // 2)}
+    with pytest.raises(ValueError, match="more than the 10240"):
+        t.syncio.create_new_session("user", too_big)
+    assert t.syncio.get_all_session_handles_for_user("user") == []
+
+    largest = {"blob": "x" * (MAX_PAYLOAD_BYTES - len('{"blob":""}'))}
+    session = t.syncio.create_new_session("user", largest)
+    verified = t.syncio.get_session_without_request_response(
+        session.get_access_token(), check_database=True
+    )
+    assert verified is not None
+    assert verified.get_access_token_payload()["blob"] == largest["blob"]
+
+    handle = session.get_handle()
+    small = t.syncio.create_new_session("user", {"n": 1})
+    for call in (
+        lambda: t.syncio.merge_into_access_token_payload(small.get_handle(), too_big),
+        # The update is small; the merged payload is not.
+        lambda: t.syncio.merge_into_access_token_payload(handle, {"more": "y"}),
+        lambda: t.syncio.regenerate_access_token(small.get_access_token(), too_big),
+        lambda: small.merge_into_access_token_payload(too_big),
+    ):
+        with pytest.raises(ValueError, match="keep large values in the session data"):
+            call()
+    for kept, claims in ((handle, largest), (small.get_handle(), {"n": 1})):
+        info = t.syncio.get_session_information(kept)
+        assert info is not None
+        assert info.custom_claims_in_access_token_payload == claims

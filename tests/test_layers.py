@@ -143,6 +143,27 @@ def test_shared_modules_at_the_root_import_only_the_error_tree(module: str) -> N
     assert inner <= {"tessera.errors"}
 
 
+def test_the_doctor_stands_outside_and_only_the_cli_uses_it() -> None:
+    """``tessera doctor`` looks at an app from outside, over HTTP: it shares no code with
+    the layers it checks (only the package's version), and nothing but the CLI imports it."""
+    inner = {
+        i
+        for m in MODULES
+        if _inside(m, "tessera.doctor")
+        for i in imports_of(m)
+        if _inside(i, "tessera") and not _inside(i, "tessera.doctor")
+    }
+    assert inner <= {"tessera"}
+    users = {
+        m
+        for m in MODULES
+        if not _inside(m, "tessera.doctor")
+        for i in imports_of(m)
+        if _inside(i, "tessera.doctor")
+    }
+    assert users == {"tessera.cli"}
+
+
 def test_no_import_cycle() -> None:
     graph = {m: {i for i in imports_of(m) if i in MODULES and i != m} for m in MODULES}
     state: dict[str, int] = {}  # 1: on the current path, 2: done

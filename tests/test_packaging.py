@@ -161,6 +161,19 @@ def test_installed_wheel_runs_the_core_from_a_clean_venv(
     assert refused.returncode == 2
     assert refused.stderr.count("\n") == 1, refused.stderr
     assert f"pip install '{DISTRIBUTION}[core]'" in refused.stderr
+    # The doctor's extra likewise.
+    refused = subprocess.run(  # noqa: S603 - the venv's own command
+        [tessera, "doctor", f"http://127.0.0.1:{port}"],
+        cwd=elsewhere,
+        env=_env(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert refused.returncode == 2
+    assert refused.stderr.count("\n") == 1, refused.stderr
+    assert f"pip install '{DISTRIBUTION}[doctor]'" in refused.stderr
 
     _run([*pip, f"{wheel}[core]"], cwd=elsewhere)
     _run([tessera, "start", "--port", port], cwd=elsewhere, TESSERA_HOME=home, WORKERS="1")

@@ -93,8 +93,8 @@ def test_refresh_rotates_and_carries_stored_payload(
     assert renewed.get_handle() == session.get_handle()
     info = t.syncio.get_session_information(session.get_handle())
     assert info is not None
-    assert info.ip == "10.0.0.2"
-    assert info.last_refreshed == t.now()
+    assert (info.ip, info.last_ip) == ("10.0.0.1", "10.0.0.2")
+    assert info.last_refreshed == info.last_active == t.now()
     assert (
         t.syncio.get_session_without_request_response(new_access, check_database=True) is not None
     )

@@ -76,6 +76,7 @@ def _tessera(folder: Path, slots: list[str]) -> None:
                 ip="127.0.0.1",
                 user_agent="bench",
                 use_static_key=False,
+                last_active_at=now,
             )
             for slot in slots
             for rep in range(users)

@@ -201,6 +201,12 @@ class AsyncSessions:
         owner = self._owner
         return await owner.in_thread(owner.syncio._revoke_one, session_handle, "sign_out")
 
+    async def _end_replaced_session(self, access_token: str, new_session_handle: str) -> bool:
+        owner = self._owner
+        return await owner.in_thread(
+            owner.syncio._end_replaced_session, access_token, new_session_handle
+        )
+
     async def revoke_multiple_sessions(self, session_handles: Sequence[str]) -> list[str]:
         """End several sessions; the handles of those that existed."""
         owner = self._owner

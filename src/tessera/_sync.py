@@ -183,6 +183,15 @@ class SyncSessions:
         # The sign-out API's revocation: the same, reported as the user's own.
         return self._revoke_one(session_handle, "sign_out")
 
+    def _end_replaced_session(self, access_token: str, new_session_handle: str) -> bool:
+        # A login on a client that still held a session: that session ends (its tokens
+        # on this client are being replaced anyway), so it cannot be replayed.
+        owner = self._owner
+        handle = owner.engine.handle_of_access_token(access_token, now=owner.now())
+        if handle is None or handle == new_session_handle:
+            return False
+        return self._revoke_one(handle, "replaced_by_login")
+
     def _revoke_one(self, session_handle: str, reason: str) -> bool:
         owner = self._owner
         started = owner.observer.start()

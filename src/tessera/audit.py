@@ -27,9 +27,10 @@ EVENTS = frozenset(
 )
 #: Why sessions were revoked: by the user (sign-out through a session object), by the
 #: application (revoke functions), through the core's remove route (an SDK or an
-#: operator with an API key), after refresh-token theft, or with their tenant or app.
+#: operator with an API key), after refresh-token theft, with their tenant or app, or
+#: replaced by a new login on the same client.
 REVOCATION_REASONS = frozenset(
-    {"sign_out", "app", "operator", "theft", "tenant_removed", "app_removed"}
+    {"sign_out", "app", "operator", "theft", "tenant_removed", "app_removed", "replaced_by_login"}
 )
 #: The only fields a record may carry, besides ``event`` and ``time``.
 FIELDS = frozenset(

@@ -4,6 +4,7 @@ tessera start [--host H] [--port P] [--config config.yaml] [--foreground]
 tessera list
 tessera stop [--port P]
 tessera uninstall [--yes]
+tessera doctor URL [--website-domain ORIGIN] [--login-path PATH --login-body JSON] ...
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import urllib.request
 from typing import Any
 
 from . import __version__
+from .doctor import command as doctor_command
 
 __all__ = ["main"]
 
@@ -51,6 +53,14 @@ def _parser() -> argparse.ArgumentParser:
     stop.add_argument("--port", type=int, help="stop only the core on this port")
     uninstall = commands.add_parser("uninstall", help="stop cores and delete tessera's local state")
     uninstall.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    doctor = commands.add_parser(
+        "doctor",
+        help="check a running app's session set-up as a browser would see it",
+        description=doctor_command.DESCRIPTION,
+        epilog=doctor_command.EXAMPLE,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    doctor_command.add_arguments(doctor)
     return parser
 
 
@@ -65,7 +75,21 @@ def main(argv: list[str] | None = None) -> int:
         return _list()
     if args.command == "stop":
         return _stop(args.port)
+    if args.command == "doctor":
+        return _doctor(args)
     return _uninstall(args.yes)
+
+
+def _doctor(args: argparse.Namespace) -> int:
+    missing = [n for n in doctor_command.EXTRA_MODULES if importlib.util.find_spec(n) is None]
+    if missing:
+        print(
+            f"tessera doctor needs the doctor extra: pip install '{_DISTRIBUTION}[doctor]' "
+            f"(missing: {', '.join(missing)})",
+            file=sys.stderr,
+        )
+        return 2
+    return doctor_command.run(args)
 
 
 def _start(args: argparse.Namespace) -> int:

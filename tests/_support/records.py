@@ -28,5 +28,6 @@ def record(handle: str = "h1", **changes: Any) -> SessionRecord:
         ip="203.0.113.9",
         user_agent="Mozilla/5.0",
         use_static_key=False,
+        last_active_at=NOW,
     )
     return replace(base, **changes)

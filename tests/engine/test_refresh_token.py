@@ -49,3 +49,18 @@ def test_hash_chain_matches_the_documented_form() -> None:
     # sha256 hex of the token, then sha256 hex of that hex string.
     assert hash_once("abc") == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
     assert hash_twice("abc") == hashlib.sha256(hash_once("abc").encode()).hexdigest()
+
+
+def test_each_token_carries_256_fresh_random_bits() -> None:
+    """The secret part of a refresh token is a 32-byte random nonce (ASVS v5 7.2.3 asks
+    for at least 128 bits), never repeated; a successor's nonce is as long."""
+    codec = RefreshTokenCodec(KEY)
+    minted = [codec.mint("h", anti_csrf=False) for _ in range(10_000)]
+    assert {len(token.nonce) for token in minted} == {32}
+    assert len({token.nonce for token in minted}) == len(minted)
+    assert len({token.text for token in minted}) == len(minted)
+    successor = codec.successor(minted[0])
+    assert len(successor.nonce) == 32
+    assert successor.nonce not in {token.nonce for token in minted}
+    # No two nonces share even their first 8 bytes: they are not a counter or a clock.
+    assert len({token.nonce[:8] for token in minted}) == len(minted)

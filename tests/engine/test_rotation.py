@@ -27,6 +27,7 @@ BASE = SessionRecord(
     ip=None,
     user_agent=None,
     use_static_key=False,
+    last_active_at=0,
 )
 
 PENDING = replace(BASE, rotation_pending=True)

@@ -353,10 +353,10 @@ def test_planted_refresh_cookie_is_cleared_never_500(
     The answer is the one SuperTokens gives with ``olderCookieDomain``: 200 without a
     front token, every copy but ours expired; the next refresh carries ours only."""
     served = serve(older_cookie_domain=older)
-    with served.client() as client:
+    with served.client() as client, served.client() as attackers_client:
         browser = Browserish(client)
         browser.login(**API_HOST)
-        attacker = Browserish(client)
+        attacker = Browserish(attackers_client)
         attacker.login("attacker", **API_HOST)
         both = f"sRefreshToken={browser.refresh}; sRefreshToken={attacker.refresh}"
         if planted == "empty":
@@ -482,9 +482,10 @@ def test_client_address_and_user_agent_are_recorded(serve: Serve) -> None:
     (handle,) = served.tessera.syncio.get_all_session_handles_for_user("user-1")
     info = served.tessera.syncio.get_session_information(handle)
     assert info is not None
-    assert info.ip == "127.0.0.1"
-    assert info.user_agent == "TestBrowser/2.0"
-    assert info.last_refreshed == info.time_created + 5000
+    assert (info.ip, info.last_ip) == ("127.0.0.1", "127.0.0.1")
+    # The creation's agent stays; the refresh's is the last activity's.
+    assert (info.user_agent, info.last_user_agent) == ("TestBrowser/1.0", "TestBrowser/2.0")
+    assert info.last_refreshed == info.last_active == info.time_created + 5000
 
 
 @pytest.mark.parametrize("max_lifetime", [None, 3600])

@@ -68,11 +68,18 @@ def test_require_fresh_refuses_an_old_login_until_mark_reauthenticated(serve: Se
 
 def test_logout_other_devices_spares_this_one(serve: Serve) -> None:
     served = serve()
-    with served.client() as client:
+    # One client (and cookie jar) per device: a login on a client that holds a session
+    # ends that session.
+    with (
+        served.client() as client,
+        served.client() as phones,
+        served.client() as tablets,
+        served.client() as others,
+    ):
         laptop = login(client)
-        phone = login(client)
-        elsewhere = login(client, tenantId="t2")
-        someone_else = login(client, "user-2")
+        phone = login(phones)
+        elsewhere = login(tablets, tenantId="t2")
+        someone_else = login(others, "user-2")
         handle = laptop.call("GET", "/protected").json()["handle"]
         phone_handle = phone.call("GET", "/protected").json()["handle"]
 

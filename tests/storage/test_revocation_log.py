@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import time
 
-from tessera.storage import SqlStore
+from tessera.storage import SessionMatch, SqlStore
 from tessera.storage.base import PAYLOAD_CHANGED, REVOKED
 
 from .._support.records import NOW, record
@@ -35,9 +35,11 @@ def test_user_revocations_are_logged_per_app(store: SqlStore) -> None:
     store.create_session(record("p1"))
     store.create_session(record("t1", tenant_id="acme"))
     shop.create_session(record("s1"))
-    assert store.delete_sessions_for_user("user-1", "acme", NOW) == ["t1"]
-    assert shop.delete_sessions_for_user("user-1", None, NOW) == ["s1"]
-    assert store.delete_sessions_for_user("user-1", None, NOW) == ["p1"]
+    assert store.delete_matching_sessions(
+        SessionMatch(user_id="user-1", tenant_id="acme"), NOW
+    ) == ["t1"]
+    assert shop.delete_matching_sessions(SessionMatch(user_id="user-1"), NOW) == ["s1"]
+    assert store.delete_matching_sessions(SessionMatch(user_id="user-1"), NOW) == ["p1"]
     assert _handles(store) == [("public", "t1"), ("shop", "s1"), ("public", "p1")]
 
 

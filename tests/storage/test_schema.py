@@ -3,7 +3,8 @@
 A database of every earlier shape comes up to the current schema on start: release 1;
 release 1 with the revocation log (with and without its ``kind`` column, as the
 revocation feed's work wrote it, still at version 1); version 2 before the log
-existed; and a migration cut short half-way.
+existed; version 2 (before sessions kept their last activity); and a migration cut
+short half-way.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from tessera.storage import SqlStore
+from tessera.storage import SessionMatch, SqlStore
 from tessera.storage._schema import SCHEMA_VERSION, TABLES
 from tessera.storage.base import PAYLOAD_CHANGED, REVOKED
 
@@ -24,8 +25,12 @@ STARTS = [
     "version-1-with-log",
     "version-1-with-log-without-kind",
     "version-2-without-log",
+    "version-2",
     "cut-short",
 ]
+
+#: Version 3's columns, which every earlier start lacks.
+ACTIVITY_COLUMNS = ("last_active_at", "last_ip", "last_user_agent")
 
 
 def _reshape(store: SqlStore, start: str) -> None:
@@ -33,6 +38,13 @@ def _reshape(store: SqlStore, start: str) -> None:
     prefix, mysql = store.prefix, store.dialect.name == "mysql"
 
     def work(cursor: Any) -> None:
+        on = f" ON {prefix}sessions" if mysql else ""
+        cursor.execute(f"DROP INDEX {prefix}sessions_activity{on}")
+        for column in ACTIVITY_COLUMNS:
+            cursor.execute(f"ALTER TABLE {prefix}sessions DROP COLUMN {column}")
+        cursor.execute(f"UPDATE {prefix}schema SET version = 2")
+        if start == "version-2":
+            return
         if start in ("release-1", "version-2-without-log"):
             cursor.execute(f"DROP TABLE {prefix}revocations")
         if start == "version-1-with-log-without-kind":
@@ -71,17 +83,26 @@ def test_older_tables_are_migrated_on_start(
 ) -> None:
     first = store_factory()
     prefix = first.prefix
-    first.create_session(record("h1", user_id="bob"))
+    first.create_session(record("h1", user_id="bob", last_refreshed_at=NOW + 3))
     first.create_session(record("gone"))
     first.delete_sessions(["gone"])  # a row in the log, where there is one
     _reshape(first, start)
 
     migrated = store_factory()
     assert migrated._fetch(f"SELECT version FROM {prefix}schema") == [(SCHEMA_VERSION,)]
-    assert migrated.load_session("h1") == record("h1", user_id="bob")
+    # Before version 3, ip and user agent followed the last refresh: they become the
+    # last activity's too.
+    assert migrated.load_session("h1") == record(
+        "h1",
+        user_id="bob",
+        last_refreshed_at=NOW + 3,
+        last_active_at=NOW + 3,
+        last_ip="203.0.113.9",
+        last_user_agent="Mozilla/5.0",
+    )
     # Ids compare exactly (MySQL/MariaDB: a binary collation that does not pad).
     assert migrated.load_session("h1 ") is None
-    assert migrated.delete_sessions_for_user("bob ", None, NOW) == []
+    assert migrated.delete_matching_sessions(SessionMatch(user_id="bob "), NOW) == []
     if migrated.dialect.name == "mysql":
         assert _collations(migrated) == {migrated.dialect._collation}  # type: ignore[attr-defined]
     # A rotation can be pending, and acknowledged.

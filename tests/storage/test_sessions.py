@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from tessera import StorageError
-from tessera.storage import SqlStore
+from tessera.storage import SessionMatch, SqlStore
 
 from .._support.records import NOW, record
 
@@ -47,8 +47,11 @@ def test_rotation_is_compare_and_swap(store: SqlStore) -> None:
     assert after.refresh_token_rotated_at == NOW + 5
     assert after.last_refreshed_at == NOW + 5
     assert after.expires_at == NOW + 90_000
-    assert after.ip == "203.0.113.9"  # None keeps what was stored
-    assert after.user_agent == "new agent"
+    # The creation's address and agent stay; the last activity's follow the rotation
+    # (None keeps what was stored).
+    assert (after.ip, after.user_agent) == ("203.0.113.9", "Mozilla/5.0")
+    assert (after.last_ip, after.last_user_agent) == (None, "new agent")
+    assert after.last_active_at == NOW + 5
     assert after.use_static_key is True
     assert not store.rotate_refresh_token(
         "gone", expected_hash="hash-1", new_hash="hash-2", **rotate
@@ -212,8 +215,13 @@ def test_user_scoped_listing_and_deletion_by_tenant(store: SqlStore) -> None:
     assert store.list_session_handles_for_user("user-1", None, NOW) == ["p1", "t1", "p2"]
     assert sorted(store.list_session_handles_for_user("user-1", "public", NOW)) == ["p1", "p2"]
     assert store.list_session_handles_for_user("user-1", "acme", NOW) == ["t1"]
-    assert sorted(store.delete_sessions_for_user("user-1", "acme", NOW)) == ["t1"]
-    assert sorted(store.delete_sessions_for_user("user-1", None, NOW)) == ["p1", "p2"]
+    assert sorted(
+        store.delete_matching_sessions(SessionMatch(user_id="user-1", tenant_id="acme"), NOW)
+    ) == ["t1"]
+    assert sorted(store.delete_matching_sessions(SessionMatch(user_id="user-1"), NOW)) == [
+        "p1",
+        "p2",
+    ]
     # User ids are case-sensitive, and other users are untouched.
     assert store.load_session("case") is not None
     assert store.load_session("other") is not None

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from tessera import StorageError
-from tessera.storage import KeyRecord, SqlStore, open_store
+from tessera.storage import KeyRecord, SessionMatch, SqlStore, open_store
 
 from .._support.records import NOW, record
 
@@ -65,9 +65,9 @@ def test_ids_compare_exactly_trailing_spaces_included(store: SqlStore) -> None:
     assert store.list_session_handles_for_user("bob", None, NOW) == ["h1"]
     assert store.list_session_handles_for_user("bob ", None, NOW) == ["h2"]
     assert store.list_session_handles_for_user("bob ", "acme ", NOW) == []
-    assert store.delete_sessions_for_user("bob  ", None, NOW) == []
+    assert store.delete_matching_sessions(SessionMatch(user_id="bob  "), NOW) == []
     assert store.delete_sessions(["h1 ", " h1", "h2 "]) == []
-    assert store.delete_sessions_for_user("bob ", None, NOW) == ["h2"]
+    assert store.delete_matching_sessions(SessionMatch(user_id="bob "), NOW) == ["h2"]
     assert store.load_session("h1") is not None
     assert store.for_app("public ").load_session("h1") is None
     store.add_signing_key(KeyRecord("k", "ES256", NOW, "pub", "priv"))

@@ -8,6 +8,7 @@ null), then the app's own claims. Any JWT library can verify them with our JWKS.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -17,11 +18,13 @@ from . import jws
 from .keys import SigningKey
 
 __all__ = [
+    "MAX_PAYLOAD_BYTES",
     "PROTECTED_CLAIMS",
     "SESSION_CLAIMS",
     "AccessToken",
     "VerifiedAccessToken",
     "check_custom_claims",
+    "check_payload_size",
     "merge_payload",
     "sign_access_token",
     "verify_access_token",
@@ -84,6 +87,25 @@ def check_custom_claims(
         raise ValueError(
             f"the access token payload may not set {', '.join(sorted(clash))}: "
             "these claims belong to the session"
+        )
+
+
+#: The most an app's access-token payload may weigh, as UTF-8 JSON. With the session's
+#: own claims, base64 and the signature, a token stays under ``jws.MAX_TOKEN_LENGTH``,
+#: the most any verification accepts: a bigger payload would make a token no request
+#: could ever use. (Browsers drop cookies over 4 KiB: in cookie mode keep payloads to
+#: a few hundred bytes, and put the rest in the session data.)
+MAX_PAYLOAD_BYTES = 10 * 1024
+
+
+def check_payload_size(payload: Mapping[str, Any]) -> None:
+    """Reject a payload that would make an access token too long to be accepted."""
+    size = len(json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode())
+    if size > MAX_PAYLOAD_BYTES:
+        raise ValueError(
+            f"the access token payload is {size} bytes of JSON, more than the "
+            f"{MAX_PAYLOAD_BYTES} an access token can carry; keep large values in the "
+            "session data"
         )
 
 

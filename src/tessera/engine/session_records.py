@@ -6,11 +6,13 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from ..storage.base import SessionMatch
 from ._base import EngineBase, _check_handle, _tenant_scope, check_amr
 from .access_token import (
     SESSION_CLAIMS,
     AccessToken,
     check_custom_claims,
+    check_payload_size,
     merge_payload,
 )
 from .access_token import verify_access_token as verify_signed_token
@@ -40,7 +42,8 @@ class SessionRecordsEngine(EngineBase):
         now: int,
     ) -> list[str]:
         scope = _tenant_scope(tenant_id, revoke_across_all_tenants)
-        return self.store.delete_sessions_for_user(check_text(user_id, "user_id"), scope, now)
+        match = SessionMatch(user_id=check_text(user_id, "user_id"), tenant_id=scope)
+        return self.store.delete_matching_sessions(match, now)
 
     def revoke_other_sessions(
         self,
@@ -93,6 +96,9 @@ class SessionRecordsEngine(EngineBase):
             last_refreshed=record.last_refreshed_at,
             ip=record.ip,
             user_agent=record.user_agent,
+            last_active=record.last_active_at,
+            last_ip=record.last_ip,
+            last_user_agent=record.last_user_agent,
         )
 
     def _app_claims(self, stored: dict[str, Any]) -> dict[str, Any]:
@@ -116,9 +122,13 @@ class SessionRecordsEngine(EngineBase):
         record = self.store.load_session(_check_handle(session_handle))
         if record is None or not self._alive(record, now):
             return False
-        return self.store.update_access_token_payload(
-            session_handle, lambda current: merge_payload(current, update), now
-        )
+
+        def merged(current: dict[str, Any]) -> dict[str, Any]:
+            payload = merge_payload(current, update)
+            check_payload_size(payload)  # raised in the store's transaction: nothing changes
+            return payload
+
+        return self.store.update_access_token_payload(session_handle, merged, now)
 
     def mark_reauthenticated(
         self, session_handle: str, *, now: int, amr: Sequence[str] | None = None
@@ -147,6 +157,7 @@ class SessionRecordsEngine(EngineBase):
         if new_payload is not None:
             new_payload = checked_json_object(new_payload, "the new access token payload")
             check_custom_claims(new_payload, self.reserved_claims)
+            check_payload_size(new_payload)
         payload = verify_signed_token(
             access_token, self.keys.verification_key, now, check_expiry=False
         ).payload

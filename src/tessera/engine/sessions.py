@@ -33,6 +33,7 @@ from ._base import (
 from .access_token import (
     AccessToken,
     check_custom_claims,
+    check_payload_size,
     merge_payload,
 )
 from .access_token import verify_access_token as verify_signed_token
@@ -78,6 +79,7 @@ class SessionEngine(RefreshingEngine, SessionRecordsEngine, SigningEngine):
         check_tenant_id(tenant_id)
         payload = checked_json_object(access_token_payload or {}, "access_token_payload")
         check_custom_claims(payload, self.reserved_claims)
+        check_payload_size(payload)
         if self.session_claims:
             # The login time (and how the user logged in): kept with the custom claims
             # so every refresh re-signs them as they are.
@@ -113,6 +115,9 @@ class SessionEngine(RefreshingEngine, SessionRecordsEngine, SigningEngine):
                 ip=ip,
                 user_agent=user_agent,
                 use_static_key=not config.use_dynamic_access_token_signing_key,
+                last_active_at=now,
+                last_ip=ip,
+                last_user_agent=user_agent,
             )
         )
         anti_csrf = codec.anti_csrf_token(refresh)
@@ -176,6 +181,18 @@ class SessionEngine(RefreshingEngine, SessionRecordsEngine, SigningEngine):
             access_token=access,
             anti_csrf_token=payload["antiCsrfToken"],
         )
+
+    def handle_of_access_token(self, access_token: str, *, now: int) -> str | None:
+        """The session an access token of ours belongs to, expired or not; ``None`` for
+        anything we did not sign. Reads the store only to load a signing key."""
+        try:
+            verified = verify_signed_token(
+                access_token, self.keys.verification_key, now, check_expiry=False
+            )
+        except (UnauthorisedError, TryRefreshTokenError):
+            return None
+        handle: str = verified.payload["sessionHandle"]
+        return handle
 
     def verification_reads_store(
         self, access_token: str, *, now: int, check_database: bool = False

@@ -43,5 +43,10 @@ class SessionInformation:
     expiry: int
     time_created: int
     last_refreshed: int
+    #: Where and how the session was created.
     ip: str | None
     user_agent: str | None
+    #: When the session was last seen in use, and from where (creation counts).
+    last_active: int
+    last_ip: str | None
+    last_user_agent: str | None

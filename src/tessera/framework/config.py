@@ -64,6 +64,10 @@ class FrameworkConfig:
     #: object's ``anti_csrf`` setting, or else ``VIA_CUSTOM_HEADER`` when SameSite is
     #: ``none`` and ``NONE`` otherwise.
     anti_csrf: AntiCsrf | None = None
+    #: When a session is created on a request that still carries an access token of
+    #: another session (a new login on the same browser), end that session: its tokens
+    #: are replaced on this client, and left alive they could still be replayed.
+    end_replaced_session: bool = True
     #: Custom answers per error kind (the defaults are the protocol's bodies).
     on_unauthorised: ErrorHandler | None = None
     on_try_refresh_token: ErrorHandler | None = None

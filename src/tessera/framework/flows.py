@@ -258,6 +258,7 @@ def create_flow(
 ) -> Flow[Any]:
     request, config = exchange.request, exchange.config
     method = creation_method(request, config)
+    replaced = read_access_token(request, config)[0] if config.end_replaced_session else None
     session = yield Call(
         "create_new_session",
         user_id,
@@ -269,6 +270,8 @@ def create_flow(
         disable_anti_csrf=method == "header",
         amr=amr,
     )
+    if replaced is not None:
+        yield Call("_end_replaced_session", replaced, session.get_handle())
     for other in tokens_present(request) - {method}:
         clear_tokens(exchange.plan, config, (other,))
     return exchange.hand_out(session, method)

@@ -47,7 +47,7 @@ FAILURES = (
     ("error", "storage"),
 )
 REVOCATION_REASONS = ("sign_out", "app", "operator", "theft", "tenant_removed", "app_removed",
-                      "expired")  # fmt: skip
+                      "replaced_by_login", "expired")  # fmt: skip
 
 
 def failure_of(exc: BaseException) -> tuple[str, str]:

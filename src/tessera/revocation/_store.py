@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any, cast
 
-from ..storage.base import AppStore, Removal, SessionStore
+from ..storage.base import AppStore, Removal, SessionMatch, SessionStore
 from ._feed import RevocationFeed
 
 __all__ = ["RevokingStore"]
@@ -31,8 +31,8 @@ class RevokingStore:
         self._feed.note_revoked(self._inner.app_id, deleted)
         return deleted
 
-    def delete_sessions_for_user(self, user_id: str, tenant_id: str | None, now: int) -> list[str]:
-        deleted = self._inner.delete_sessions_for_user(user_id, tenant_id, now)
+    def delete_matching_sessions(self, match: SessionMatch, now: int) -> list[str]:
+        deleted = self._inner.delete_matching_sessions(match, now)
         self._feed.note_revoked(self._inner.app_id, deleted)
         return deleted
 

@@ -12,9 +12,17 @@ from urllib.parse import urlsplit
 
 from ._pool import Timeouts
 from ._store import SqlStore
-from .base import KeyRecord, SessionRecord, SessionStore
+from .base import KeyRecord, SessionMatch, SessionRecord, SessionStore
 
-__all__ = ["KeyRecord", "SessionRecord", "SessionStore", "SqlStore", "Timeouts", "open_store"]
+__all__ = [
+    "KeyRecord",
+    "SessionMatch",
+    "SessionRecord",
+    "SessionStore",
+    "SqlStore",
+    "Timeouts",
+    "open_store",
+]
 
 
 def open_store(

@@ -78,6 +78,10 @@ class Dialect:
         dialect-specific part, after the common one). Must be safe to run again after a
         crash half-way."""
 
+    def add_index(self, cursor: Any, name: str, table: str, columns: str) -> None:
+        """Create the index unless it exists."""
+        cursor.execute(f"CREATE INDEX IF NOT EXISTS {name} ON {table} ({columns})")
+
     @contextmanager
     def schema_lock(self, cursor: Any) -> Iterator[None]:
         """Held while creating or migrating tables, so processes starting together take

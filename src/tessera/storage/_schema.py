@@ -29,7 +29,9 @@ __all__ = [
 #: 2: sessions remember a pending rotation (``rotation_pending``); the revocation log,
 #: whose rows say what happened (``kind``); on MySQL/MariaDB ids compare exactly, trailing
 #: spaces included.
-SCHEMA_VERSION = 2
+#: 3: sessions keep their last activity (``last_active_at``, ``last_ip``,
+#: ``last_user_agent``); ``ip`` and ``user_agent`` stay those of the creation.
+SCHEMA_VERSION = 3
 
 #: Every table, without the prefix.
 TABLES = ("sessions", "signing_keys", "secrets", "schema", "tenants", "revocations")
@@ -45,15 +47,18 @@ def create_or_migrate(cursor: Any, dialect: Dialect, prefix: str) -> None:
         row = cursor.fetchone()
         if row is None:
             cursor.execute(f"INSERT INTO {prefix}schema (version) VALUES ({SCHEMA_VERSION:d})")
-            return
-        version = int(row[0])
-        if version > SCHEMA_VERSION:
+        elif int(row[0]) > SCHEMA_VERSION:
             raise RuntimeError(
-                f"the database schema (version {version}) is newer than this tessera "
+                f"the database schema (version {row[0]}) is newer than this tessera "
                 f"understands ({SCHEMA_VERSION}); upgrade tessera"
             )
-        if version < SCHEMA_VERSION:
-            _migrate(cursor, dialect, prefix, version)
+        elif int(row[0]) < SCHEMA_VERSION:
+            _migrate(cursor, dialect, prefix, int(row[0]))
+        # Indexes on columns a migration may have added, so made after it.
+        # An app's sessions, most recently active first (the operator's search).
+        dialect.add_index(
+            cursor, f"{prefix}sessions_activity", f"{prefix}sessions", "app_id, last_active_at"
+        )
 
 
 def _migrate(cursor: Any, dialect: Dialect, prefix: str, from_version: int) -> None:
@@ -62,14 +67,29 @@ def _migrate(cursor: Any, dialect: Dialect, prefix: str, from_version: int) -> N
         _add_column(cursor, f"{prefix}sessions", "rotation_pending", "SMALLINT DEFAULT 0 NOT NULL")
         # A revocation log written before payload changes were logged lacks ``kind``.
         _add_column(cursor, f"{prefix}revocations", "kind", "SMALLINT DEFAULT 0 NOT NULL")
+    if from_version < 3:
+        sessions = f"{prefix}sessions"
+        added = _add_column(cursor, sessions, "last_active_at", "BIGINT DEFAULT 0 NOT NULL")
+        _add_column(cursor, sessions, "last_ip", "VARCHAR(64)")
+        _add_column(cursor, sessions, "last_user_agent", "TEXT")
+        if added:
+            # Until now ``ip`` and ``user_agent`` followed the last refresh: the best
+            # record there is of both the creation and the last activity.
+            cursor.execute(
+                f"UPDATE {sessions} SET last_active_at = last_refreshed_at, "
+                "last_ip = ip, last_user_agent = user_agent"
+            )
     dialect.migrate(cursor, prefix, from_version)
     cursor.execute(f"UPDATE {prefix}schema SET version = {SCHEMA_VERSION:d}")
 
 
-def _add_column(cursor: Any, table: str, column: str, definition: str) -> None:
+def _add_column(cursor: Any, table: str, column: str, definition: str) -> bool:
+    """Add the column unless it exists; True when it was added."""
     cursor.execute(f"SELECT * FROM {table} WHERE 1 = 0")
-    if column not in [described[0] for described in cursor.description]:
-        cursor.execute(f"ALTER TABLE {table} ADD COLUMN {column} {definition}")
+    if column in [described[0] for described in cursor.description]:
+        return False
+    cursor.execute(f"ALTER TABLE {table} ADD COLUMN {column} {definition}")
+    return True
 
 
 def schema_with_separate_indexes(prefix: str, *, big: str, small: str) -> list[str]:
@@ -98,7 +118,8 @@ def session_table_ddl(prefix: str, *, text: str, big: str, small: str, tail: str
         f"access_token_payload {text} NOT NULL, created_at {big} NOT NULL, "
         f"expires_at {big} NOT NULL, last_refreshed_at {big} NOT NULL, ip VARCHAR(64), "
         f"user_agent {text}, use_static_key {small} NOT NULL, "
-        f"rotation_pending {small} DEFAULT 0 NOT NULL, "
+        f"rotation_pending {small} DEFAULT 0 NOT NULL, last_active_at {big} DEFAULT 0 NOT NULL, "
+        f"last_ip VARCHAR(64), last_user_agent {text}, "
         f"PRIMARY KEY (app_id, session_handle){tail})"
     )
 

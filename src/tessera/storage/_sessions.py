@@ -14,14 +14,15 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from ._sql import SqlTables, batches, dumps, marks
-from .base import PAYLOAD_CHANGED, SessionRecord
+from .base import PAYLOAD_CHANGED, SessionMatch, SessionRecord
 
 __all__ = ["SqlSessions", "end_sessions"]
 
 _COLUMNS = (
     "session_handle, tenant_id, user_id, refresh_token_hash, previous_refresh_token_hash, "
     "refresh_token_rotated_at, session_data, access_token_payload, created_at, expires_at, "
-    "last_refreshed_at, ip, user_agent, use_static_key, rotation_pending"
+    "last_refreshed_at, ip, user_agent, use_static_key, rotation_pending, last_active_at, "
+    "last_ip, last_user_agent"
 )
 
 
@@ -56,7 +57,8 @@ class SqlSessions(SqlTables):
         changed = self._execute(
             f"UPDATE {self._sessions} SET refresh_token_hash = ?, previous_refresh_token_hash = ?, "
             "refresh_token_rotated_at = ?, last_refreshed_at = ?, expires_at = ?, "
-            "ip = COALESCE(?, ip), user_agent = COALESCE(?, user_agent), use_static_key = ?, "
+            "last_active_at = ?, last_ip = COALESCE(?, last_ip), "
+            "last_user_agent = COALESCE(?, last_user_agent), use_static_key = ?, "
             "rotation_pending = ? "
             "WHERE app_id = ? AND session_handle = ? AND refresh_token_hash = ?",
             (
@@ -65,6 +67,7 @@ class SqlSessions(SqlTables):
                 rotated_at,
                 rotated_at,
                 expires_at,
+                rotated_at,
                 ip,
                 user_agent,
                 int(use_static_key),
@@ -140,13 +143,35 @@ class SqlSessions(SqlTables):
             deleted += self._end_where(f"session_handle IN ({marks(len(chunk))})", chunk)
         return deleted
 
-    def delete_sessions_for_user(self, user_id: str, tenant_id: str | None, now: int) -> list[str]:
-        return self._end_where(*_user_filter(user_id, tenant_id, now))
+    def delete_matching_sessions(self, match: SessionMatch, now: int) -> list[str]:
+        return self._end_where(*_matching(match, now))
+
+    def find_sessions(
+        self, match: SessionMatch, now: int, *, limit: int, after: tuple[int, str] | None = None
+    ) -> list[SessionRecord]:
+        where, params = _matching(match, now)
+        if after is not None:
+            where += " AND (last_active_at < ? OR (last_active_at = ? AND session_handle < ?))"
+            params += [after[0], after[0], after[1]]
+        rows = self._fetch(
+            f"SELECT {_COLUMNS} FROM {self._sessions} WHERE app_id = ? AND {where} "
+            f"ORDER BY last_active_at DESC, session_handle DESC LIMIT {int(limit):d}",
+            (self.app_id, *params),
+        )
+        return [_session_record(row) for row in rows]
+
+    def count_sessions(self, match: SessionMatch, now: int) -> int:
+        where, params = _matching(match, now)
+        rows = self._fetch(
+            f"SELECT COUNT(*) FROM {self._sessions} WHERE app_id = ? AND {where}",
+            (self.app_id, *params),
+        )
+        return int(rows[0][0])
 
     def list_session_handles_for_user(
         self, user_id: str, tenant_id: str | None, now: int
     ) -> list[str]:
-        where, params = _user_filter(user_id, tenant_id, now)
+        where, params = _matching(SessionMatch(user_id=user_id, tenant_id=tenant_id), now)
         rows = self._fetch(
             f"SELECT session_handle FROM {self._sessions} WHERE app_id = ? AND {where} "
             "ORDER BY created_at, session_handle",
@@ -201,10 +226,29 @@ def end_sessions(
     return tables._log.write(cursor, app_id, handles)
 
 
-def _user_filter(user_id: str, tenant_id: str | None, now: int) -> tuple[str, list[Any]]:
-    if tenant_id is None:
-        return "user_id = ? AND expires_at >= ?", [user_id, now]
-    return "user_id = ? AND tenant_id = ? AND expires_at >= ?", [user_id, tenant_id, now]
+def _matching(match: SessionMatch, now: int) -> tuple[str, list[Any]]:
+    """The WHERE clause (after ``app_id = ?``) for the live sessions ``match`` selects."""
+    where: list[str] = ["expires_at >= ?"]
+    params: list[Any] = [now]
+    for column, value in (("user_id", match.user_id), ("tenant_id", match.tenant_id)):
+        if value is not None:
+            where.append(f"{column} = ?")
+            params.append(value)
+    if match.ip is not None:
+        where.append("(ip = ? OR last_ip = ?)")
+        params += [match.ip, match.ip]
+    if match.user_agent is not None:
+        # LOWER on both sides: MySQL/MariaDB tables compare binary, so case counts there.
+        pattern = "%" + _escape_like(match.user_agent.lower()) + "%"
+        where.append(
+            "(LOWER(user_agent) LIKE ? ESCAPE '!' OR LOWER(last_user_agent) LIKE ? ESCAPE '!')"
+        )
+        params += [pattern, pattern]
+    return " AND ".join(where), params
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("!", "!!").replace("%", "!%").replace("_", "!_")
 
 
 def _session_row(r: SessionRecord) -> tuple[Any, ...]:
@@ -224,6 +268,9 @@ def _session_row(r: SessionRecord) -> tuple[Any, ...]:
         r.user_agent,
         int(r.use_static_key),
         int(r.rotation_pending),
+        r.last_active_at,
+        r.last_ip,
+        r.last_user_agent,
     )
 
 
@@ -244,4 +291,7 @@ def _session_record(row: Sequence[Any]) -> SessionRecord:
         user_agent=row[12],
         use_static_key=bool(row[13]),
         rotation_pending=bool(row[14]),
+        last_active_at=int(row[15]),
+        last_ip=row[16],
+        last_user_agent=row[17],
     )

@@ -27,6 +27,7 @@ __all__ = [
     "KeyRecord",
     "Removal",
     "RevocationRecord",
+    "SessionMatch",
     "SessionRecord",
     "SessionStore",
 ]
@@ -47,13 +48,33 @@ class SessionRecord:
     created_at: int
     expires_at: int
     last_refreshed_at: int
+    #: Where and how the session was created (never changed afterwards).
     ip: str | None
     user_agent: str | None
     use_static_key: bool
+    #: When the session was last seen in use (a refresh, or activity recorded at most
+    #: once per ``activity_write_interval``), and from where. Creation counts.
+    last_active_at: int
+    last_ip: str | None = None
+    last_user_agent: str | None = None
     #: Set by a rotation until the engine had the new tokens in hand and said so
     #: (``acknowledge_rotation``). While set, the replaced token is a retry of a refresh
     #: whose answer may never have arrived, not theft.
     rotation_pending: bool = False
+
+
+@dataclass(frozen=True, kw_only=True)
+class SessionMatch:
+    """Which live sessions of an app a search or a bulk revoke is about: every given
+    field must match (none given: all of them)."""
+
+    user_id: str | None = None
+    #: ``None``: every tenant.
+    tenant_id: str | None = None
+    #: Equal to the address at creation or at the last activity.
+    ip: str | None = None
+    #: Contained in the user agent at creation or at the last activity, ignoring case.
+    user_agent: str | None = None
 
 
 @dataclass(frozen=True)
@@ -160,9 +181,22 @@ class SessionStore(Protocol):
         The deleted handles enter the revocation log in the same transaction."""
         ...
 
-    def delete_sessions_for_user(self, user_id: str, tenant_id: str | None, now: int) -> list[str]:
-        """Delete the user's live sessions in one tenant, or in all (``None``); return
-        their handles. They enter the revocation log in the same transaction."""
+    def delete_matching_sessions(self, match: SessionMatch, now: int) -> list[str]:
+        """Delete the live sessions that ``match`` (say, a user's in one tenant, or in
+        all); return their handles. They enter the revocation log in the same
+        transaction."""
+        ...
+
+    def find_sessions(
+        self, match: SessionMatch, now: int, *, limit: int, after: tuple[int, str] | None = None
+    ) -> list[SessionRecord]:
+        """Up to ``limit`` live sessions that ``match``, most recently active first (by
+        ``last_active_at``, then handle, both descending). ``after`` is the
+        ``(last_active_at, session_handle)`` of the last session of the page before."""
+        ...
+
+    def count_sessions(self, match: SessionMatch, now: int) -> int:
+        """How many live sessions ``match``."""
         ...
 
     def list_session_handles_for_user(

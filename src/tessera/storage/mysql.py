@@ -141,6 +141,16 @@ class MysqlDialect(Dialect):
                     f"CONVERT TO CHARACTER SET utf8mb4 COLLATE {self._collation}"
                 )
 
+    def add_index(self, cursor: Any, name: str, table: str, columns: str) -> None:
+        # MySQL has no CREATE INDEX IF NOT EXISTS (MariaDB has).
+        cursor.execute(
+            "SELECT COUNT(*) FROM information_schema.statistics "
+            "WHERE table_schema = DATABASE() AND table_name = %s AND index_name = %s",
+            (table, name),
+        )
+        if cursor.fetchone()[0] == 0:
+            cursor.execute(f"CREATE INDEX {name} ON {table} ({columns})")
+
     @contextmanager
     def schema_lock(self, cursor: Any) -> Iterator[None]:
         cursor.execute("SELECT GET_LOCK('tessera_schema', 60)")
