@@ -4,8 +4,8 @@
   the browser conformance suite, is the one exception);
 - test directories hold test modules, ``conftest.py`` and ``__init__.py`` only: helper
   modules live in ``tests/_support``;
-- fixtures live in ``conftest.py`` files, and nothing imports from one: a helper a test
-  imports lives in ``tests/_support``.
+- fixtures live in ``conftest.py`` files, and nothing imports from one (nor from a test
+  module): a helper a test imports lives in ``tests/_support``.
 """
 
 from __future__ import annotations
@@ -43,7 +43,7 @@ def test_helper_modules_live_in_support() -> None:
     assert not strays
 
 
-def test_nothing_imports_from_a_conftest() -> None:
+def test_nothing_imports_from_a_conftest_or_a_test_module() -> None:
     importers = []
     for path in _test_sources():
         for node in ast.walk(ast.parse(path.read_text(), str(path))):
@@ -53,6 +53,7 @@ def test_nothing_imports_from_a_conftest() -> None:
                 names = [alias.name for alias in node.names]
             else:
                 continue
-            if any(name.rpartition(".")[2] == "conftest" for name in names):
+            last = [name.rpartition(".")[2] for name in names]
+            if any(n == "conftest" or n.startswith("test_") for n in last):
                 importers.append(str(path.relative_to(TESTS)))
     assert not importers

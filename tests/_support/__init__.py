@@ -1,7 +1,8 @@
 """Helpers for the tests, kept apart from the test modules (fixtures stay in the
 ``conftest.py`` files and use these).
 
-- Clocks and databases: ``clock`` (``FakeClock``), ``databases`` (the servers' URLs),
+- Clocks and databases: ``clock`` (``FakeClock``), ``waiting`` (``eventually``),
+  ``databases`` (the servers' URLs, Redis's too),
   ``records`` (builders of stored records), ``private_postgres`` (a PostgreSQL server
   of a test's own), ``faultproxy`` (a TCP proxy that breaks the network on demand).
 - HTTP apps and clients: ``framework_apps`` (one small app per framework, and

@@ -13,6 +13,8 @@ SERVER_URLS = {
     ),
     "mysql": os.environ.get("TESSERA_TEST_MYSQL_URL", "mysql://root@127.0.0.1:3306/test"),
 }
+#: The Redis server of the revocation feed's pub/sub tests.
+REDIS_URL = os.environ.get("TESSERA_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 
 
 def unavailable(backend: str, why: str) -> None:
@@ -29,3 +31,16 @@ def database_url(backend: str, tmp_path: Any) -> str:
     if backend == "sqlite":
         return f"sqlite:///{tmp_path}/sessions.db"
     return SERVER_URLS[backend]
+
+
+def redis_or_skip() -> None:
+    """Skip the test when Redis (or its client) is missing; fail it under CI."""
+    redis = pytest.importorskip("redis")
+    try:
+        client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2)
+        client.ping()
+        client.close()
+    except redis.RedisError as exc:
+        if os.environ.get("CI"):
+            pytest.fail(f"CI needs Redis: {exc}")
+        pytest.skip(f"Redis not reachable: {exc}")
