@@ -11,7 +11,7 @@ import pytest
 from tessera import Tessera
 from tessera.storage import SqlStore
 
-from .conftest import FakeClock
+from ._support.clock import FakeClock
 
 UA = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"
 

@@ -19,9 +19,9 @@ from tessera.audit import EVENTS, REVOCATION_REASONS
 from tessera.core.asgi import CoreApp
 from tessera.core.config import load_config
 from tessera.engine.refresh_token import hash_once, hash_twice
-from tests.conftest import FakeClock
-from tests.core import cdi
-from tests.framework.servers import start_asgi
+from tests._support import cdi
+from tests._support.clock import FakeClock
+from tests._support.servers import start_asgi
 
 MakeTessera = Callable[..., Tessera]
 API_KEY = "audit-test-key-0123456789"

@@ -11,13 +11,9 @@ import tessera
 import tessera.syncio
 from tessera import DeviceSession, Tessera
 
-from .conftest import FakeClock
-
-FIREFOX = "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:128.0) Gecko/20100101 Firefox/128.0"
-IPHONE = (
-    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 "
-    "(KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1"
-)
+from ._support.agents import FIREFOX_WINDOWS as FIREFOX
+from ._support.agents import SAFARI_IPHONE as IPHONE
+from ._support.clock import FakeClock
 
 
 def _handles(items: list[DeviceSession]) -> list[str]:

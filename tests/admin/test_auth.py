@@ -10,7 +10,7 @@ from tessera.admin import auth
 from tessera.admin._http import ConsoleRequest
 from tessera.admin.console import Access, Console
 from tessera.admin.operations import SessionAdmin
-from tests.conftest import FakeClock
+from tests._support.clock import FakeClock
 
 SECRET = b"s" * 32
 T0 = 1_800_000_000_000

@@ -13,7 +13,7 @@ import pytest
 
 import tessera.admin
 from tessera import Tessera
-from tests.framework.servers import start_asgi, start_wsgi
+from tests._support.servers import start_asgi, start_wsgi
 
 KEY = "mounted-console-key-0123456789"
 

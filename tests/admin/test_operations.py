@@ -16,7 +16,7 @@ from tessera import Tessera
 from tessera.admin import Operator, SessionAdmin, session_match
 from tessera.engine.sessions import SessionEngine
 from tessera.errors import BadRequestError
-from tests.conftest import FakeClock
+from tests._support.clock import FakeClock
 
 MakeTessera = Callable[..., Tessera]
 ALICE = Operator("alice", "k1", "192.0.2.10")

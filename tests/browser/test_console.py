@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from tessera.storage import SessionMatch
-from tests.core.admin_core import KEY, AdminCore, admin_core
+from tests._support.admin_core import KEY, AdminCore, admin_core
 
 AGENTS = {
     "iphone": "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 "

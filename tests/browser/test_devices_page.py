@@ -7,11 +7,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from ..framework.test_examples import FIREFOX, IPHONE, _start
+from .._support.agents import FIREFOX_WINDOWS as FIREFOX
+from .._support.agents import SAFARI_IPHONE as IPHONE
+from .._support.examples import start_example
 
 
 def test_log_out_other_devices_from_the_page(browser: Any, tmp_path: Path) -> None:
-    with _start("devices_app", tmp_path) as urls:
+    with start_example("devices_app", tmp_path) as urls:
         (url,) = urls.values()
         laptop = browser.new_context(user_agent=FIREFOX)
         phone = browser.new_context(user_agent=IPHONE)

@@ -14,10 +14,10 @@ import httpx
 import pytest
 
 from tessera.storage import SessionMatch
-from tests.conftest import BACKENDS
+from tests._support.databases import BACKENDS
 
-from . import cdi
-from .admin_core import KEY, AdminCore, admin_core
+from .._support import cdi
+from .._support.admin_core import KEY, AdminCore, admin_core
 
 ADMIN = "/tessera/admin"
 

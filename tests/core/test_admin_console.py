@@ -12,8 +12,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from . import cdi
-from .admin_core import KEY, AdminCore, admin_core
+from .._support import cdi
+from .._support.admin_core import KEY, AdminCore, admin_core
 
 WRONG = "not-the-key-0123456789abcdef"
 

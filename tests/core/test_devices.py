@@ -12,8 +12,8 @@ from typing import Any
 import httpx
 import pytest
 
-from .cdi import create, put_tenant, refresh, tokens, verify
-from .conftest import new_app
+from .._support.cdi import create, put_tenant, refresh, tokens, verify
+from .._support.cores import new_app
 
 
 @pytest.fixture(scope="module")

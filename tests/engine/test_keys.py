@@ -9,7 +9,7 @@ import pytest
 from tessera import Tessera, TryRefreshTokenError
 from tessera.engine.keys import OVERLAP_MS, generate_key, needs_new_dynamic_key, signing_key_for
 
-from ..conftest import FakeClock
+from .._support.clock import FakeClock
 
 HOUR = 3_600_000
 

@@ -11,20 +11,13 @@ from typing import Any
 import httpx
 import pytest
 
-from .conftest import Served
-from .wire import Browserish, set_cookies
+from .._support.agents import CHROME_LINUX as CHROME
+from .._support.agents import FIREFOX_WINDOWS as FIREFOX
+from .._support.agents import SAFARI_IPHONE as IPHONE
+from .._support.framework_apps import Served
+from .._support.wire import Browserish, set_cookies
 
 Serve = Callable[..., Served]
-
-FIREFOX = "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:128.0) Gecko/20100101 Firefox/128.0"
-IPHONE = (
-    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 "
-    "(KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1"
-)
-CHROME = (
-    "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
-    "Chrome/126.0.0.0 Safari/537.36"
-)
 
 
 def login(client: httpx.Client, agent: str, user_id: str = "user-1") -> Browserish:

@@ -7,18 +7,17 @@ one line: method, path, status, duration. Nothing from bodies or headers is logg
 
 from __future__ import annotations
 
-import asyncio
 import hmac
 import logging
 import re
 import time
 from collections.abc import Awaitable, Callable, MutableMapping
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any, cast
 from urllib.parse import parse_qsl
 
 from .._observer import Observer
 from .._tessera import wall_clock_ms
+from .._threads import WorkerThreads
 from ..audit import AuditHook
 from ..config import SessionConfig
 from ..errors import (
@@ -126,9 +125,8 @@ class CoreApp:
         self._clock = clock
         self._guard = RequestGuard(config)
         self._console = CoreConsole(config, self.context, self._guard)
-        self._executor = ThreadPoolExecutor(
-            config.database_pool_size, thread_name_prefix="tessera-core"
-        )
+        # Handlers block on the store: they run on this share of the process's threads.
+        self._threads = WorkerThreads(config.database_pool_size)
         self._purger = ExpiredSessionPurger(
             lambda: self.observer.purged(
                 self.registry.get("public").dynamic.purge_expired(now=self._clock())
@@ -161,7 +159,7 @@ class CoreApp:
             message = await receive()
             if message["type"] == "lifespan.startup":
                 self.start_housekeeping()
-                await asyncio.get_running_loop().run_in_executor(self._executor, self.load_key_set)
+                await self._threads.run(self.load_key_set)
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
                 self.close()
@@ -204,11 +202,10 @@ class CoreApp:
             return json_response(
                 openapi_document(bool(self.registry.core_api_keys), self.config.base_path)
             )
-        loop = asyncio.get_running_loop()
         if route.api_path == "/metrics":
             self._check_api_key(headers, self.registry.core_api_keys)
             # Off the event loop: the live-sessions count may ask the database.
-            status, body, content_type = await loop.run_in_executor(self._executor, exposition)
+            status, body, content_type = await self._threads.run(exposition)
             return Response(status, body, content_type)
         handler, needs_key = ROUTES[(method, route.api_path)]
         if needs_key:
@@ -216,7 +213,7 @@ class CoreApp:
             if app is not None:
                 keys = self.registry.core_api_keys if app.api_keys is None else app.api_keys
             else:  # reading the app's keys may need the database: not on the event loop
-                keys = await loop.run_in_executor(self._executor, self._keys_of, route.app_id)
+                keys = await self._threads.run(self._keys_of, route.app_id)
             self._check_api_key(headers, keys)
         cdi_version = self._cdi_version(headers)
         if route.tenant_given and cdi_version < (3, 0):
@@ -227,7 +224,7 @@ class CoreApp:
         )
         client_ip = self._guard.client_ip(scope.get("client"), scope["headers"]) or None
         request = Request(method, route, query, headers, body, cdi_version, client_ip)
-        return await loop.run_in_executor(self._executor, handler, self.context, request)
+        return await self._threads.run(handler, self.context, request)
 
     async def _console_answer(
         self, scope: Scope, receive: Receive, found: tuple[str, str, str]
@@ -237,10 +234,7 @@ class CoreApp:
         body = b""
         if scope["method"].upper() not in ("GET", "HEAD"):
             body = await self._read_body(receive, headers)
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(
-            self._executor, self._console.respond, scope, headers, body, found
-        )
+        return await self._threads.run(self._console.respond, scope, headers, body, found)
 
     # -- checks ---------------------------------------------------------------------------
 
@@ -323,7 +317,7 @@ class CoreApp:
     def close(self) -> None:
         unregister(self)
         self._purger.stop()
-        self._executor.shutdown(wait=True)
+        self._threads.close()
         self.registry.activity_writer.close()
         self.revocations.close()
         self.store.close()

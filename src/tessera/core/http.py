@@ -20,7 +20,6 @@ from .routing import Route
 
 __all__ = [
     "BadRequest",
-    "HttpError",
     "Request",
     "Response",
     "error_response",
@@ -29,8 +28,8 @@ __all__ = [
 ]
 
 
-# The core's refusals are leaves of the error tree; these names are kept for importers.
-HttpError = RequestError
+# The core's refusals are leaves of the error tree; the handlers raise this one by its
+# short name.
 BadRequest = BadRequestError
 
 

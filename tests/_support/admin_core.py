@@ -17,9 +17,9 @@ import pytest
 
 from tessera import Tessera
 from tessera.storage import SqlStore, open_store
-from tests.conftest import SERVER_URLS
 
-from .conftest import free_port, launch_core, wait_until_up
+from .cores import free_port, launch_core, wait_until_up
+from .databases import SERVER_URLS
 
 KEY = "admin-test-key-0123456789abc"
 
