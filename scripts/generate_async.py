@@ -19,9 +19,10 @@ as ``self`` (``in_thread(SyncSession.get_expiry, self)``), and an async function
 session hands it to the sync function: so that code may use only what ``SessionBase``
 has. The generator refuses code that does otherwise.
 
-The exceptions, where the async side differs on purpose, are named here: ``RUNNERS``
-(run by a hand-written function of ``_async_runners.py`` instead of on a thread) and
-``SYNC_ONLY`` (helpers of a sync class that get no async twin). The output goes through
+The exceptions, where the async side differs on purpose, are named here:
+``ON_THE_LOOP_WHEN`` (functions that run on the event loop itself when a hand-written
+test of ``_async_loop.py`` says they need no store) and ``SYNC_ONLY`` (helpers of a
+sync class that get no async twin). The output goes through
 ruff (import order, then format), so the file is checked in as ruff leaves it.
 '''
 
@@ -37,7 +38,7 @@ ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "src" / "tessera"
 SYNC = PACKAGE / "_sync.py"
 ASYNC = PACKAGE / "_async.py"
-RUNNERS_MODULE = PACKAGE / "_async_runners.py"
+LOOP_MODULE = PACKAGE / "_async_loop.py"
 SESSION_BASE = PACKAGE / "_session.py"
 
 #: Each class of ``_sync.py``: the name and docstring of its async twin.
@@ -54,11 +55,12 @@ CLASSES = {
 #: A sync class's ``__module__`` (its public home), and the async twin's.
 PUBLIC_MODULES = {"tessera.syncio": "tessera.asyncio"}
 
-#: Methods whose async twin does not run on a worker thread: instead a hand-written
-#: function of ``_async_runners.py`` runs the sync method, called as ``in_thread`` is.
-RUNNERS = {
-    # Verifying an access token usually needs no store: it then stays on the event loop.
-    "SyncSessions.get_session_without_request_response": "verify_on_the_loop_when_it_can",
+#: Methods whose async twin runs the sync one on the event loop itself when a test of
+#: ``_async_loop.py`` says so (given the object and the arguments it names), and on a
+#: worker thread otherwise.
+ON_THE_LOOP_WHEN = {
+    # Verifying an access token usually needs no store: a hop to a thread costs more.
+    "SyncSessions.get_session_without_request_response": "verification_needs_no_store",
 }
 
 #: Helpers of a sync class that nothing calls from the async side.
@@ -66,7 +68,7 @@ SYNC_ONLY = {"SyncSessions._revoke_one"}
 
 HEADER = """\
 # Generated from _sync.py by scripts/generate_async.py; do not edit.
-# Change _sync.py (or _async_runners.py), then run: .venv/bin/python scripts/generate_async.py
+# Change _sync.py (or _async_loop.py), then run: .venv/bin/python scripts/generate_async.py
 """
 
 DOCSTRING = '''\
@@ -75,7 +77,7 @@ DOCSTRING = '''\
 Each function runs the function of the same name in ``_sync.py`` on the ``Tessera``
 object's worker threads, so a slow database never stalls the event loop; verifying an
 access token stays on the event loop when the engine needs no store for it
-(``_async_runners.py``). Signatures and docstrings are those of ``_sync.py``.
+(``_async_loop.py``). Signatures and docstrings are those of ``_sync.py``.
 """'''
 
 
@@ -83,20 +85,18 @@ class GenerationError(Exception):
     """``_sync.py`` holds something the generator cannot turn into async code."""
 
 
-def generate(sync_source: str, runners_source: str, session_base_source: str) -> str:
-    """The text of ``_async.py`` for these sources of ``_sync.py``, ``_async_runners.py``
+def generate(sync_source: str, loop_source: str, session_base_source: str) -> str:
+    """The text of ``_async.py`` for these sources of ``_sync.py``, ``_async_loop.py``
     and ``_session.py``, formatted as ruff formats it."""
     sync = ast.parse(sync_source)
     base_members = _members(_class(ast.parse(session_base_source), "SessionBase"))
-    runners = {
-        node.name: node
-        for node in ast.parse(runners_source).body
-        if isinstance(node, ast.AsyncFunctionDef)
+    tests = {
+        node.name: node for node in ast.parse(loop_source).body if isinstance(node, ast.FunctionDef)
     }
     classes = []
     for node in sync.body:
         if isinstance(node, ast.ClassDef):
-            classes.append(_async_class(node, sync_source, base_members, runners))
+            classes.append(_async_class(node, sync_source, base_members, tests))
     body = "\n\n".join(classes)
     names = sorted(CLASSES[node.name][0] for node in sync.body if isinstance(node, ast.ClassDef))
     code = "\n\n".join(
@@ -118,7 +118,7 @@ def _async_class(
     cls: ast.ClassDef,
     source: str,
     base_members: set[str],
-    runners: dict[str, ast.AsyncFunctionDef],
+    tests: dict[str, ast.FunctionDef],
 ) -> str:
     if cls.name not in CLASSES:
         raise GenerationError(f"class {cls.name}: name its async twin in CLASSES")
@@ -130,7 +130,7 @@ def _async_class(
         if isinstance(statement, ast.FunctionDef) and statement.name == "__init__":
             lines.append("    " + _segment(source, statement))
         elif isinstance(statement, ast.FunctionDef) and where not in SYNC_ONLY:
-            lines.append(_async_method(cls.name, statement, source, base_members, runners))
+            lines.append(_async_method(cls.name, statement, source, base_members, tests))
         elif isinstance(statement, ast.FunctionDef):
             continue
         elif isinstance(statement, ast.Assign) and _assigns(statement, "__module__"):
@@ -152,15 +152,15 @@ def _async_method(
     function: ast.FunctionDef,
     source: str,
     base_members: set[str],
-    runners: dict[str, ast.AsyncFunctionDef],
+    tests: dict[str, ast.FunctionDef],
 ) -> str:
     where = f"{class_name}.{function.name}"
     if function.decorator_list or function.name.startswith("__") or function.returns is None:
         raise GenerationError(f"{where}: a plain method with a return annotation, please")
     arguments = function.args
     positional = [a.arg for a in [*arguments.posonlyargs, *arguments.args]]
-    if not positional or positional[0] != "self":
-        raise GenerationError(f"{where}: its first parameter must be self")
+    if positional[:1] != ["self"] or "work" in {a.arg for a in arguments.kwonlyargs}:
+        raise GenerationError(f"{where}: self first, and no work= (in_thread's own)")
     if class_name == "Session":  # run with the async session as self: see the docstring
         _check_session_use(where, function, {"self"}, base_members)
         target, forwarded = f"SyncSession.{function.name}", ["self"]
@@ -174,35 +174,52 @@ def _async_method(
     forwarded += [f"{a.arg}={a.arg}" for a in arguments.kwonlyargs]
     if arguments.kwarg:
         forwarded.append(f"**{arguments.kwarg.arg}")
-    if "work" in {a.arg for a in arguments.kwonlyargs}:
-        raise GenerationError(f"{where}: in_thread(work, ...) takes no other work=")
-    runner = RUNNERS.get(where)
-    if runner is None:
-        call = f"await self._owner.in_thread({', '.join([target, *forwarded])})"
-    else:
-        _check_runner(where, function, runners.get(runner), runner)
-        call = f"await {runner}({', '.join(['self._owner', target, *forwarded])})"
 
     returns = ast.unparse(function.returns)
+    lines = [f"async def {function.name}({ast.unparse(arguments)}) -> {returns}:"]
+    if ast.get_docstring(function) is not None:
+        lines.append("    " + _segment(source, function.body[0]))
+    lines += ["    " + line for line in _body(where, function, target, forwarded, tests)]
+    return "\n".join("    " + line for line in lines)
+
+
+def _body(
+    where: str,
+    function: ast.FunctionDef,
+    target: str,
+    forwarded: list[str],
+    tests: dict[str, ast.FunctionDef],
+) -> list[str]:
+    """Run ``target(*forwarded)`` on a thread (or on the loop when a test says so), and
+    give back what it returns, a sync session as an async one."""
+    in_thread = f"await self._owner.in_thread({', '.join([target, *forwarded])})"
+    returns = ast.unparse(function.returns) if function.returns else ""
+    as_async = "Session(sync_session._state, self._owner)"  # the same state, async methods
     if returns == "None":
-        body = [call]
+        result, give_back = "", []
     elif returns == "Session":
-        body = [f"sync_session = {call}", "return Session(sync_session._state, self._owner)"]
+        result, give_back = "sync_session = ", [f"return {as_async}"]
     elif returns == "Session | None":
-        body = [
-            f"sync_session = {call}",
-            "return None if sync_session is None else Session(sync_session._state, self._owner)",
-        ]
+        result, give_back = (
+            "sync_session = ",
+            [f"return None if sync_session is None else {as_async}"],
+        )
     elif _mentions_session(function.returns):
         raise GenerationError(f"{where}: teach the generator to return {returns}")
     else:
-        body = [f"return {call}"]
+        result, give_back = "return ", []
 
-    lines = [f"    async def {function.name}({ast.unparse(arguments)}) -> {returns}:"]
-    if ast.get_docstring(function) is not None:
-        lines.append("        " + _segment(source, function.body[0]))
-    lines += ["        " + line for line in body]
-    return "\n".join(lines)
+    test = ON_THE_LOOP_WHEN.get(where)
+    if test is None:
+        return [result + in_thread, *give_back]
+    named = _test_arguments(where, function, tests.get(test), test)
+    on_the_loop = [
+        f"if {test}({', '.join(['self._owner', *named])}):",
+        f"    {result}{target}({', '.join(forwarded)})",
+    ]
+    if result == "return ":  # no else after a return
+        return [*on_the_loop, f"return {in_thread}"]
+    return [*on_the_loop, "else:", f"    {result}{in_thread}", *give_back]
 
 
 def _check_session_use(
@@ -228,29 +245,19 @@ def _check_session_use(
             )
 
 
-def _check_runner(
-    where: str, function: ast.FunctionDef, runner: ast.AsyncFunctionDef | None, name: str
-) -> None:
-    """A runner is called as ``runner(owner, sync_function, *arguments)``: the parameters
-    it names must be the sync function's, in the same place."""
-    if runner is None:
-        raise GenerationError(f"{where}: {name} is not an async def of _async_runners.py")
-    ours, theirs = function.args, runner.args
-    named = [a.arg for a in [*theirs.posonlyargs, *theirs.args]][2:]
-    positional = [a.arg for a in [*ours.posonlyargs, *ours.args]][1:]
-    keywords = {a.arg for a in ours.kwonlyargs}
-    runner_keywords = {a.arg for a in theirs.kwonlyargs}
-    fits = (
-        positional[: len(named)] == named
-        and runner_keywords <= keywords
-        and (theirs.vararg is not None or len(positional) == len(named))
-        and (theirs.kwarg is not None or keywords <= runner_keywords)
-    )
-    if not fits:
+def _test_arguments(
+    where: str, function: ast.FunctionDef, test: ast.FunctionDef | None, name: str
+) -> list[str]:
+    """The arguments of ``function`` that ``test`` names after the ``Tessera`` object."""
+    if test is None:
+        raise GenerationError(f"{where}: {name} is not a function of _async_loop.py")
+    named = [a.arg for a in [*test.args.posonlyargs, *test.args.args]][1:]
+    ours = {a.arg for a in _all_arguments(function.args)} - {"self"}
+    if test.args.vararg or test.args.kwonlyargs or test.args.kwarg or not set(named) <= ours:
         raise GenerationError(
-            f"{where}: the parameters {name} names ({', '.join(named)}; "
-            f"{', '.join(sorted(runner_keywords))}) no longer fit the sync function's"
+            f"{where}: the parameters {name} names ({', '.join(named)}) must be the sync function's"
         )
+    return named
 
 
 def _assigns(statement: ast.Assign, name: str) -> bool:
@@ -291,9 +298,9 @@ def _imports(sync: ast.Module, body: str) -> str:
     ]
     if "SyncSession" in used:
         lines.append("from ._sync import Session as SyncSession")
-    runners = sorted(name for name in set(RUNNERS.values()) if name in used)
-    if runners:
-        lines.append(f"from ._async_runners import {', '.join(runners)}")
+    tests = sorted(name for name in set(ON_THE_LOOP_WHEN.values()) if name in used)
+    if tests:
+        lines.append(f"from ._async_loop import {', '.join(tests)}")
     if checking:
         lines += ["", "if TYPE_CHECKING:", *("    " + line for line in checking)]
     return "\n".join(lines)
@@ -356,7 +363,7 @@ def _ruff(code: str) -> str:
 
 def generate_from_files() -> str:
     """What ``_async.py`` should hold, from the files as they are now."""
-    return generate(SYNC.read_text(), RUNNERS_MODULE.read_text(), SESSION_BASE.read_text())
+    return generate(SYNC.read_text(), LOOP_MODULE.read_text(), SESSION_BASE.read_text())
 
 
 def main() -> int:

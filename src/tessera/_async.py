@@ -1,11 +1,11 @@
 # Generated from _sync.py by scripts/generate_async.py; do not edit.
-# Change _sync.py (or _async_runners.py), then run: .venv/bin/python scripts/generate_async.py
+# Change _sync.py (or _async_loop.py), then run: .venv/bin/python scripts/generate_async.py
 """The session functions of one ``Tessera`` object, for async callers.
 
 Each function runs the function of the same name in ``_sync.py`` on the ``Tessera``
 object's worker threads, so a slow database never stalls the event loop; verifying an
 access token stays on the event loop when the engine needs no store for it
-(``_async_runners.py``). Signatures and docstrings are those of ``_sync.py``.
+(``_async_loop.py``). Signatures and docstrings are those of ``_sync.py``.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from ._async_runners import verify_on_the_loop_when_it_can
+from ._async_loop import verification_needs_no_store
 from ._session import SessionBase
 from ._sync import Session as SyncSession
 from .engine.sessions import SessionInformation
@@ -120,15 +120,23 @@ class AsyncSessions:
     ) -> Session | None:
         """Verify an access token. ``None`` only when no token is given and
         ``session_required`` is false; a bad token always raises."""
-        sync_session = await verify_on_the_loop_when_it_can(
-            self._owner,
-            self._owner.syncio.get_session_without_request_response,
-            access_token,
-            anti_csrf_token,
-            anti_csrf_check=anti_csrf_check,
-            check_database=check_database,
-            session_required=session_required,
-        )
+        if verification_needs_no_store(self._owner, access_token, check_database):
+            sync_session = self._owner.syncio.get_session_without_request_response(
+                access_token,
+                anti_csrf_token,
+                anti_csrf_check=anti_csrf_check,
+                check_database=check_database,
+                session_required=session_required,
+            )
+        else:
+            sync_session = await self._owner.in_thread(
+                self._owner.syncio.get_session_without_request_response,
+                access_token,
+                anti_csrf_token,
+                anti_csrf_check=anti_csrf_check,
+                check_database=check_database,
+                session_required=session_required,
+            )
         return None if sync_session is None else Session(sync_session._state, self._owner)
 
     async def refresh_session_without_request_response(
