@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextvars
 import logging
 import time
 from collections.abc import Callable
@@ -110,9 +111,11 @@ class Tessera:
         return self.clock()
 
     async def in_thread(self, work: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-        """Run blocking store work on this object's threads, off the event loop."""
+        """Run blocking store work on this object's threads, off the event loop, in the
+        caller's context (as ``asyncio.to_thread`` does): an audit hook or a log handler
+        sees the context variables the caller set."""
         self._purger.ensure_running()
-        return await self._threads.run(work, *args, **kwargs)
+        return await self._threads.run(contextvars.copy_context().run, work, *args, **kwargs)
 
     def touch(self) -> None:
         """Called by store-using operations: starts housekeeping in this process."""
