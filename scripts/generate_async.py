@@ -22,8 +22,8 @@ has. The generator refuses code that does otherwise.
 The exceptions, where the async side differs on purpose, are named here:
 ``ON_THE_LOOP_WHEN`` (functions that run on the event loop itself when a hand-written
 test of ``_async_loop.py`` says they need no store) and ``SYNC_ONLY`` (helpers of a
-sync class that get no async twin). The output goes through
-ruff (import order, then format), so the file is checked in as ruff leaves it.
+sync class that get no async twin). The output goes through ruff (import order, then
+format), so the file is checked in as ruff leaves it.
 '''
 
 from __future__ import annotations
@@ -350,14 +350,16 @@ def _segment(source: str, node: ast.AST) -> str:
 def _ruff(code: str) -> str:
     """``code`` with its imports sorted and formatted, as the project's ruff does."""
     for command in (["check", "--fix-only", "--select", "I"], ["format"]):
-        code = subprocess.run(  # noqa: S603 (our own interpreter, fixed arguments)
+        ruff = subprocess.run(  # noqa: S603 (our own interpreter, fixed arguments)
             [sys.executable, "-m", "ruff", *command, "--stdin-filename", str(ASYNC), "-"],
             input=code,
             capture_output=True,
             text=True,
-            check=True,
             cwd=ROOT,
-        ).stdout
+        )
+        if ruff.returncode:
+            raise GenerationError(f"ruff {command[0]} refused the output:\n{ruff.stderr}")
+        code = ruff.stdout
     return code
 
 
@@ -369,10 +371,11 @@ def generate_from_files() -> str:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.partition("\n")[0])
     parser.add_argument("--check", action="store_true", help="only say whether it is current")
+    check = parser.parse_args().check
     wanted = generate_from_files()
-    if parser.parse_args().check:
+    if check:
         if ASYNC.read_text() != wanted:
-            print(f"{ASYNC} is out of date: run scripts/generate_async.py", file=sys.stderr)
+            print(f"{ASYNC} is out of date: run {sys.argv[0]}", file=sys.stderr)
             return 1
         return 0
     ASYNC.write_text(wanted)
