@@ -19,6 +19,7 @@ from typing import Any, Protocol
 from ..config import TENANT_ID, SessionConfig, TenantSettings
 from ..storage.base import SessionRecord, SessionStore
 from .access_token import PROTECTED_CLAIMS, SESSION_CLAIMS, AccessToken, sign_access_token
+from .key_wrapping import secret_row
 from .keyring import KeyRing
 from .refresh_token import RefreshTokenCodec
 from .values import check_text, is_clean_text
@@ -27,6 +28,8 @@ __all__ = ["EngineBase", "RevocationCheck", "check_amr", "check_tenant_id"]
 
 security_log = logging.getLogger("tessera.security")
 
+#: The name of the secret that authenticates refresh tokens (HMAC-SHA256).
+REFRESH_TOKEN_KEY = "refresh_token_key"
 _MAX_USER_ID = 128
 _MAX_AMR_VALUES, _MAX_AMR_LENGTH = 16, 64
 
@@ -85,9 +88,15 @@ class EngineBase:
         if self._codec is None:
             with self._codec_lock:
                 if self._codec is None:
+                    # Sealed under key_encryption_keys if set. Processes racing to create
+                    # it each seal a value of their own; the one stored wins, and each
+                    # opens that one.
+                    row = secret_row(self.store.app_id, REFRESH_TOKEN_KEY)
                     fresh = base64.b64encode(secrets.token_bytes(32)).decode()
-                    stored = self.store.get_or_create_secret("refresh_token_key", fresh, now)
-                    self._codec = RefreshTokenCodec(base64.b64decode(stored))
+                    sealed = self.keys.wrapper.seal(fresh, row)
+                    stored = self.store.get_or_create_secret(REFRESH_TOKEN_KEY, sealed, now)
+                    plain = self.keys.wrapper.open(stored, row)
+                    self._codec = RefreshTokenCodec(base64.b64decode(plain))
         return self._codec
 
     def _session_end(self, created_at: int) -> int | None:
