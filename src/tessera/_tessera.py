@@ -98,9 +98,9 @@ class Tessera:
         )
         self.syncio: SyncSessions = SyncSessions(self)
         self.asyncio: AsyncSessions = AsyncSessions(self)
-        self._check_key_material()
+        self._check_key_material(close_store=store is None)
 
-    def _check_key_material(self) -> None:
+    def _check_key_material(self, *, close_store: bool) -> None:
         """Refuse to start when a stored key cannot be decrypted with
         ``key_encryption_keys`` (``KeyMaterialError`` names the missing key), rather than
         fail at the first request. A database that cannot be read now is no reason not
@@ -110,7 +110,9 @@ class Tessera:
         except StorageError as exc:
             log.warning("could not check the stored signing keys at start: %s", exc)
         except KeyMaterialError:
-            self.close()
+            unregister(self)  # nothing else has started yet; a given store is the caller's
+            if close_store:
+                self.store.close()
             raise
 
     def rewrap_key_material(self) -> RewrapReport:
