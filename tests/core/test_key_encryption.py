@@ -40,7 +40,7 @@ def running_core(home: Path, **settings: str) -> Iterator[str]:
     """A core (``tessera start --foreground``) for the length of the block."""
     home.mkdir(parents=True, exist_ok=True)
     port = free_port()
-    process = launch_core(home, port, **settings)
+    process = launch_core(home, port, new_session=False, **settings)
     try:
         yield wait_until_up(port, process, home)
     finally:
