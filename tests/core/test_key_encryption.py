@@ -13,6 +13,7 @@ import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 
 from tessera import Tessera
@@ -204,3 +205,36 @@ def test_an_embedded_app_and_a_core_share_one_database_and_its_keys(
         assert all(sealed_with(v) == K1_ID for v in values)
     finally:
         embedded.close()
+
+
+def test_a_running_core_without_the_key_answers_500_and_makes_no_key(tmp_path: Path) -> None:
+    db = tmp_path / "core.db"
+    url = f"sqlite:///{db}"
+    with (
+        running_core(tmp_path / "without", database_url=url) as without,
+        running_core(tmp_path / "with", database_url=url, tessera_key_encryption_keys=K1) as keyed,
+    ):
+        assert cdi.put_app(keyed, "shop").status_code == 200
+        access, refresh = cdi.tokens(cdi.create(f"{keyed}/appid-shop"))
+        before = stored_rows(db)
+        assert {sealed_with(v) for _, app, _, v in before if app == "shop"} == {K1_ID}
+        # The core started before the key was given to any process meets the app's
+        # encrypted rows as it serves: each request that needs them is a 500 naming the
+        # key, never a key of its own, an UNAUTHORISED or a theft.
+        shop = f"{without}/appid-shop"
+        body = {"accessToken": access, "doAntiCsrfCheck": False, "enableAntiCsrf": False}
+        for path, payload in (
+            ("/recipe/session/verify", {**body, "checkDatabase": False}),
+            ("/recipe/session/refresh", {"refreshToken": refresh, "enableAntiCsrf": False}),
+            ("/public/recipe/session", cdi.CREATE),
+        ):
+            answer = httpx.post(f"{shop}{path}", json=payload)
+            assert answer.status_code == 500, (path, answer.text)
+            assert f"encrypted with key-encryption key {K1_ID}" in answer.text
+        assert stored_rows(db) == before
+        # The session is intact: the core with the key still serves it.
+        assert cdi.verify(f"{keyed}/appid-shop", access)["status"] == "OK"
+        cdi.tokens(cdi.refresh(f"{keyed}/appid-shop", refresh))
+    log = (tmp_path / "without" / "core.log").read_text()
+    assert f"key-encryption key {K1_ID}" in log
+    assert "Traceback" not in log
