@@ -107,11 +107,19 @@ def test_any_changed_byte_of_the_ciphertext_is_refused(position: int, flip: int)
 
 
 @pytest.mark.parametrize(
-    "stored", [f"{PREFIX}", f"{PREFIX}:abc", f"{PREFIX}{key_encryption_key_id(NEW)}:%%%"]
+    "stored",
+    [
+        f"{PREFIX}",
+        f"{PREFIX}:abc",
+        f"{PREFIX}{key_encryption_key_id(NEW)}:%%%",
+        f"{PREFIX}{key_encryption_key_id(NEW)}:",
+        f"{PREFIX}forged\nERROR line:abc",  # an id that would write log lines of its own
+    ],
 )
 def test_a_malformed_sealed_value_is_refused_not_taken_for_plain_text(stored: str) -> None:
-    with pytest.raises(KeyMaterialError):
+    with pytest.raises(KeyMaterialError) as caught:
         KeyWrapper([NEW]).open(stored, ROW)
+    assert "\n" not in str(caught.value)
 
 
 def test_generated_keys_are_43_characters_of_fresh_randomness() -> None:

@@ -29,6 +29,7 @@ import binascii
 import hashlib
 import json
 import os
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -54,6 +55,7 @@ PREFIX = "tessera-enc:v1:"
 _SETTING = "key_encryption_keys"
 _KEY_BYTES = 32
 _NONCE_BYTES = 12
+_KEK_ID = re.compile(r"[0-9a-f]{16}")
 
 
 @dataclass(frozen=True)
@@ -207,8 +209,9 @@ def _undecryptable(row: Row, kek_id: str) -> KeyMaterialError:
 
 
 def sealed_with(stored: str) -> str | None:
-    """The id of the KEK that sealed ``stored``; ``None`` for plain text."""
+    """The id of the KEK that sealed ``stored``; ``None`` for plain text, or for a value
+    whose id is not one tessera writes (it reaches error messages and logs)."""
     if not stored.startswith(PREFIX):
         return None
     kek_id, sep, _ = stored[len(PREFIX) :].partition(":")
-    return kek_id if sep and kek_id else None
+    return kek_id if sep and _KEK_ID.fullmatch(kek_id) else None
