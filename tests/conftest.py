@@ -18,45 +18,14 @@ from hypothesis import settings
 from tessera import StorageError, Tessera
 from tessera.storage import SqlStore, open_store
 
-SERVER_URLS = {
-    "postgresql": os.environ.get(
-        "TESSERA_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
-    ),
-    "mysql": os.environ.get("TESSERA_TEST_MYSQL_URL", "mysql://root@127.0.0.1:3306/test"),
-}
-BACKENDS = ["sqlite", "postgresql", "mysql"]
+from ._support.clock import FakeClock
+from ._support.databases import BACKENDS, database_url, unavailable
 
 # Property tests: "ci" (the default) keeps each one to a few seconds and writes nothing;
 # HYPOTHESIS_PROFILE=thorough searches much longer, keeping failures in .hypothesis/.
 settings.register_profile("ci", max_examples=200, deadline=None, database=None)
 settings.register_profile("thorough", max_examples=20_000, deadline=None)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
-
-
-class FakeClock:
-    """Milliseconds that move only when a test says so."""
-
-    def __init__(self, start: int = 1_800_000_000_000) -> None:
-        self.now = start
-
-    def __call__(self) -> int:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += int(seconds * 1000)
-
-
-def _unavailable(backend: str, why: str) -> None:
-    message = f"{backend} server not reachable ({why}); set TESSERA_TEST_*_URL or start it"
-    if os.environ.get("CI"):
-        pytest.fail(f"CI needs every backend: {message}")
-    pytest.skip(message)
-
-
-def database_url(backend: str, tmp_path: Any) -> str:
-    if backend == "sqlite":
-        return f"sqlite:///{tmp_path}/sessions.db"
-    return SERVER_URLS[backend]
 
 
 @pytest.fixture(params=BACKENDS)
@@ -82,7 +51,7 @@ def store_factory(
                 database_url(backend, tmp_path), table_name_prefix=table_prefix, pool_size=pool_size
             )
         except StorageError as exc:
-            _unavailable(backend, str(exc))
+            unavailable(backend, str(exc))
         opened.append(store)
         return store
 
@@ -122,6 +91,6 @@ def make_tessera(
 
     yield make
     for engine in made:
-        engine._executor.shutdown(wait=True)
+        engine._threads.close()
         engine._purger.stop()
         engine.revocations.close()

@@ -14,13 +14,14 @@ import httpx
 import pytest
 
 from tessera import SessionLimitReachedError, Tessera, TokenTheftError
+from tessera.admin import Operator, SessionAdmin
 from tessera.audit import EVENTS, REVOCATION_REASONS
 from tessera.core.asgi import CoreApp
 from tessera.core.config import load_config
 from tessera.engine.refresh_token import hash_once, hash_twice
-from tests.conftest import FakeClock
-from tests.core import cdi
-from tests.framework.servers import start_asgi
+from tests._support import cdi
+from tests._support.clock import FakeClock
+from tests._support.servers import start_asgi
 
 MakeTessera = Callable[..., Tessera]
 API_KEY = "audit-test-key-0123456789"
@@ -178,6 +179,11 @@ def test_no_token_key_or_secret_reaches_an_audit_record(
         replaced = sessions.create_new_session("u4")
         secrets += _tokens(replaced)
         assert sessions._end_replaced_session(replaced.get_access_token(), "new-handle")
+        # An operator's revocation, as the admin console makes it.
+        admin = SessionAdmin(app)
+        doomed = sessions.create_new_session("u5")
+        secrets += _tokens(doomed)
+        assert admin.revoke_session(doomed.get_handle(), Operator("alice", "k1", "192.0.2.1"))
         secrets += [k.private_key for k in app.store.list_signing_keys()]
         secrets += [k.public_key for k in app.store.list_signing_keys()]
 

@@ -18,7 +18,7 @@ import pytest
 from tessera import Tessera, TryRefreshTokenError, UnauthorisedError
 from tessera.engine.access_token import MAX_PAYLOAD_BYTES
 
-from .conftest import FakeClock
+from ._support.clock import FakeClock
 
 MakeTessera = Callable[..., Tessera]
 

@@ -11,7 +11,7 @@ import pytest
 from tessera import SessionError, Tessera, TokenTheftError, UnauthorisedError
 from tessera.engine.refresh_token import hash_twice
 
-from .conftest import FakeClock
+from ._support.clock import FakeClock
 
 MakeTessera = Callable[..., Tessera]
 CONCURRENCY = 50

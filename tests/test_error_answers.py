@@ -21,6 +21,7 @@ from tessera.errors import (
     StorageError,
     TesseraError,
     TokenTheftError,
+    TooManyRequestsError,
     TryRefreshTokenError,
     UnauthorisedError,
     UnknownAppError,
@@ -86,6 +87,12 @@ def test_cdi_refusal_carries_its_headers() -> None:
     response = error_response(MethodNotAllowedError(["GET", "HEAD"]))
     assert (response.status, response.body) == (405, b"Method not supported")
     assert response.headers == [("allow", "GET, HEAD")]
+
+
+def test_too_many_requests_says_when_to_come_back() -> None:
+    response = error_response(TooManyRequestsError("Too many failed logins", retry_after=42))
+    assert (response.status, response.body) == (429, b"Too many failed logins")
+    assert response.headers == [("retry-after", "42")]
 
 
 def test_cdi_session_outcomes_are_200_with_a_status_word() -> None:

@@ -23,7 +23,7 @@ from tessera import Tessera, TokenTheftError, TryRefreshTokenError, Unauthorised
 from tessera.engine import jws
 from tessera.engine.jws import b64url_encode
 
-from .conftest import FakeClock
+from ._support.clock import FakeClock
 
 TRY, UNAUTH = TryRefreshTokenError, UnauthorisedError
 

@@ -15,7 +15,7 @@ from tessera import SessionLimitReachedError, Tessera, TryRefreshTokenError, Una
 from tessera.storage import SessionMatch, SqlStore
 from tessera.syncio import Session
 
-from .conftest import FakeClock
+from ._support.clock import FakeClock
 
 MakeTessera = Callable[..., Tessera]
 

@@ -32,7 +32,7 @@ from tessera.engine.sessions import SessionEngine
 from tessera.error_answers import cdi_answer, framework_answer
 from tessera.storage import KeyRecord, SqlStore, StoredKeyMaterial
 
-from .conftest import FakeClock
+from ._support.clock import FakeClock
 
 K1, K2 = generate_key_encryption_key(), generate_key_encryption_key()
 FAST: dict[str, Any] = {"access_token_signing_algorithm": "ES256"}

@@ -1,9 +1,9 @@
 """The layer rules, read from the source with ``ast``: imports point downward only.
 
     framework adapters (starlette/fastapi, flask, django)    core (the CDI service)
-                 \\                                           /
-          framework (flows, transport, error table)         /
-                         \\                                 /
+                 \\                                           /       |
+          framework (flows, transport, error table)         /   admin (the console)
+                         \\                                 /       /
             tessera, syncio, asyncio (facades), _tessera, revocation
                                     |
                                   engine  (sans-I/O: no HTTP, no driver, no clock)
@@ -118,6 +118,12 @@ def test_storage_imports_no_engine_and_nothing_above_it() -> None:
 
 def test_core_imports_no_framework() -> None:
     assert not _broken("tessera.core", ("tessera.framework",))
+
+
+def test_the_admin_console_imports_no_core_framework_or_driver() -> None:
+    """One console over the store and engine: the core and the embedded mounts serve it,
+    so it leans on neither, nor on a web framework."""
+    assert not _broken("tessera.admin", ("tessera.core", "tessera.framework", *ADAPTERS, *DRIVERS))
 
 
 def test_nothing_below_the_framework_imports_it() -> None:

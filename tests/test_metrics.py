@@ -18,8 +18,8 @@ from prometheus_client import REGISTRY
 import tessera.metrics
 from tessera import Tessera, TokenTheftError, TryRefreshTokenError, UnauthorisedError
 from tessera.metrics import _collectors
-from tests.conftest import FakeClock
-from tests.framework.servers import start_asgi, start_wsgi
+from tests._support.clock import FakeClock
+from tests._support.servers import start_asgi, start_wsgi
 
 MakeTessera = Callable[..., Tessera]
 

@@ -11,7 +11,7 @@ import pytest
 from tessera import Tessera
 from tessera.storage import SqlStore
 
-from .conftest import database_url
+from ._support.databases import database_url
 
 
 def _refresh_in_child(args: tuple[str, str, str, int]) -> list[str]:

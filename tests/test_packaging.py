@@ -24,7 +24,7 @@ from typing import Any
 
 import pytest
 
-from tests.core.conftest import free_port
+from tests._support.cores import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 DISTRIBUTION = "tessera-sessions"

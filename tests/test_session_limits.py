@@ -16,7 +16,7 @@ from tessera import SessionLimitReachedError, Tessera, UnauthorisedError
 from tessera.storage import SessionMatch
 from tessera.syncio import Session
 
-from .conftest import FakeClock
+from ._support.clock import FakeClock
 
 MakeTessera = Callable[..., Tessera]
 

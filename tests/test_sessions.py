@@ -11,7 +11,7 @@ from tessera.storage import SqlStore
 from tessera.storage.base import PAYLOAD_CHANGED
 from tessera.syncio import Session
 
-from .conftest import FakeClock
+from ._support.clock import FakeClock
 
 MakeTessera = Callable[..., Tessera]
 

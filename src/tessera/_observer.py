@@ -9,7 +9,7 @@ installed or metrics are turned off; audit events are always written (to the
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from .audit import AuditHook, Auditor
@@ -126,12 +126,17 @@ class Observer:
         *,
         user_id: str | None = None,
         tenant_id: str | None = None,
+        actor: Mapping[str, str | None] | None = None,
     ) -> None:
+        """``actor``: who revoked, for an operator's revocations (``by``, ``operator``,
+        ``key_id``, ``operator_ip``: see ``tessera.audit.FIELDS``)."""
         if self.metrics is not None:
             self.metrics.sessions_revoked(len(handles), reason)
             if started is not None:
                 self.metrics.timed("revoke", started)
-        self.audit.revoked(handles, reason, now, user_id=user_id, tenant_id=tenant_id)
+        self.audit.revoked(
+            handles, reason, now, user_id=user_id, tenant_id=tenant_id, **(actor or {})
+        )
 
     def purged(self, count: int) -> int:
         """Expired sessions the purge deleted: counted, not audited one by one."""

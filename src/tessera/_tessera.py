@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import asyncio
-import functools
 import logging
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from ._async import AsyncSessions
 from ._observer import Observer
 from ._sync import SyncSessions
+from ._threads import WorkerThreads
 from .audit import AuditHook
 from .config import SessionConfig
 from .engine.key_material import RewrapReport, check_key_material, rewrap_key_material
@@ -44,8 +42,9 @@ class Tessera:
     """Sessions for one application.
 
     ``Tessera(database="postgresql://…", access_token_validity=900)`` builds everything:
-    the store (tables are created or migrated), the signing keys, a thread pool for
-    async callers and the job that purges expired sessions. ``metrics=False`` leaves
+    the store (tables are created or migrated), the signing keys, worker threads for
+    async callers (a share of the process's one pool, ``database_pool_size`` threads)
+    and the job that purges expired sessions. ``metrics=False`` leaves
     this object out of the Prometheus metrics; ``audit_hook`` is called with each audit
     event (a ``dict``, see ``tessera.audit``). ``.syncio`` and ``.asyncio``
     offer the session functions for each kind of caller; ``tessera.init()`` makes one
@@ -79,6 +78,7 @@ class Tessera:
         self.revocations = RevocationFeed.for_config(self.store, config)
         revoking = cast(SessionStore, RevokingStore(self.store, self.revocations))
         self.engine = SessionEngine(config, revoking, session_claims=True)
+        self._check_key_material(close_store=store is None)
         self.engine.revocations = self.revocations.view(self.store.app_id)
         #: Metrics (when prometheus_client is installed and ``metrics``) and audit events.
         self.observer = Observer(app_id=self.store.app_id, metrics=metrics, audit_hook=audit_hook)
@@ -89,16 +89,13 @@ class Tessera:
         if self.metrics is not None:
             observe_process(self, self.now)
         self.clock = clock
-        self._executor = ThreadPoolExecutor(
-            max_workers=self.config.database_pool_size, thread_name_prefix="tessera"
-        )
+        self._threads = WorkerThreads(self.config.database_pool_size)
         self._purger = ExpiredSessionPurger(
             lambda: self.observer.purged(self.engine.purge_expired(now=self.now())),
             config.expired_session_purge_interval,
         )
         self.syncio: SyncSessions = SyncSessions(self)
         self.asyncio: AsyncSessions = AsyncSessions(self)
-        self._check_key_material(close_store=store is None)
 
     def _check_key_material(self, *, close_store: bool) -> None:
         """Refuse to start when a stored key cannot be decrypted with
@@ -110,7 +107,7 @@ class Tessera:
         except StorageError as exc:
             log.warning("could not check the stored signing keys at start: %s", exc)
         except KeyMaterialError:
-            unregister(self)  # nothing else has started yet; a given store is the caller's
+            # Nothing else has started yet; a store the caller gave stays the caller's.
             if close_store:
                 self.store.close()
             raise
@@ -146,8 +143,7 @@ class Tessera:
     async def in_thread(self, work: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """Run blocking store work on this object's threads, off the event loop."""
         self._purger.ensure_running()
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._executor, functools.partial(work, *args, **kwargs))
+        return await self._threads.run(work, *args, **kwargs)
 
     def touch(self) -> None:
         """Called by store-using operations: starts housekeeping in this process."""
@@ -165,7 +161,7 @@ class Tessera:
         unregister(self)
         self._purger.stop()
         self.revocations.close()
-        self._executor.shutdown(wait=True)
+        self._threads.close()
         self.store.close()
 
     def __enter__(self) -> Tessera:

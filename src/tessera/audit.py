@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-__all__ = ["EVENTS", "FIELDS", "REVOCATION_REASONS", "AuditHook", "Auditor"]
+__all__ = ["ADMIN_ACTIONS", "EVENTS", "FIELDS", "REVOCATION_REASONS", "AuditHook", "Auditor"]
 
 audit_log = logging.getLogger("tessera.audit")
 
@@ -30,7 +30,13 @@ EVENTS = frozenset(
         "session_limit_reached",
         "theft_detected",
         "key_rotated",
+        "admin_action",
     }
+)
+#: What an operator did through the admin console or the admin API (the ``action`` of an
+#: ``admin_action`` event). Each such event says ``by: "operator"``.
+ADMIN_ACTIONS = frozenset(
+    {"login", "login_failed", "logout", "revoke_session", "revoke_user", "revoke_matching"}
 )
 #: Why sessions were revoked: by the user (sign-out through a session object), by the
 #: application (revoke functions), through the core's remove route (an SDK or an
@@ -67,6 +73,18 @@ FIELDS = frozenset(
         "key_kind",
         "max_sessions",
         "live_sessions",
+        # Who acted, for admin actions and the revocations they make: ``by`` is
+        # "operator"; ``operator`` the name the operator gave (not verified), ``key_id``
+        # a fingerprint of the API key used (never the key), ``operator_ip`` whence.
+        "action",
+        "by",
+        "operator",
+        "key_id",
+        "operator_ip",
+        # How many sessions an admin action ended (or, refused, would have ended) and
+        # the filter it used (user_id, tenant_id, ip, user_agent).
+        "count",
+        "filter",
     }
 )
 
@@ -99,6 +117,12 @@ class Auditor:
                 self.hook(dict(record))
             except Exception:  # an app's hook must not break the request it observes
                 audit_log.exception("the audit hook failed on %s", event)
+
+    def admin_action(self, action: str, now: int, **fields: Any) -> None:
+        """One ``admin_action`` event, ``by`` an operator."""
+        if action not in ADMIN_ACTIONS:
+            raise ValueError(f"unknown admin action {action!r}")
+        self.emit("admin_action", now, action=action, **{**fields, "by": "operator"})
 
     def revoked(self, handles: Sequence[str], reason: str, now: int, **fields: Any) -> None:
         """One ``session_revoked`` event per handle."""

@@ -22,6 +22,7 @@ ForbiddenError         -                                           403 (its mess
 NotFoundError          -                                           404 "Not found"
 MethodNotAllowedError  -                                           405 "Method not supported"
 BodyTooLargeError      -                                           413 "Request body too large"
+TooManyRequestsError   -                                           429 (its message)
 AppSettingsError       -                                           500 (its message)
 TesseraError, other    503 "session storage unavailable"           500 "Internal error"
 =====================  ==========================================  ==========================
@@ -66,6 +67,7 @@ from .errors import (
     StorageError,
     TesseraError,
     TokenTheftError,
+    TooManyRequestsError,
     TryRefreshTokenError,
     UnauthorisedError,
 )
@@ -138,6 +140,7 @@ ERROR_ANSWERS: dict[type[BaseException], tuple[FrameworkAnswer | None, CdiAnswer
     NotFoundError: (None, CdiAnswer(404, "Not found")),
     MethodNotAllowedError: (None, CdiAnswer(405, "Method not supported")),
     BodyTooLargeError: (None, CdiAnswer(413, "Request body too large")),
+    TooManyRequestsError: (None, CdiAnswer(429, None)),
     AppSettingsError: (None, CdiAnswer(500, None)),
     TesseraError: (
         FrameworkAnswer(503, "session storage unavailable"),

@@ -21,6 +21,7 @@ Every error has one root, so ``except tessera.TesseraError`` catches them all::
         ├── NotFoundError         no such API
         ├── MethodNotAllowedError the API does not answer this method
         ├── BodyTooLargeError     the body is over ``max_body_size``
+        ├── TooManyRequestsError  too many failed operator logins from one address
         └── AppSettingsError      the settings stored for an app are invalid
 
 Each error's HTTP answer, for the framework adapters and for the core service, is in
@@ -57,6 +58,7 @@ __all__ = [
     "StorageError",
     "TesseraError",
     "TokenTheftError",
+    "TooManyRequestsError",
     "TryRefreshTokenError",
     "UnauthorisedError",
     "UnknownAppError",
@@ -258,6 +260,15 @@ class MethodNotAllowedError(RequestError):
 
 class BodyTooLargeError(RequestError):
     """The request body is larger than ``max_body_size``."""
+
+
+class TooManyRequestsError(RequestError):
+    """Refused for a while after too many failed attempts (the admin console's login);
+    the answer's ``Retry-After`` says how many seconds."""
+
+    def __init__(self, message: str, *, retry_after: int) -> None:
+        super().__init__(message, headers=(("retry-after", str(retry_after)),))
+        self.retry_after = retry_after
 
 
 class AppSettingsError(RequestError):

@@ -14,19 +14,17 @@ import os
 import shutil
 import subprocess
 import threading
-import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
-import httpx
 import pytest
 
 from tessera import Tessera
 
-from ..framework.apps import FACTORIES, RequestLog
-from ..framework.servers import Swappable, start_asgi, start_wsgi
+from .._support.browser import Backend
+from .._support.framework_apps import FACTORIES
+from .._support.servers import Swappable, start_asgi, start_wsgi
 
 HERE = Path(__file__).parent
 CHROMIUM = "/usr/bin/chromium"
@@ -134,25 +132,6 @@ def browser() -> Iterator[Any]:
         instance.close()
 
 
-@dataclass
-class Backend:
-    framework: str
-    api: str
-    tessera: Tessera
-    log: RequestLog = field(default_factory=list)
-    #: Serve the same tessera object under new framework settings.
-    reconfigure: Callable[..., None] = lambda **settings: None
-
-    def requests(self, method: str, path: str) -> list[dict[str, Any]]:
-        return [r for r in self.log if r["method"] == method and r["path"] == path]
-
-    def refreshes(self) -> list[dict[str, Any]]:
-        return self.requests("POST", "/auth/session/refresh")
-
-    def post(self, path: str, body: Any) -> Any:
-        return httpx.post(self.api + path, json=body, timeout=10).json()
-
-
 @pytest.fixture(scope="session")
 def api_servers() -> Iterator[dict[str, tuple[Swappable, int]]]:
     asgi, wsgi = Swappable(), Swappable()
@@ -210,15 +189,3 @@ def context(browser: Any) -> Iterator[Any]:
     ctx = browser.new_context()
     yield ctx
     ctx.close()
-
-
-def open_page(context: Any, page_origin: str, api: str, mode: str) -> Any:
-    page = context.new_page()
-    page.goto(page_origin + "/index.html")
-    page.wait_for_function("() => window.supertokensSession !== undefined")
-    page.evaluate("([api, mode]) => window.setup(api, mode)", [api, mode])
-    return page
-
-
-def wait_past_expiry(seconds: float = 2.6) -> None:
-    time.sleep(seconds)

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from .conftest import Backend, open_page, wait_past_expiry
+from .._support.browser import Backend, open_page, wait_past_expiry
 
 MakeBackend = Callable[..., Backend]
 MODES = ["cookie", "header"]

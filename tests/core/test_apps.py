@@ -16,8 +16,8 @@ import pytest
 from tessera.core.apps import RECHECK_MS
 from tessera.storage import open_store
 
-from . import cdi
-from .conftest import StartCore, new_app
+from .._support import cdi
+from .._support.cores import StartCore, new_app
 
 CORE_KEY = "core-key-0123456789abcdef"
 KEY_A = "app-a-key-0123456789abcdef"

@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from .conftest import free_port
+from .._support.cores import free_port
 
 
 def tessera(home: Path, *args: str) -> subprocess.CompletedProcess[str]:

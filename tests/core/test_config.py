@@ -74,11 +74,24 @@ def test_file_then_environment(tmp_path: Path) -> None:
             {"DATABASE_STATEMENT_TIMEOUT": "6", "DATABASE_SOCKET_TIMEOUT": "6"},
             "database_socket_timeout",
         ),
+        ({"ADMIN_CONSOLE": "maybe"}, "admin_console"),
+        # A console without a key is for this machine only.
+        (
+            {"ADMIN_CONSOLE_WITHOUT_API_KEY": "true", "SUPERTOKENS_HOST": "192.0.2.7"},
+            "admin_console_without_api_key",
+        ),
     ],
 )
 def test_bad_values_name_the_key(environ: dict[str, str], key: str) -> None:
     with pytest.raises(ValueError, match=key):
         load_config(environ=environ)
+
+
+def test_the_admin_console_settings() -> None:
+    assert load_config(environ={}).admin_console is True
+    assert load_config(environ={"ADMIN_CONSOLE": "false"}).admin_console is False
+    local = load_config(environ={"ADMIN_CONSOLE_WITHOUT_API_KEY": "true"})
+    assert local.admin_console_without_api_key is True
 
 
 def test_database_timeouts_from_file_and_environment_reach_the_store(tmp_path: Path) -> None:

@@ -15,9 +15,9 @@ import httpx
 import pytest
 
 from tessera.storage import SqlStore
-from tests.conftest import database_url
+from tests._support.databases import database_url
 
-from .conftest import CoreProcesses, free_port, launch_core, wait_until_up
+from .._support.cores import CoreProcesses, free_port, launch_core, wait_until_up
 
 CREATE = {"userId": "u1", "userDataInJWT": {}, "userDataInDatabase": {}, "enableAntiCsrf": False}
 CLIENTS = 4

@@ -9,7 +9,7 @@ import uuid
 import httpx
 import pytest
 
-from .conftest import StartCore
+from .._support.cores import StartCore
 
 API_KEY = "key-for-tests-0123456789"
 CREATE = {"userId": "u1", "userDataInJWT": {}, "userDataInDatabase": {}, "enableAntiCsrf": False}

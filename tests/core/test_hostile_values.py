@@ -19,9 +19,9 @@ import pytest
 
 from tessera.engine.jws import b64url_encode
 from tessera.storage import open_store
-from tests.conftest import SERVER_URLS
+from tests._support.databases import SERVER_URLS
 
-from .conftest import StartCore, new_app
+from .._support.cores import StartCore, new_app
 
 BACKENDS = ("sqlite", "postgresql", "mysql")
 

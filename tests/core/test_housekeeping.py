@@ -8,7 +8,7 @@ from pathlib import Path
 from tessera.core.asgi import CoreApp
 from tessera.core.config import load_config
 
-from ..conftest import FakeClock
+from .._support.clock import FakeClock
 
 
 def test_core_purges_expired_sessions(tmp_path: Path) -> None:

@@ -8,7 +8,7 @@ import pytest
 
 from tessera.core.routes import ROUTES
 
-from .conftest import StartCore, new_app
+from .._support.cores import StartCore, new_app
 
 API_KEY = "key-for-tests-0123456789"
 CREATE = {"userId": "u1", "userDataInJWT": {}, "userDataInDatabase": {}, "enableAntiCsrf": False}

@@ -12,7 +12,7 @@ import jwt
 
 from tessera.core.apps import RECHECK_MS
 
-from .conftest import CoreProcesses, free_port, launch_core, wait_until_up
+from .._support.cores import CoreProcesses, free_port, launch_core, wait_until_up
 
 TABLES = ("sessions", "signing_keys", "secrets", "tenants")
 

@@ -27,10 +27,9 @@ from tessera.engine.key_wrapping import (
     signing_key_row,
 )
 from tessera.storage import SqlStore
-from tests.conftest import database_url
-
-from . import cdi
-from .conftest import free_port, launch_core, wait_until_up
+from tests._support import cdi
+from tests._support.cores import free_port, launch_core, wait_until_up
+from tests._support.databases import database_url
 
 K1 = generate_key_encryption_key()
 K1_ID = key_encryption_key_id(K1)

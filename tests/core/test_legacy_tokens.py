@@ -20,7 +20,7 @@ from tessera.engine.keys import generate_key
 from tessera.engine.token_versions import V2_HEADER, sign_v2_token
 from tessera.storage import KeyRecord, open_store
 
-from .conftest import StartCore, new_app
+from .._support.cores import StartCore, new_app
 
 LEGACY = {"cdi-version": "2.8"}
 CREATE = {"userId": "u-legacy", "userDataInJWT": {"role": "admin"}, "userDataInDatabase": {}}

@@ -13,10 +13,10 @@ import pytest
 
 from tessera.core.asgi import CoreApp
 from tessera.core.config import load_config
-from tests.conftest import FakeClock
-from tests.framework.servers import start_asgi
+from tests._support.clock import FakeClock
+from tests._support.servers import start_asgi
 
-from . import cdi
+from .._support import cdi
 
 
 class Core:

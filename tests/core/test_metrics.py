@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import httpx
 
-from . import cdi
-from .conftest import StartCore
+from .._support import cdi
+from .._support.cores import StartCore
 
 API_KEY = "metrics-test-key-0123456789"
 

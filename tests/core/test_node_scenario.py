@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import StartCore, new_app
+from .._support.cores import StartCore, new_app
 
 NODE_DIR = Path(__file__).parent / "node"
 ENSURE = Path(__file__).parents[2] / "scripts" / "ensure-node-sdk"

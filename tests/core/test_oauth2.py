@@ -17,7 +17,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from jwt.algorithms import RSAAlgorithm
 
-from .oauth2_core import ServedCore, revoked_by_clients, serve_core
+from .._support.oauth2_core import ServedCore, revoked_by_clients, serve_core
 
 INACTIVE = {"active": False}
 

@@ -17,7 +17,7 @@ with warnings.catch_warnings():
     warnings.simplefilter("ignore", DeprecationWarning)
     from authlib.integrations.httpx_client import AsyncOAuth2Client, OAuth2Client
 
-from .conftest import StartCore
+from .._support.cores import StartCore
 
 API_KEY = "authlib-interop-key-0123456789"
 INTROSPECT = "/tessera/oauth2/introspect"

@@ -14,7 +14,7 @@ import pytest
 
 from tessera.core.routing import split_path
 
-from .oauth2_core import API_KEY, INTROSPECT, REVOKE, ServedCore, serve_core
+from .._support.oauth2_core import API_KEY, INTROSPECT, REVOKE, ServedCore, serve_core
 
 pytestmark = pytest.mark.parametrize("backend", ["sqlite"])
 

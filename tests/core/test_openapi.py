@@ -10,7 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from .conftest import StartCore
+from .._support.cores import StartCore
 
 API_KEY = "key-for-tests-0123456789"
 CHECKS = [

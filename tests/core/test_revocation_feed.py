@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator
 import httpx
 import pytest
 
-from .conftest import StartCore, new_app
+from .._support.cores import StartCore, new_app
 
 BOUND = 1.0
 SLACK = 1.5

@@ -15,7 +15,7 @@ from typing import Any, ParamSpec
 import httpx
 import pytest
 
-from .conftest import StartCore, new_app
+from .._support.cores import StartCore, new_app
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")

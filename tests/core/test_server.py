@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from .conftest import CoreProcesses, free_port, launch_core, wait_until_up
+from .._support.cores import CoreProcesses, free_port, launch_core, wait_until_up
 
 
 def _refuses_connections(port: int) -> bool:

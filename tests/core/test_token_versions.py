@@ -13,7 +13,7 @@ import jwt
 import pytest
 from jwt.algorithms import RSAAlgorithm
 
-from .conftest import new_app
+from .._support.cores import new_app
 
 V3_OWNED = {"sub", "exp", "iat", "sessionHandle", "refreshTokenHash1"}
 V3_OWNED |= {"parentRefreshTokenHash1", "antiCsrfToken"}

@@ -1,26 +1,17 @@
-"""Fixtures for the doctor: apps behind real loopback servers, and a way to run the doctor
-against them over real HTTP."""
+"""Fixtures for the doctor: apps behind real loopback servers (running the doctor against
+them: ``tests/_support/doctor.py``)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from tessera import Tessera
-from tessera.doctor import Finding
-from tessera.doctor.plan import diagnose
-from tessera.doctor.probe import HttpSender
-from tessera.doctor.settings import DoctorSettings
 
-from ..framework.servers import Swappable, start_asgi, start_wsgi
-
-#: Where the website of the test apps runs: one site with http://localhost:PORT,
-#: another site than http://127.0.0.1:PORT.
-WEBSITE = "http://localhost:3000"
-LOGIN = {"login_path": "/login", "login_body": '{"userId": "doctor-test"}'}
-Serve = Callable[..., int]
+from .._support.doctor import Serve
+from .._support.servers import Swappable, start_asgi, start_wsgi
 
 
 @pytest.fixture(scope="session")
@@ -51,19 +42,3 @@ def tessera(tmp_path: Any) -> Iterator[Tessera]:
     made = Tessera(f"sqlite:///{tmp_path}/sessions.db", expired_session_purge_interval=0)
     yield made
     made.close()
-
-
-def run_doctor(url: str, **settings: Any) -> list[Finding]:
-    with HttpSender(timeout=10) as send:
-        return diagnose(DoctorSettings(url=url, **settings), send)
-
-
-def the(findings: list[Finding], check: str) -> Finding:
-    """The one finding of ``check``."""
-    matching = [f for f in findings if f.check == check]
-    assert len(matching) == 1, (check, [f.check for f in findings])
-    return matching[0]
-
-
-def problems(findings: list[Finding]) -> list[Finding]:
-    return [f for f in findings if f.status.value in ("warn", "fail")]

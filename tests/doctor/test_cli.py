@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from ..framework.test_examples import _start
+from .._support.examples import start_example
 
 LOGIN = ["--login-path", "/login", "--login-body", '{"userId": "doctor-test"}']
 
@@ -32,7 +32,7 @@ def _localhost(url: str) -> str:
 
 @pytest.mark.parametrize("example", ["fastapi_app", "starlette_app", "flask_app", "django_app"])
 def test_the_same_origin_examples_are_all_ok(example: str, tmp_path: Path) -> None:
-    with _start(example, tmp_path) as urls:
+    with start_example(example, tmp_path) as urls:
         (url,) = urls.values()
         done = doctor(_localhost(url), "--website-domain", _localhost(url), *LOGIN, "--strict")
     assert done.returncode == 0, done.stdout + done.stderr
@@ -41,7 +41,7 @@ def test_the_same_origin_examples_are_all_ok(example: str, tmp_path: Path) -> No
 
 
 def test_the_cross_origin_example_and_a_mistaken_website_origin(tmp_path: Path) -> None:
-    with _start("cross_origin_app", tmp_path) as urls:
+    with start_example("cross_origin_app", tmp_path) as urls:
         api, website = _localhost(urls["3005"]), _localhost(urls["3006"])
         right = doctor(api, "--website-domain", website, *LOGIN, "--json")
         # The page opened as http://127.0.0.1:...: another origin, and another site.

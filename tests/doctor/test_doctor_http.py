@@ -20,10 +20,10 @@ from tessera import Tessera
 from tessera.doctor import Finding, Status, exit_code
 from tessera.doctor.plan import STRANGER_ORIGIN
 
-from ..conftest import FakeClock
-from ..framework.apps import FACTORIES, fastapi_app, flask_app
-from ..framework.servers import free_socket
-from .conftest import LOGIN, WEBSITE, Serve, problems, run_doctor, the
+from .._support.clock import FakeClock
+from .._support.doctor import LOGIN, WEBSITE, Serve, problems, run_doctor, the
+from .._support.framework_apps import FACTORIES, fastapi_app, flask_app
+from .._support.servers import free_socket
 
 KIND = {"fastapi": "asgi", "starlette": "asgi", "flask": "wsgi", "django": "wsgi"}
 

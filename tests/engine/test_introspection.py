@@ -8,7 +8,7 @@ from collections.abc import Callable
 import pytest
 
 from tessera import Tessera
-from tests.conftest import FakeClock
+from tests._support.clock import FakeClock
 
 pytestmark = pytest.mark.parametrize("backend", ["sqlite"])
 

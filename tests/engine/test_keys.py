@@ -9,7 +9,7 @@ import pytest
 from tessera import Tessera, TryRefreshTokenError
 from tessera.engine.keys import OVERLAP_MS, generate_key, needs_new_dynamic_key, signing_key_for
 
-from ..conftest import FakeClock
+from .._support.clock import FakeClock
 
 HOUR = 3_600_000
 
@@ -128,3 +128,36 @@ def test_a_remembered_token_is_refused_once_its_key_retires(
     assert not t.engine.keys.is_live(kid, clock())
     with pytest.raises(TryRefreshTokenError):
         t.syncio.get_session_without_request_response(token)
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+def test_the_schedule_shows_which_key_signs_and_when_the_next_takes_over(
+    make_tessera: Callable[..., Tessera], clock: FakeClock
+) -> None:
+    t = make_tessera(
+        access_token_dynamic_signing_key_update_interval=1,
+        access_token_validity=600,
+        access_token_signing_algorithm="ES256",
+    )
+    start = clock()
+    first = t.engine.keys.schedule(start)
+    assert [(k.created_at, k.dynamic, k.signing) for k in first.keys] == [(start, True, True)]
+    assert first.keys[0].verifies_until == start + HOUR + 2 * 600_000
+    assert first.next_rotation_at == start + HOUR
+    assert first.rotation_interval_ms == HOUR
+    clock.advance(3600 - 30)  # the next key is published, the first still signs
+    published = t.engine.keys.schedule(clock())
+    assert [k.signing for k in published.keys] == [False, True]
+    newest = published.keys[0].created_at
+    assert published.next_rotation_at == newest + OVERLAP_MS
+    assert not any("private" in name for name in vars(published.keys[0]))
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+def test_a_static_key_never_rotates(make_tessera: Callable[..., Tessera], clock: FakeClock) -> None:
+    t = make_tessera(use_dynamic_access_token_signing_key=False)
+    schedule = t.engine.keys.schedule(clock())
+    assert [(k.dynamic, k.signing, k.verifies_until) for k in schedule.keys] == [
+        (False, True, None)
+    ]
+    assert schedule.next_rotation_at is None

@@ -23,7 +23,7 @@ from tessera import Tessera, TokenTheftError, TryRefreshTokenError, Unauthorised
 from tessera.engine import jws
 from tessera.engine.refresh_token import RefreshTokenCodec
 
-from ..conftest import FakeClock
+from .._support.clock import FakeClock
 
 SESSION_ERRORS = (UnauthorisedError, TryRefreshTokenError)
 B64URL = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"

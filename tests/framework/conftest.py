@@ -3,31 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from typing import Any
 
-import httpx
 import pytest
 
 from tessera import Tessera
 
-from ..conftest import FakeClock
-from .apps import FACTORIES, RequestLog
-from .servers import Swappable, start_asgi, start_wsgi
+from .._support.clock import FakeClock
+from .._support.framework_apps import FACTORIES, Served
+from .._support.servers import Swappable, start_asgi, start_wsgi
 
 FRAMEWORKS = ["fastapi", "flask", "django"]
-
-
-@dataclass
-class Served:
-    framework: str
-    url: str
-    tessera: Tessera
-    clock: FakeClock
-    log: RequestLog = field(default_factory=list)
-
-    def client(self) -> httpx.Client:
-        return httpx.Client(base_url=self.url, timeout=10)
 
 
 @pytest.fixture(scope="session")

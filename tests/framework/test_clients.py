@@ -10,8 +10,8 @@ import pytest
 from tessera import Tessera
 from tessera.framework import FrameworkConfig
 
-from ..conftest import FakeClock
-from .apps import django_app, fastapi_app, flask_app
+from .._support.clock import FakeClock
+from .._support.framework_apps import django_app, fastapi_app, flask_app
 
 
 @pytest.fixture

@@ -14,8 +14,8 @@ from collections.abc import Callable
 import httpx
 import pytest
 
-from .conftest import Served
-from .wire import Browserish, exposed, is_cleared
+from .._support.framework_apps import Served
+from .._support.wire import Browserish, exposed, is_cleared
 
 Serve = Callable[..., Served]
 WEBSITE = "http://app.example.test:8000"

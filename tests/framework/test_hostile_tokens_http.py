@@ -8,8 +8,8 @@ import pytest
 
 from tessera.engine.jws import b64url_encode
 
-from .conftest import Served
-from .wire import Browserish
+from .._support.framework_apps import Served
+from .._support.wire import Browserish
 
 Serve = Callable[..., Served]
 

@@ -8,8 +8,8 @@ from collections.abc import Callable
 
 import httpx
 
-from .conftest import Served
-from .wire import Browserish, set_cookies
+from .._support.framework_apps import Served
+from .._support.wire import Browserish, set_cookies
 
 Serve = Callable[..., Served]
 

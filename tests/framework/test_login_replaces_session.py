@@ -8,8 +8,8 @@ from collections.abc import Callable
 
 import pytest
 
-from .conftest import Served
-from .wire import Browserish
+from .._support.framework_apps import Served
+from .._support.wire import Browserish
 
 Serve = Callable[..., Served]
 

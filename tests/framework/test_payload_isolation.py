@@ -21,9 +21,9 @@ import pytest
 from tessera import Tessera
 from tessera.framework import ClaimValidationError, FrameworkConfig
 
-from ..conftest import FakeClock
-from .servers import Swappable
-from .wire import front_token
+from .._support.clock import FakeClock
+from .._support.servers import Swappable
+from .._support.wire import front_token
 
 #: A template the login routes reuse for every session (and then, wrongly, edit).
 TEMPLATE: dict[str, Any] = {"perms": ["read"]}

@@ -15,8 +15,8 @@ import pytest
 from tessera import SessionError, TokenTheftError
 from tessera.framework import Reply, RequestView
 
-from .conftest import Served
-from .wire import Browserish, exposed, front_token, is_cleared, set_cookies
+from .._support.framework_apps import Served
+from .._support.wire import Browserish, exposed, front_token, is_cleared, set_cookies
 
 Serve = Callable[..., Served]
 

@@ -11,9 +11,8 @@ from typing import Any
 import httpx
 import pytest
 
-from .apps import FRESH_MAX_AGE
-from .conftest import Served
-from .wire import Browserish, front_token, set_cookies
+from .._support.framework_apps import FRESH_MAX_AGE, Served
+from .._support.wire import Browserish, front_token, set_cookies
 
 Serve = Callable[..., Served]
 

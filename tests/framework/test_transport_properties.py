@@ -36,7 +36,7 @@ from tessera.framework.transport import (
     read_refresh_token,
 )
 
-from ..conftest import FakeClock
+from .._support.clock import FakeClock
 
 B64URL = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
 #: What can reach a WSGI/ASGI header value: Latin-1 text without line breaks.

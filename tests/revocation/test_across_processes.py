@@ -4,7 +4,6 @@ pub/sub (with MariaDB as the database) and SQLite polling."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -14,25 +13,12 @@ import pytest
 from tessera import Tessera, TokenTheftError
 from tessera.storage import SqlStore
 
-from ..conftest import database_url
-from .workers import Verifiers
+from .._support.databases import REDIS_URL, database_url, redis_or_skip
+from .._support.revocation_workers import Verifiers
 
-REDIS_URL = os.environ.get("TESSERA_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 BOUND = 1.0
 #: Scheduling on a loaded two-core machine: added to the bound when timing refusals.
 SLACK = 1.5
-
-
-def _redis_or_skip() -> None:
-    redis = pytest.importorskip("redis")
-    try:
-        client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2)
-        client.ping()
-        client.close()
-    except redis.RedisError as exc:
-        if os.environ.get("CI"):
-            pytest.fail(f"CI needs Redis: {exc}")
-        pytest.skip(f"Redis not reachable: {exc}")
 
 
 @pytest.fixture(
@@ -42,7 +28,7 @@ def _redis_or_skip() -> None:
 def setup(request: pytest.FixtureRequest) -> tuple[str, str | None]:
     backend, channel = request.param
     if channel == "redis":
-        _redis_or_skip()
+        redis_or_skip()
     return backend, REDIS_URL if channel else None
 
 

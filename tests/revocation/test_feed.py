@@ -19,17 +19,8 @@ from tessera import Tessera, UnauthorisedError
 from tessera.revocation import RevocationFeed, RevokingStore
 from tessera.storage import SqlStore, open_store
 
-from ..conftest import SERVER_URLS, database_url
-from .test_across_processes import REDIS_URL, _redis_or_skip
-
-
-def eventually(condition: Callable[[], bool], timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.005)
-    return condition()
+from .._support.databases import REDIS_URL, SERVER_URLS, database_url, redis_or_skip
+from .._support.waiting import eventually
 
 
 def make_feed(store: SqlStore, **overrides: Any) -> RevocationFeed:
@@ -188,7 +179,7 @@ def test_signal_killed_server_side_reconnects_and_nothing_is_missed(
     backend: str, signal: str, tmp_path: Path, table_prefix: str, store: SqlStore
 ) -> None:
     if signal == "redis":
-        _redis_or_skip()
+        redis_or_skip()
     settings: dict[str, Any] = {
         "table_name_prefix": table_prefix,
         "access_token_blacklisting": True,
@@ -275,7 +266,7 @@ async def test_async_blacklisting_verification_needs_no_thread_when_healthy(
     t = make_tessera(access_token_blacklisting=True)
     session = await t.asyncio.create_new_session("u1")
     assert t.revocations.wait_until_healthy(10)
-    t._executor.shutdown(wait=True)  # any trip to a thread would now fail
+    t._threads.close()  # any trip to a thread would now fail
     assert await t.asyncio.get_session_without_request_response(session.get_access_token())
 
 

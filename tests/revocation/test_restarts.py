@@ -19,7 +19,7 @@ import pytest
 
 from tessera import StorageError, Tessera, UnauthorisedError
 
-from .test_feed import eventually
+from .._support.waiting import eventually
 
 BOUND = 1.0
 

@@ -75,3 +75,21 @@ def test_deleting_what_matches_logs_it_and_spares_the_rest(shop: SqlStore) -> No
     )
     assert _handles(shop, SessionMatch()) == ["a3", "a1"]
     assert shop.for_app("other").load_session("x1") is not None
+
+
+def test_a_bounded_delete_ends_what_matches_when_no_more_than_allowed(shop: SqlStore) -> None:
+    ended = shop.delete_matching_sessions_if_at_most(SessionMatch(user_id="user-1"), NOW, 3)
+    assert ended is not None
+    assert sorted(ended) == ["a1", "a2", "a3"]
+    assert sorted(r.session_handle for r in shop.read_revocations(0, (), 10)) == sorted(ended)
+    # Fewer than allowed is fine too (some ended meanwhile): at most, not exactly.
+    assert shop.delete_matching_sessions_if_at_most(SessionMatch(), NOW, 5) == ["b1"]
+
+
+def test_a_bounded_delete_that_would_end_more_ends_nothing(shop: SqlStore) -> None:
+    assert shop.delete_matching_sessions_if_at_most(SessionMatch(user_id="user-1"), NOW, 2) is None
+    # Nothing deleted, nothing logged: the transaction was rolled back whole.
+    assert _handles(shop, SessionMatch()) == ["a3", "a2", "a1", "b1"]
+    assert shop.read_revocations(0, (), 10) == []
+    assert shop.delete_matching_sessions_if_at_most(SessionMatch(), NOW, 0) is None
+    assert shop.count_sessions(SessionMatch(), NOW) == 4

@@ -28,7 +28,7 @@ from ..revocation import REVOCATION_MARGIN_S, RevocationFeed
 from ..storage.base import AppStore, Removal, SessionStore
 from .config import ALIASES, SESSION_KEYS, parse_api_keys
 
-__all__ = ["RECHECK_MS", "AppEngines", "AppRegistry", "CoreStore", "UnknownApp", "UnknownTenant"]
+__all__ = ["RECHECK_MS", "AppEngines", "AppRegistry", "CoreStore"]
 
 #: How stale a process's view of an app or tenant may be, in milliseconds.
 RECHECK_MS = 2000
@@ -41,11 +41,6 @@ error_log = logging.getLogger("tessera.core.error")
 class CoreStore(SessionStore, AppStore, Protocol):
     """What the core service needs from a database: the sessions and keys of its apps,
     and the apps and tenants themselves."""
-
-
-# The errors are leaves of the tree in ``tessera.errors``; these names are kept for importers.
-UnknownApp = UnknownAppError
-UnknownTenant = UnknownTenantError
 
 
 @dataclass(frozen=True)

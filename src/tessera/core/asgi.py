@@ -7,18 +7,17 @@ one line: method, path, status, duration. Nothing from bodies or headers is logg
 
 from __future__ import annotations
 
-import asyncio
 import hmac
 import logging
 import re
 import time
 from collections.abc import Awaitable, Callable, MutableMapping
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any, cast
 from urllib.parse import parse_qsl
 
 from .._observer import Observer
 from .._tessera import wall_clock_ms
+from .._threads import WorkerThreads
 from ..audit import AuditHook
 from ..config import SessionConfig
 from ..engine.key_material import check_key_material
@@ -39,6 +38,7 @@ from ..housekeeping import ExpiredSessionPurger
 from ..metrics import exposition, observe_process, unregister
 from ..revocation import RevocationFeed, RevokingStore
 from ..storage import Timeouts, open_store
+from .admin_console import CoreConsole
 from .apps import AppRegistry, CoreStore
 from .config import CoreConfig
 from .context import Context
@@ -128,9 +128,9 @@ class CoreApp:
             observe_process(self, clock)
         self._clock = clock
         self._guard = RequestGuard(config)
-        self._executor = ThreadPoolExecutor(
-            config.database_pool_size, thread_name_prefix="tessera-core"
-        )
+        self._console = CoreConsole(config, self.context, self._guard)
+        # Handlers block on the store: they run on this share of the process's threads.
+        self._threads = WorkerThreads(config.database_pool_size)
         self._purger = ExpiredSessionPurger(
             lambda: self.observer.purged(
                 self.registry.get("public").dynamic.purge_expired(now=self._clock())
@@ -162,15 +162,14 @@ class CoreApp:
         while True:
             message = await receive()
             if message["type"] == "lifespan.startup":
-                loop = asyncio.get_running_loop()
                 try:
-                    await loop.run_in_executor(self._executor, self.check_key_material)
+                    await self._threads.run(self.check_key_material)
                 except KeyMaterialError as exc:
                     error_log.error("%s", exc)
                     await send({"type": "lifespan.startup.failed", "message": str(exc)})
                     return
                 self.start_housekeeping()
-                await loop.run_in_executor(self._executor, self.load_key_set)
+                await self._threads.run(self.load_key_set)
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
                 self.close()
@@ -194,7 +193,10 @@ class CoreApp:
             return error_response(exc)
 
     async def _dispatch(self, scope: Scope, receive: Receive) -> Response:
-        self._guard.check(scope)
+        console = self._console.find(scope["path"])
+        self._guard.check(scope, local_console=console is not None and self._console.local)
+        if console is not None:
+            return await self._console_answer(scope, receive, console)
         route = split_path(scope["path"], self.config.base_path)
         if route is None:
             raise NotFoundError
@@ -212,11 +214,10 @@ class CoreApp:
             return json_response(
                 openapi_document(bool(self.registry.core_api_keys), self.config.base_path)
             )
-        loop = asyncio.get_running_loop()
         if route.api_path == "/metrics":
             self._check_api_key(headers, self.registry.core_api_keys)
             # Off the event loop: the live-sessions count may ask the database.
-            status, body, content_type = await loop.run_in_executor(self._executor, exposition)
+            status, body, content_type = await self._threads.run(exposition)
             return Response(status, body, content_type)
         handler, needs_key = ROUTES[(method, route.api_path)]
         if needs_key:
@@ -224,7 +225,7 @@ class CoreApp:
             if app is not None:
                 keys = self.registry.core_api_keys if app.api_keys is None else app.api_keys
             else:  # reading the app's keys may need the database: not on the event loop
-                keys = await loop.run_in_executor(self._executor, self._keys_of, route.app_id)
+                keys = await self._threads.run(self._keys_of, route.app_id)
             self._check_api_key(headers, keys)
         cdi_version = self._cdi_version(headers)
         if route.tenant_given and cdi_version < (3, 0):
@@ -233,8 +234,19 @@ class CoreApp:
         query = dict(
             parse_qsl(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True)
         )
-        request = Request(method, route, query, headers, body, cdi_version)
-        return await loop.run_in_executor(self._executor, handler, self.context, request)
+        client_ip = self._guard.client_ip(scope.get("client"), scope["headers"]) or None
+        request = Request(method, route, query, headers, body, cdi_version, client_ip)
+        return await self._threads.run(handler, self.context, request)
+
+    async def _console_answer(
+        self, scope: Scope, receive: Receive, found: tuple[str, str, str]
+    ) -> Response:
+        """The admin console's page (``admin_console.py``), read and run like a route."""
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        body = b""
+        if scope["method"].upper() not in ("GET", "HEAD"):
+            body = await self._read_body(receive, headers)
+        return await self._threads.run(self._console.respond, scope, headers, body, found)
 
     # -- checks ---------------------------------------------------------------------------
 
@@ -327,6 +339,6 @@ class CoreApp:
     def close(self) -> None:
         unregister(self)
         self._purger.stop()
-        self._executor.shutdown(wait=True)
+        self._threads.close()
         self.revocations.close()
         self.store.close()

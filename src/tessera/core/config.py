@@ -147,6 +147,10 @@ class CoreConfig:
     #: Open connections per worker process; more are answered 503 and closed.
     max_connections: int = 1000
     expired_session_purge_interval: float = 3600
+    #: Serve the admin console at ``/admin`` (the admin API is always served).
+    admin_console: bool = True
+    #: Serve the console without an API key, for local use (loopback only).
+    admin_console_without_api_key: bool = False
 
     @property
     def database(self) -> str:
@@ -337,11 +341,18 @@ def _build(raw: dict[str, str]) -> CoreConfig:
         raise _bad("expired_session_purge_interval", "is not a number") from None
     if not 0 <= purge <= 31_536_000:  # also refuses inf and nan
         raise _bad("expired_session_purge_interval", "must be between 0 and 31536000 seconds")
+    console_without_key = _bool(raw, "admin_console_without_api_key")
+    host = raw.get("host", "127.0.0.1").strip() or "127.0.0.1"
+    if console_without_key and not CoreConfig(host=host).is_loopback:
+        raise _bad(
+            "admin_console_without_api_key",
+            "is for local use: the host must be a loopback address (or set api_keys)",
+        )
     prefix = raw.get("table_name_prefix", "tessera_")
     if not re.fullmatch(r"[a-z][a-z0-9_]{0,30}", prefix):
         raise _bad("table_name_prefix", "must start with a-z and use only a-z, 0-9 and _")
     return CoreConfig(
-        host=raw.get("host", "127.0.0.1").strip() or "127.0.0.1",
+        host=host,
         port=_int(raw, "port", 3567, 1, 65535),
         api_keys=keys,
         allow_remote_without_api_key=_bool(raw, "allow_remote_without_api_key"),
@@ -369,4 +380,6 @@ def _build(raw: dict[str, str]) -> CoreConfig:
         keep_alive_timeout=_int(raw, "keep_alive_timeout", 5, 1, 600),
         max_connections=_int(raw, "max_connections", 1000, 1, 1_000_000),
         expired_session_purge_interval=purge,
+        admin_console=_bool(raw, "admin_console") if "admin_console" in raw else True,
+        admin_console_without_api_key=console_without_key,
     )

@@ -20,7 +20,6 @@ from .routing import Route
 
 __all__ = [
     "BadRequest",
-    "HttpError",
     "Request",
     "Response",
     "error_response",
@@ -29,8 +28,8 @@ __all__ = [
 ]
 
 
-# The core's refusals are leaves of the error tree; these names are kept for importers.
-HttpError = RequestError
+# The core's refusals are leaves of the error tree; the handlers raise this one by its
+# short name.
 BadRequest = BadRequestError
 
 
@@ -60,6 +59,8 @@ class Request:
     body: bytes = b""
     #: The ``cdi-version`` the caller speaks, as (major, minor); the newest when absent.
     cdi_version: tuple[int, int] = (5, 4)
+    #: The client's address (``X-Forwarded-For`` only from trusted proxies).
+    client_ip: str | None = None
     _json: Any = field(default=None, repr=False)
 
     def json(self) -> dict[str, Any]:

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
+from .admin_openapi import admin_paths
 from .oauth2_openapi import oauth2_paths
 from .routing import CDI_VERSIONS
 
@@ -362,6 +363,7 @@ def openapi_document(api_key_required: bool = True, base_path: str = "") -> dict
         for prefix, names in variants:
             operation = _operation(op, names, api_key_required)
             paths.setdefault(prefix + op.path, {})[op.method] = operation
+    paths.update(admin_paths(api_key_required, _PATH_PARAMETERS["appId"]))
     paths.update(oauth2_paths(api_key_required, _PATH_PARAMETERS["appId"]))
     document: dict[str, Any] = {
         "openapi": "3.1.0",
@@ -371,7 +373,8 @@ def openapi_document(api_key_required: bool = True, base_path: str = "") -> dict
             "description": "Sessions over HTTP, speaking the SuperTokens Core Driver "
             "Interface 5.4. Session outcomes (UNAUTHORISED, TRY_REFRESH_TOKEN, ...) are "
             "200 answers with a status field; errors are plain text, except on the OAuth "
-            "endpoints under /tessera/oauth2 (RFC 6749 JSON errors).",
+            "endpoints under /tessera/oauth2 (RFC 6749 JSON errors). The operator's admin "
+            "API is under /tessera/admin (the admin console, HTML for browsers, at /admin).",
         },
         "servers": [{"url": base_path or "/"}],
         "paths": paths,

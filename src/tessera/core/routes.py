@@ -5,6 +5,8 @@ from __future__ import annotations
 from . import admin_api as admin
 from . import oauth2
 from . import sessions_api as sessions
+from . import tokens_api as tokens
+from .admin_routes import ADMIN_ROUTES
 from .context import Handler
 
 __all__ = ["ROUTES"]
@@ -12,11 +14,11 @@ __all__ = ["ROUTES"]
 ROUTES: dict[tuple[str, str], tuple[Handler, bool]] = {
     ("GET", "/apiversion"): (admin.api_version, True),
     ("GET", "/user/id"): (admin.user_by_id, True),
-    ("POST", "/recipe/session"): (sessions.create_session, True),
+    ("POST", "/recipe/session"): (tokens.create_session, True),
     ("GET", "/recipe/session"): (sessions.session_information, True),
-    ("POST", "/recipe/session/verify"): (sessions.verify_session, True),
-    ("POST", "/recipe/session/refresh"): (sessions.refresh_session, True),
-    ("POST", "/recipe/session/regenerate"): (sessions.regenerate, True),
+    ("POST", "/recipe/session/verify"): (tokens.verify_session, True),
+    ("POST", "/recipe/session/refresh"): (tokens.refresh_session, True),
+    ("POST", "/recipe/session/regenerate"): (tokens.regenerate, True),
     ("PUT", "/recipe/session/data"): (sessions.update_session_data, True),
     ("PUT", "/recipe/jwt/data"): (sessions.update_access_token_payload, True),
     ("POST", "/recipe/session/remove"): (sessions.remove_sessions, True),
@@ -33,4 +35,6 @@ ROUTES: dict[tuple[str, str], tuple[Handler, bool]] = {
     # The OAuth endpoints authenticate their clients themselves (RFC 6749 answers).
     ("POST", oauth2.INTROSPECT_PATH): (oauth2.introspect, False),
     ("POST", oauth2.REVOKE_PATH): (oauth2.revoke, False),
+    # The operator's admin API (tessera's own, under /tessera/admin).
+    **{route: (handler, True) for route, handler in ADMIN_ROUTES.items()},
 }

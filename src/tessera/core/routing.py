@@ -3,7 +3,8 @@
 The SuperTokens core's path grammar: the app and tenant segments are optional (and
 mean ``public``), ids are matched lower-cased, a trailing slash is allowed, and a few
 words can never be tenant ids because they start API paths. tessera's own routes
-(``/tessera/oauth2/...``) follow the same grammar.
+(``/tessera/oauth2/...``, ``/tessera/admin/...``) follow the same grammar; the admin
+console (``/admin/...``) is found before it (``console_path``).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-__all__ = ["CDI_VERSIONS", "Route", "split_path"]
+__all__ = ["CDI_VERSIONS", "Route", "console_path", "split_path"]
 
 #: The ``cdi-version`` values accepted, as the SuperTokens core accepts them: every
 #: version it has spoken since 2.7. Below 2.21 access tokens are minted in version 2;
@@ -35,7 +36,7 @@ _NOT_TENANTS = frozenset(
 #: tessera's own routes, beside the CDI's: ``/tessera/<area>/...``. There ``tessera`` is
 #: not a tenant; a tenant of that name keeps every CDI route, none of which starts with
 #: one of these areas.
-_TESSERA_AREAS = frozenset({"oauth2"})
+_TESSERA_AREAS = frozenset({"oauth2", "admin"})
 
 
 def _names_a_tenant(segments: list[str]) -> bool:
@@ -80,3 +81,31 @@ def split_path(path: str, base_path: str = "") -> Route | None:
     return Route(
         app_id, tenant_id, "/" + "/".join(segments), tenant_given and tenant_id != "public"
     )
+
+
+def console_path(path: str, base_path: str, pages: frozenset[str]) -> tuple[str, str, str] | None:
+    """``(app id, the console's own path as sent, the path below it)`` when ``path`` is
+    the admin console's: ``[/base][/appid-<app>]/admin[/<page>...]``, where ``<page>`` is
+    one of ``pages``. A tenant named ``admin`` keeps every CDI route: none starts with a
+    console page's name."""
+    if base_path:
+        if path.lower() != base_path.lower() and not path.lower().startswith(
+            base_path.lower() + "/"
+        ):
+            return None
+        path = path[len(base_path) :]
+    segments = path.split("/")[1:] if path.startswith("/") else []
+    prefix = base_path
+    app_id = "public"
+    if segments and segments[0].lower().startswith("appid-"):
+        app_id = segments[0][len("appid-") :].lower() or "public"
+        if not _ID.match(app_id):
+            return None
+        prefix += "/" + segments.pop(0)
+    if not segments or segments[0].lower() != "admin":
+        return None
+    prefix += "/" + segments.pop(0)
+    rest = [s for s in segments if s]
+    if rest and rest[0].lower() not in pages:
+        return None
+    return app_id, prefix, "/" + "/".join(segments) if segments else ""

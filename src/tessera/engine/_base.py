@@ -104,9 +104,9 @@ class EngineBase:
         return None if lifetime is None else created_at + lifetime
 
     def _alive(self, record: SessionRecord, now: int) -> bool:
-        return self._alive_between(record.created_at, record.expires_at, now) and not self._idle(
-            record, now
-        )
+        end = self._session_end(record.created_at)
+        alive = record.expires_at >= now and (end is None or end > now)
+        return alive and not self._idle(record, now)
 
     def _active_since(self, tenant_id: str, now: int) -> int | None:
         """The earliest last activity a live session of ``tenant_id`` may have at ``now``;
@@ -119,10 +119,6 @@ class EngineBase:
         than its tenant's ``session_idle_timeout``: then it is over, as an expired one."""
         since = self._active_since(record.tenant_id, now)
         return since is not None and record.last_active_at < since
-
-    def _alive_between(self, created_at: int, expires_at: int, now: int) -> bool:
-        end = self._session_end(created_at)
-        return expires_at >= now and (end is None or end > now)
 
     def _sign(self, *, static: bool, now: int, **claims: Any) -> AccessToken:
         key = self.keys.signing_key(now, dynamic=not static)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from ..config import SessionConfig
 from ..storage.base import KeyRecord, SessionStore
@@ -30,9 +31,34 @@ from .keys import (
     verifies_until,
 )
 
-__all__ = ["KeyRing"]
+__all__ = ["KeyInfo", "KeyRing", "KeySchedule"]
 
 UNKNOWN_KID_RELOAD_MS = 1000
+
+
+@dataclass(frozen=True)
+class KeyInfo:
+    """A signing key as an operator sees it: never its private part."""
+
+    kid: str
+    algorithm: str
+    created_at: int
+    dynamic: bool
+    #: When it stops verifying (ms); ``None`` for a static key, which never does.
+    verifies_until: int | None
+    #: Whether new access tokens are signed with it now.
+    signing: bool
+
+
+@dataclass(frozen=True)
+class KeySchedule:
+    """The keys that verify now (newest first) and when the signing key next changes."""
+
+    keys: list[KeyInfo]
+    rotation_interval_ms: int
+    #: When the next dynamic key takes over signing (it is published up to a minute
+    #: before); ``None`` when tokens are signed with the static key, which never rotates.
+    next_rotation_at: int | None
 
 
 class KeyRing:
@@ -131,6 +157,39 @@ class KeyRing:
         interval = self._config.key_update_interval_ms
         newest = max((k.created_at for k in self._keys.values() if k.is_dynamic), default=now)
         return max(1, (newest + interval - overlap_ms(interval) - now) // 1000)
+
+    def schedule(self, now: int) -> KeySchedule:
+        """What an operator needs to know of the keys: which verify, which signs, and
+        when the next rotation is due. Makes the signing key if none is live yet."""
+        config = self._config
+        dynamic = config.use_dynamic_access_token_signing_key
+        signer = self.signing_key(now, dynamic=dynamic)
+        interval = config.key_update_interval_ms
+        keys = sorted(self._keys.values(), key=lambda k: (k.created_at, k.kid), reverse=True)
+        infos = [
+            KeyInfo(
+                kid=k.kid,
+                algorithm=k.algorithm,
+                created_at=k.created_at,
+                dynamic=k.is_dynamic,
+                verifies_until=(
+                    verifies_until(k, interval, config.access_token_validity_ms)
+                    if k.is_dynamic
+                    else None
+                ),
+                signing=k.kid == signer.kid,
+            )
+            for k in keys
+            if self.is_live(k.kid, now)
+        ]
+        next_rotation = None
+        if dynamic:
+            newest = max(k.created_at for k in keys if k.is_dynamic)
+            # A key just published signs once its overlap has passed; the signing key
+            # is replaced one interval after it was made.
+            waiting = newest > signer.created_at
+            next_rotation = newest + (overlap_ms(interval) if waiting else interval)
+        return KeySchedule(infos, interval, next_rotation)
 
     # -- loading -----------------------------------------------------------------
 

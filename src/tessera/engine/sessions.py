@@ -1,8 +1,9 @@
 """The session engine: every session operation, over a store, at a given time.
 
 No clock, no HTTP, no driver: callers pass ``now`` (milliseconds) and the engine talks
-to the store through its narrow interface. The facades in ``tessera.syncio`` and
-``tessera.asyncio`` read the clock and choose the thread.
+to the store through its narrow interface. The facades (``SyncSessions`` in
+``tessera._sync``, ``AsyncSessions`` in ``tessera._async``) read the clock and choose
+the thread.
 
 ``SessionEngine`` is assembled by concept: creating and verifying sessions here,
 refreshing in ``refreshing.py``, reading and changing stored sessions in

@@ -51,6 +51,14 @@ class RevokingStore:
         self._feed.note_revoked(self._inner.app_id, deleted)
         return deleted
 
+    def delete_matching_sessions_if_at_most(
+        self, match: SessionMatch, now: int, at_most: int
+    ) -> list[str] | None:
+        deleted = self._inner.delete_matching_sessions_if_at_most(match, now, at_most)
+        if deleted:
+            self._feed.note_revoked(self._inner.app_id, deleted)
+        return deleted
+
     def delete_tenant(self, app_id: str, tenant_id: str | None) -> Removal:
         # Only the core's store has apps and tenants (it is an AppStore too).
         removal = cast(AppStore, self._inner).delete_tenant(app_id, tenant_id)

@@ -146,6 +146,22 @@ class SqlSessions(SqlTables):
     def delete_matching_sessions(self, match: SessionMatch, now: int) -> list[str]:
         return self._end_where(*_matching(match, now))
 
+    def delete_matching_sessions_if_at_most(
+        self, match: SessionMatch, now: int, at_most: int
+    ) -> list[str] | None:
+        where, params = _matching(match, now)
+
+        def work(cursor: Any) -> list[str]:
+            ended = end_sessions(self, cursor, self.app_id, where, params)
+            if len(ended) > at_most:
+                raise _TooMany  # rolls the deletes and their log rows back
+            return ended
+
+        try:
+            return self._run_in_transaction(work)
+        except _TooMany:
+            return None
+
     def find_sessions(
         self, match: SessionMatch, now: int, *, limit: int, after: tuple[int, str] | None = None
     ) -> list[SessionRecord]:
@@ -197,6 +213,10 @@ class SqlSessions(SqlTables):
         return self._run_in_transaction(
             lambda cursor: end_sessions(self, cursor, self.app_id, where, params)
         )
+
+
+class _TooMany(Exception):
+    """More sessions matched than the caller allowed: undo the transaction."""
 
 
 def end_sessions(

@@ -244,6 +244,14 @@ class SessionStore(Protocol):
         transaction."""
         ...
 
+    def delete_matching_sessions_if_at_most(
+        self, match: SessionMatch, now: int, at_most: int
+    ) -> list[str] | None:
+        """As ``delete_matching_sessions``, in one transaction that ends only if at most
+        ``at_most`` sessions matched: when more did, nothing is deleted (nor logged) and
+        the answer is ``None``. For revoking what an operator previewed, never more."""
+        ...
+
     def find_sessions(
         self, match: SessionMatch, now: int, *, limit: int, after: tuple[int, str] | None = None
     ) -> list[SessionRecord]:

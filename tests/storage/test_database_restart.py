@@ -15,8 +15,8 @@ import pytest
 
 from tessera import StorageError, Tessera
 
-from ._support.private_postgres import PrivatePostgres, why_unavailable
-from .conftest import FakeClock
+from .._support.clock import FakeClock
+from .._support.private_postgres import PrivatePostgres, why_unavailable
 
 
 @pytest.fixture

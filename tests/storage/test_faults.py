@@ -3,7 +3,6 @@ and nothing is lost once it comes back."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -13,7 +12,7 @@ import pytest
 from tessera import StorageError, Tessera, TesseraError, TokenTheftError, UnauthorisedError
 from tessera.storage import SqlStore
 
-from .conftest import FakeClock
+from .._support.clock import FakeClock
 
 MakeTessera = Callable[..., Tessera]
 
@@ -101,22 +100,6 @@ def test_dropped_connections_are_replaced(make_tessera: MakeTessera, backend: st
     # The pooled connections are dead now; the next calls reconnect on their own.
     for _ in range(3):
         assert t.syncio.get_session_information(session.get_handle()) is not None
-
-
-def test_background_job_purges_expired_sessions(
-    make_tessera: MakeTessera, clock: FakeClock
-) -> None:
-    t = make_tessera(
-        expired_session_purge_interval=0.05, refresh_token_validity=1, access_token_validity=10
-    )
-    expired = t.syncio.create_new_session("user-1").get_handle()
-    clock.advance(61)
-    live = t.syncio.create_new_session("user-1").get_handle()
-    deadline = time.monotonic() + 5
-    while t.store.load_session(expired) is not None and time.monotonic() < deadline:
-        time.sleep(0.02)
-    assert t.store.load_session(expired) is None
-    assert t.store.load_session(live) is not None
 
 
 def test_lost_answer_to_the_rotation_is_not_theft(

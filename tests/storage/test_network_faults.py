@@ -20,8 +20,9 @@ import pytest
 from tessera import StorageError, Tessera
 from tessera.storage import SqlStore, Timeouts, open_store
 
-from ._support.faultproxy import FaultProxy
-from .conftest import SERVER_URLS, FakeClock, _unavailable
+from .._support.clock import FakeClock
+from .._support.databases import SERVER_URLS, unavailable
+from .._support.faultproxy import FaultProxy
 
 LIMITS = Timeouts(connect=2, statement=0.5, socket=1)
 #: The longest a failing call may take: a free connection, a new one, its answer.
@@ -39,7 +40,7 @@ def faulty(request: pytest.FixtureRequest, table_prefix: str, clock: FakeClock) 
     try:
         open_store(url, table_name_prefix=table_prefix).close()
     except StorageError as exc:
-        _unavailable(request.param, str(exc))
+        unavailable(request.param, str(exc))
     parts = urlsplit(url)
     proxy = FaultProxy(parts.hostname or "127.0.0.1", parts.port or 0)
     t = Tessera(

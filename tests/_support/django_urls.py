@@ -12,7 +12,7 @@ from django.urls import path  # type: ignore[import-untyped]
 from tessera.framework.django import asyncio as tessera_async
 from tessera.framework.django import create_new_session, verify_session
 
-from .apps import failing_claim, fresh, logged
+from .framework_apps import failing_claim, fresh, logged
 
 STATE: dict[str, Any] = {}
 

@@ -8,12 +8,15 @@ Routes: ``POST /login`` (JSON ``{"userId", "payload"?}``), ``GET|POST /protected
 (``mark_reauthenticated`` with ``amr=["pwd", "otp"]``), ``POST /logout-others``
 (``revoke_other_sessions``; JSON ``{"allTenants"?}``), and ``GET /test/log`` (the
 requests seen so far, for the browser suite). ``/login`` takes ``"amr"`` and
-``"tenantId"`` too.
+``"tenantId"`` too. ``Served`` is one of these apps behind a loopback server.
 """
 
 import json
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Annotated, Any
+
+import httpx
 
 from tessera import Tessera
 from tessera.framework import (
@@ -22,6 +25,8 @@ from tessera.framework import (
     get_all_cors_headers,
     require_fresh,
 )
+
+from .clock import FakeClock
 
 RequestLog = list[dict[str, Any]]
 FRESH_MAX_AGE = 300
@@ -365,7 +370,7 @@ def flask_app(
 # -- Django --------------------------------------------------------------------------
 
 
-DJANGO_LOG = "tests.framework.django_urls.RequestLogMiddleware"
+DJANGO_LOG = "tests._support.django_urls.RequestLogMiddleware"
 DJANGO_TESSERA = "tessera.framework.django.TesseraMiddleware"
 DJANGO_CORS = "corsheaders.middleware.CorsMiddleware"
 
@@ -379,7 +384,7 @@ def setup_django() -> None:
             DEBUG=False,
             SECRET_KEY="tests-only",
             ALLOWED_HOSTS=["*"],
-            ROOT_URLCONF="tests.framework.django_urls",
+            ROOT_URLCONF="tests._support.django_urls",
             MIDDLEWARE=[DJANGO_LOG, DJANGO_TESSERA],
             INSTALLED_APPS=["corsheaders"],
             USE_TZ=True,
@@ -428,3 +433,17 @@ FACTORIES: dict[str, AppFactory] = {
     "flask": flask_app,
     "django": django_app,
 }
+
+
+@dataclass
+class Served:
+    """An app of ``FACTORIES`` served on loopback, with the objects behind it."""
+
+    framework: str
+    url: str
+    tessera: Tessera
+    clock: FakeClock
+    log: RequestLog = field(default_factory=list)
+
+    def client(self) -> httpx.Client:
+        return httpx.Client(base_url=self.url, timeout=10)

@@ -15,8 +15,10 @@ from tessera import StorageError
 from tessera.core.asgi import CoreApp
 from tessera.core.config import load_config
 from tessera.metrics import exposition
-from tests.conftest import FakeClock, _unavailable, database_url
-from tests.framework.servers import start_asgi
+
+from .clock import FakeClock
+from .databases import database_url, unavailable
+from .servers import start_asgi
 
 API_KEY = "oauth2-test-key-0123456789"
 INTROSPECT = "/tessera/oauth2/introspect"
@@ -121,7 +123,7 @@ def serve_core(
     try:
         app = CoreApp(load_config(environ=environ), clock=clock, audit_hook=audit.append)
     except StorageError as exc:
-        _unavailable(backend, str(exc))
+        unavailable(backend, str(exc))
     port, stop = start_asgi(app)
     try:
         yield ServedCore(f"http://127.0.0.1:{port}", app, clock, audit, key)
