@@ -16,6 +16,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 
 from tessera import KeyMaterialError, SessionConfig, Tessera
+from tessera.admin.operations import SessionAdmin
 from tessera.engine.key_material import rewrap_key_material
 from tessera.engine.key_wrapping import (
     PREFIX,
@@ -377,3 +378,22 @@ def test_keys_are_decrypted_when_loaded_never_per_verification(
     for _ in range(3):
         tokens = _refresh(fresh, tokens)
     assert len(opened) == 2  # and the refresh-token key, once
+
+
+def test_the_admin_consoles_secret_is_sealed_too_and_survives_a_rewrap(
+    make_tessera: Callable[..., Tessera],
+) -> None:
+    # Whoever holds the console's secret can make its login cookies: it is key material.
+    plain = make_tessera(**FAST)
+    before = SessionAdmin(plain).secret()
+    keyed = make_tessera(key_encryption_keys=[K1], **FAST)
+    assert SessionAdmin(keyed).secret() == before  # the plain row still reads
+    assert keyed.rewrap_key_material().rewrapped == 1
+    (app_id, name, value, _created) = _secrets(keyed.store)[0]
+    assert (app_id, name) == ("public", "admin_console_key")
+    assert sealed_with(value) == key_encryption_key_id(K1)
+    assert base64.b64encode(before).decode() not in value
+    assert before not in _body(value)
+    # A process started after the rewrap has the same secret: no operator is logged out.
+    after = make_tessera(key_encryption_keys=[K1], **FAST)
+    assert SessionAdmin(after).secret() == before

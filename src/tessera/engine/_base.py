@@ -88,16 +88,19 @@ class EngineBase:
         if self._codec is None:
             with self._codec_lock:
                 if self._codec is None:
-                    # Sealed under key_encryption_keys if set. Processes racing to create
-                    # it each seal a value of their own; the one stored wins, and each
-                    # opens that one.
-                    row = secret_row(self.store.app_id, REFRESH_TOKEN_KEY)
-                    fresh = base64.b64encode(secrets.token_bytes(32)).decode()
-                    sealed = self.keys.wrapper.seal(fresh, row)
-                    stored = self.store.get_or_create_secret(REFRESH_TOKEN_KEY, sealed, now)
-                    plain = self.keys.wrapper.open(stored, row)
-                    self._codec = RefreshTokenCodec(base64.b64decode(plain))
+                    self._codec = RefreshTokenCodec(self.stored_secret(REFRESH_TOKEN_KEY, now))
         return self._codec
+
+    def stored_secret(self, name: str, now: int) -> bytes:
+        """The app's secret ``name`` (32 random bytes), made on first use and kept in the
+        store so every process of the app shares it; sealed there under
+        ``key_encryption_keys`` when they are set. Processes racing to make it each seal
+        a value of their own: the one stored wins, and each opens that one. Reads the
+        store: callers keep what it returns."""
+        row = secret_row(self.store.app_id, name)
+        fresh = base64.b64encode(secrets.token_bytes(32)).decode()
+        stored = self.store.get_or_create_secret(name, self.keys.wrapper.seal(fresh, row), now)
+        return base64.b64decode(self.keys.wrapper.open(stored, row))
 
     def _session_end(self, created_at: int) -> int | None:
         lifetime = self.config.session_max_lifetime_ms
