@@ -23,6 +23,7 @@ from ._tessera import Tessera
 from .config import SessionConfig
 from .engine.sessions import SessionInformation
 from .errors import (
+    KeyMaterialError,
     SessionError,
     SessionLimitReachedError,
     StorageError,
@@ -35,6 +36,7 @@ from .errors import (
 __version__ = "0.1.0"
 
 __all__ = [
+    "KeyMaterialError",
     "SessionConfig",
     "SessionError",
     "SessionInformation",

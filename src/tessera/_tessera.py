@@ -14,7 +14,9 @@ from ._sync import SyncSessions
 from ._threads import WorkerThreads
 from .audit import AuditHook
 from .config import SessionConfig
+from .engine.key_material import RewrapReport, check_key_material, rewrap_key_material
 from .engine.sessions import SessionEngine
+from .errors import KeyMaterialError, StorageError
 from .housekeeping import ExpiredSessionPurger
 from .metrics import observe_process, unregister
 from .revocation import FeedStats, RevocationFeed, RevokingStore
@@ -77,6 +79,7 @@ class Tessera:
         self.revocations = RevocationFeed.for_config(self.store, config)
         revoking = cast(SessionStore, RevokingStore(self.store, self.revocations))
         self.engine = SessionEngine(config, revoking, session_claims=True)
+        self._check_key_material(close_store=store is None)
         self.engine.revocations = self.revocations.view(self.store.app_id)
         #: Metrics (when prometheus_client is installed and ``metrics``) and audit events.
         self.observer = Observer(app_id=self.store.app_id, metrics=metrics, audit_hook=audit_hook)
@@ -94,6 +97,34 @@ class Tessera:
         )
         self.syncio: SyncSessions = SyncSessions(self)
         self.asyncio: AsyncSessions = AsyncSessions(self)
+
+    def _check_key_material(self, *, close_store: bool) -> None:
+        """Refuse to start when a stored key cannot be decrypted with
+        ``key_encryption_keys`` (``KeyMaterialError`` names the missing key), rather than
+        fail at the first request. A database that cannot be read now is no reason not
+        to start: the same check happens when the keys are first loaded."""
+        try:
+            check_key_material(self.store, self.engine.keys.wrapper)
+        except StorageError as exc:
+            log.warning("could not check the stored signing keys at start: %s", exc)
+        except KeyMaterialError:
+            # Nothing else has started yet; a store the caller gave stays the caller's.
+            if close_store:
+                self.store.close()
+            raise
+
+    def rewrap_key_material(self) -> RewrapReport:
+        """Encrypt every app's stored signing keys and secrets in this database under the
+        newest of ``key_encryption_keys``: rows in plain text and rows under older keys
+        (which must still be configured, after the newest). Safe while sessions are being
+        served, by any number of processes; a second run finds nothing to do. Raises
+        ``KeyMaterialError`` for the first row it could not read (after doing the
+        others), ``ValueError`` when no key is configured. ``tessera keys rewrap`` does
+        the same from the command line."""
+        report = rewrap_key_material(self.store, self.engine.keys.wrapper)
+        if report.unreadable:
+            raise report.unreadable[0]
+        return report
 
     def use_metrics(self, metrics: Recorder | None) -> None:
         """Count into ``metrics`` (None: metrics off). The verification count is kept at

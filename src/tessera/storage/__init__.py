@@ -19,6 +19,7 @@ from .base import (
     SessionMatch,
     SessionRecord,
     SessionStore,
+    StoredKeyMaterial,
 )
 
 __all__ = [
@@ -29,6 +30,7 @@ __all__ = [
     "SessionRecord",
     "SessionStore",
     "SqlStore",
+    "StoredKeyMaterial",
     "Timeouts",
     "open_store",
 ]
