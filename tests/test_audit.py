@@ -7,6 +7,7 @@ import contextlib
 import json
 import logging
 from collections.abc import Callable, Iterator
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
@@ -116,6 +117,28 @@ def test_every_event_of_an_app_object(
     assert records[0]["kid"].startswith("d-")
     assert records[0]["key_kind"] == "dynamic"
     assert records[-1]["user_id"] == "u3"
+
+
+REQUEST_ID: ContextVar[str] = ContextVar("REQUEST_ID", default="none")
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+async def test_an_async_callers_context_variables_reach_the_hook(
+    make_tessera: MakeTessera,
+) -> None:
+    """The async functions run on worker threads in their caller's context, so a hook
+    that tags records with, say, the request's id finds it."""
+    seen: list[tuple[str, str]] = []
+    app = make_tessera(audit_hook=lambda record: seen.append((record["event"], REQUEST_ID.get())))
+    REQUEST_ID.set("request-1")
+    session = await app.asyncio.create_new_session("u1")
+    await app.asyncio.refresh_session_without_request_response(_refresh_token(session))
+    await session.revoke_session()
+    assert [s for s in seen if s[0] != "key_rotated"] == [
+        ("session_created", "request-1"),
+        ("session_refreshed", "request-1"),
+        ("session_revoked", "request-1"),
+    ]
 
 
 def test_a_failing_hook_does_not_break_the_request(

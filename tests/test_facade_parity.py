@@ -1,16 +1,101 @@
 """The sync and async facades are one API in two colours: same functions, same
 parameters, defaults, annotations and docstrings; and every public function has a
-docstring. The async file is a thin copy of the sync one; this test keeps them equal."""
+docstring. ``_async.py`` is generated from ``_sync.py`` by scripts/generate_async.py;
+these tests keep the checked-in file what the generator writes, and check the generator.
+"""
 
 from __future__ import annotations
 
+import importlib.util
 import inspect
+from pathlib import Path
+from types import ModuleType
 
 import pytest
 
 import tessera
 import tessera.asyncio
 import tessera.syncio
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _generator() -> ModuleType:
+    spec = importlib.util.spec_from_file_location(
+        "generate_async", ROOT / "scripts" / "generate_async.py"
+    )
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+generator = _generator()
+
+
+def test_the_async_facade_is_what_the_generator_writes() -> None:
+    checked_in = (ROOT / "src" / "tessera" / "_async.py").read_text()
+    assert checked_in == generator.generate_from_files(), (
+        "src/tessera/_async.py is out of date: run .venv/bin/python scripts/generate_async.py"
+    )
+
+
+def _sources() -> tuple[str, str, str]:
+    return (
+        generator.SYNC.read_text(),
+        generator.LOOP_MODULE.read_text(),
+        generator.SESSION_BASE.read_text(),
+    )
+
+
+def test_a_new_sync_method_gets_its_async_twin() -> None:
+    sync, loop, base = _sources()
+    anchor = "    def get_jwks(self)"
+    new = (
+        "    def count_devices(\n"
+        "        self, user_id: str, *, tenant_id: str | None = None\n"
+        "    ) -> int:\n"
+        '        """How many devices."""\n'
+        "        return 0\n\n"
+    )
+    output = generator.generate(sync.replace(anchor, new + anchor), loop, base)
+    assert (
+        "    async def count_devices(self, user_id: str, *, tenant_id: str | None = None) -> int:\n"
+        '        """How many devices."""\n'
+        "        return await self._owner.in_thread(\n"
+        "            self._owner.syncio.count_devices, user_id, tenant_id=tenant_id\n"
+        "        )\n"
+    ) in output
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "complaint"),
+    [
+        # The async Session would run this with itself as self: a coroutine, never awaited.
+        (
+            "return self._information().expiry",
+            "return self.get_session_data_from_database()['x']",
+            "not SessionBase's",
+        ),
+        # The async function would hand an async session to the sync one.
+        (
+            "return session._revoke_others(",
+            "return session.revoke_other_sessions(",
+            "not SessionBase's",
+        ),
+        ("session._mark_reauthenticated(amr)", "print(session)", "passed on"),
+        # Whether verification can stay on the loop depends on check_database.
+        ("        check_database: bool = False,\n", "", "must be the sync function's"),
+        ("    ) -> Session:", "    ) -> list[Session]:", "teach the generator"),
+    ],
+)
+def test_the_generator_refuses_what_it_cannot_colour(old: str, new: str, complaint: str) -> None:
+    sync, loop, base = _sources()
+    assert old in sync
+    with pytest.raises(generator.GenerationError, match=complaint):
+        generator.generate(sync.replace(old, new, 1), loop, base)
+
 
 PAIRS = [
     (tessera.syncio.SyncSessions, tessera.asyncio.AsyncSessions),

@@ -24,6 +24,7 @@ from .config import SessionConfig
 from .devices import Device
 from .engine.sessions import DeviceSession, SessionInformation, SessionPage
 from .errors import (
+    KeyMaterialError,
     SessionError,
     SessionLimitReachedError,
     StorageError,
@@ -38,6 +39,7 @@ __version__ = "0.1.0"
 __all__ = [
     "Device",
     "DeviceSession",
+    "KeyMaterialError",
     "SessionConfig",
     "SessionError",
     "SessionInformation",

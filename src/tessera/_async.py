@@ -1,10 +1,11 @@
+# Generated from _sync.py by scripts/generate_async.py; do not edit.
+# Change _sync.py (or _async_loop.py), then run: .venv/bin/python scripts/generate_async.py
 """The session functions of one ``Tessera`` object, for async callers.
 
-The twin of ``_sync.py``, one thin copy per function: verifying an access token runs on
-the event loop when the engine says it needs no store (a signature check and a few
-dictionary reads); everything else runs on the ``Tessera`` object's threads, so a slow
-database never stalls the loop. ``tests/test_facade_parity.py`` checks that both
-files agree in every parameter, default, annotation and docstring.
+Each function runs the function of the same name in ``_sync.py`` on the ``Tessera``
+object's worker threads, so a slow database never stalls the event loop; verifying an
+access token stays on the event loop when the engine needs no store for it
+(``_async_loop.py``). Signatures and docstrings are those of ``_sync.py``.
 """
 
 from __future__ import annotations
@@ -12,10 +13,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from ._session import SessionBase, refuse_missing_token
+from ._async_loop import verification_needs_no_store
+from ._session import SessionBase
+from ._sync import Session as SyncSession
 from .engine.sessions import SessionInformation, SessionPage
-from .errors import TesseraError
-from .metrics import VERIFY_MASK
 
 if TYPE_CHECKING:
     from ._tessera import Tessera
@@ -31,11 +32,11 @@ class Session(SessionBase):
 
     async def get_session_data_from_database(self) -> dict[str, Any]:
         """The session's data kept in the database (never sent to the client)."""
-        return (await self._owner.in_thread(self._information)).session_data_in_database
+        return await self._owner.in_thread(SyncSession.get_session_data_from_database, self)
 
     async def update_session_data_in_database(self, data: Mapping[str, Any]) -> None:
         """Replace the session's data kept in the database."""
-        await self._owner.in_thread(self._update_data, data)
+        await self._owner.in_thread(SyncSession.update_session_data_in_database, self, data)
 
     async def merge_into_access_token_payload(self, update: Mapping[str, Any]) -> None:
         """Change the access token's custom claims now: this session gets a new access
@@ -43,22 +44,24 @@ class Session(SessionBase):
 
         Only the keys in ``update`` change in the stored payload; claims changed
         elsewhere since this token was issued are kept, and show in the new token."""
-        await self._owner.in_thread(self._merge_payload, update)
+        await self._owner.in_thread(SyncSession.merge_into_access_token_payload, self, update)
 
     async def revoke_session(self) -> None:
         """End the session: its refresh token stops working at once."""
-        await self._owner.in_thread(self._revoke)
+        await self._owner.in_thread(SyncSession.revoke_session, self)
 
     async def revoke_other_sessions(self, revoke_across_all_tenants: bool = False) -> list[str]:
         """End the user's other sessions ("log out my other devices"), in this session's
         tenant or, with ``revoke_across_all_tenants``, in all; the handles ended."""
-        return await self._owner.in_thread(self._revoke_others, revoke_across_all_tenants)
+        return await self._owner.in_thread(
+            SyncSession.revoke_other_sessions, self, revoke_across_all_tenants
+        )
 
     async def mark_reauthenticated(self, amr: Sequence[str] | None = None) -> None:
         """Record that the user just proved who they are again (say, re-entered their
         password): ``auth_time`` becomes now, and ``amr`` is replaced when given. This
         session gets a new access token; a web adapter sends it with the response."""
-        await self._owner.in_thread(self._mark_reauthenticated, amr)
+        await self._owner.in_thread(SyncSession.mark_reauthenticated, self, amr)
 
     async def list_devices(
         self, limit: int = 20, cursor: str | None = None, across_all_tenants: bool = False
@@ -66,22 +69,26 @@ class Session(SessionBase):
         """A page of this user's live sessions ("your devices"), most recently active
         first, this one marked ``current``; in this session's tenant, or in all. Pass
         the page's ``next_cursor`` back for the next page."""
-        return await self._owner.in_thread(self._list_devices, limit, cursor, across_all_tenants)
+        return await self._owner.in_thread(
+            SyncSession.list_devices, self, limit, cursor, across_all_tenants
+        )
 
     async def revoke_device(self, session_handle: str, across_all_tenants: bool = False) -> bool:
         """Log out one of this user's devices: end the session ``session_handle`` (say,
         from ``list_devices``) if it belongs to this user, in this tenant or, with
         ``across_all_tenants``, in any. False when it does not (or is gone). This
         session's own handle ends it like ``revoke_session``."""
-        return await self._owner.in_thread(self._revoke_device, session_handle, across_all_tenants)
+        return await self._owner.in_thread(
+            SyncSession.revoke_device, self, session_handle, across_all_tenants
+        )
 
     async def get_expiry(self) -> int:
         """When the session ends unless refreshed, in milliseconds since the epoch."""
-        return (await self._owner.in_thread(self._information)).expiry
+        return await self._owner.in_thread(SyncSession.get_expiry, self)
 
     async def get_time_created(self) -> int:
         """When the session was created, in milliseconds since the epoch."""
-        return (await self._owner.in_thread(self._information)).time_created
+        return await self._owner.in_thread(SyncSession.get_time_created, self)
 
 
 class AsyncSessions:
@@ -108,29 +115,18 @@ class AsyncSessions:
         The access token also carries ``auth_time`` (this login, in seconds) and, when
         given, ``amr`` (how the user logged in, such as ``["pwd"]``): a refresh keeps
         both, and only ``mark_reauthenticated`` changes them."""
-        owner = self._owner
-        owner.touch()
-        observer, now = owner.observer, owner.now()
-        started = observer.start()
-        try:
-            state = await owner.in_thread(
-                owner.engine.create_new_session,
-                user_id,
-                access_token_payload,
-                session_data_in_database,
-                tenant_id,
-                now=now,
-                ip=ip,
-                user_agent=user_agent,
-                disable_anti_csrf=disable_anti_csrf,
-                amr=amr,
-            )
-        except TesseraError as exc:
-            observer.create_failed(exc, now, ip, user_agent)
-            raise
-        observer.created(state, now, started, ip, user_agent)
-        owner.activity_recorded(state.session_handle, now)
-        return Session(state, owner)
+        sync_session = await self._owner.in_thread(
+            self._owner.syncio.create_new_session,
+            user_id,
+            access_token_payload,
+            session_data_in_database,
+            tenant_id,
+            ip=ip,
+            user_agent=user_agent,
+            disable_anti_csrf=disable_anti_csrf,
+            amr=amr,
+        )
+        return Session(sync_session._state, self._owner)
 
     async def get_session_without_request_response(
         self,
@@ -149,41 +145,28 @@ class AsyncSessions:
         ``ip`` and ``user_agent`` are the client's: the session's last activity (time,
         address, agent) is recorded from them at most once per
         ``activity_write_interval``, by a background thread."""
-        if not access_token:
-            refuse_missing_token(session_required)
-            return None
-        owner = self._owner
-        engine, now, calls = owner.engine, owner.now(), owner.verify_calls
-        verify = engine.verify_access_token
-        if calls is not None and not next(calls) & VERIFY_MASK:
-            verify = owner.timing(verify)  # one call in VERIFY_SAMPLE
-        try:
-            if engine.verification_reads_store(
-                access_token, now=now, check_database=check_database
-            ):
-                state = await owner.in_thread(
-                    verify,
-                    access_token,
-                    anti_csrf_token,
-                    now=now,
-                    anti_csrf_check=anti_csrf_check,
-                    check_database=check_database,
-                )
-            else:  # the common case: answered from memory, on the event loop
-                state = verify(
-                    access_token,
-                    anti_csrf_token,
-                    now=now,
-                    anti_csrf_check=anti_csrf_check,
-                    check_database=check_database,
-                )
-        except TesseraError as exc:
-            if owner.metrics is not None:
-                owner.metrics.verify_failed(exc)
-            raise
-        if state.activity_due:  # rarely: an interval after its issue or last look
-            owner.note_activity(state.session_handle, now, ip, user_agent)
-        return Session(state, owner)
+        if verification_needs_no_store(self._owner, access_token, check_database):
+            sync_session = self._owner.syncio.get_session_without_request_response(
+                access_token,
+                anti_csrf_token,
+                anti_csrf_check=anti_csrf_check,
+                check_database=check_database,
+                session_required=session_required,
+                ip=ip,
+                user_agent=user_agent,
+            )
+        else:
+            sync_session = await self._owner.in_thread(
+                self._owner.syncio.get_session_without_request_response,
+                access_token,
+                anti_csrf_token,
+                anti_csrf_check=anti_csrf_check,
+                check_database=check_database,
+                session_required=session_required,
+                ip=ip,
+                user_agent=user_agent,
+            )
+        return None if sync_session is None else Session(sync_session._state, self._owner)
 
     async def refresh_session_without_request_response(
         self,
@@ -196,46 +179,33 @@ class AsyncSessions:
     ) -> Session:
         """Rotate a refresh token: the session with its new access and refresh tokens.
         A refresh token used again after its successor raises ``TokenTheftError``."""
-        owner = self._owner
-        owner.touch()
-        observer, now = owner.observer, owner.now()
-        started = observer.start()
-        try:
-            state = await owner.in_thread(
-                owner.engine.refresh_session,
-                refresh_token,
-                anti_csrf_token,
-                now=now,
-                disable_anti_csrf=disable_anti_csrf,
-                ip=ip,
-                user_agent=user_agent,
-            )
-        except TesseraError as exc:
-            observer.refresh_failed(exc, now, ip, user_agent)
-            raise
-        observer.refreshed(state, now, started, ip, user_agent)
-        owner.activity_recorded(state.session_handle, now)
-        return Session(state, owner)
+        sync_session = await self._owner.in_thread(
+            self._owner.syncio.refresh_session_without_request_response,
+            refresh_token,
+            anti_csrf_token,
+            disable_anti_csrf=disable_anti_csrf,
+            ip=ip,
+            user_agent=user_agent,
+        )
+        return Session(sync_session._state, self._owner)
 
     async def revoke_session(self, session_handle: str) -> bool:
         """End one session; False when there was none by that handle."""
-        owner = self._owner
-        return await owner.in_thread(owner.syncio._revoke_one, session_handle, "app")
+        return await self._owner.in_thread(self._owner.syncio.revoke_session, session_handle)
 
     async def _sign_out(self, session_handle: str) -> bool:
-        owner = self._owner
-        return await owner.in_thread(owner.syncio._revoke_one, session_handle, "sign_out")
+        return await self._owner.in_thread(self._owner.syncio._sign_out, session_handle)
 
     async def _end_replaced_session(self, access_token: str, new_session_handle: str) -> bool:
-        owner = self._owner
-        return await owner.in_thread(
-            owner.syncio._end_replaced_session, access_token, new_session_handle
+        return await self._owner.in_thread(
+            self._owner.syncio._end_replaced_session, access_token, new_session_handle
         )
 
     async def revoke_multiple_sessions(self, session_handles: Sequence[str]) -> list[str]:
         """End several sessions; the handles of those that existed."""
-        owner = self._owner
-        return await owner.in_thread(owner.syncio.revoke_multiple_sessions, session_handles)
+        return await self._owner.in_thread(
+            self._owner.syncio.revoke_multiple_sessions, session_handles
+        )
 
     async def revoke_all_sessions_for_user(
         self,
@@ -244,9 +214,8 @@ class AsyncSessions:
         revoke_across_all_tenants: bool | None = None,
     ) -> list[str]:
         """End every session of a user (in one tenant, or all); the handles ended."""
-        owner = self._owner
-        return await owner.in_thread(
-            owner.syncio.revoke_all_sessions_for_user,
+        return await self._owner.in_thread(
+            self._owner.syncio.revoke_all_sessions_for_user,
             user_id,
             tenant_id,
             revoke_across_all_tenants,
@@ -257,7 +226,9 @@ class AsyncSessions:
     ) -> list[str]:
         """End every session of ``session``'s user but ``session`` itself, in its tenant
         or, with ``revoke_across_all_tenants``, in all; the handles ended."""
-        return await session.revoke_other_sessions(revoke_across_all_tenants)
+        return await self._owner.in_thread(
+            self._owner.syncio.revoke_other_sessions, session, revoke_across_all_tenants
+        )
 
     async def mark_reauthenticated(
         self, session: Session, amr: Sequence[str] | None = None
@@ -265,7 +236,7 @@ class AsyncSessions:
         """Record that ``session``'s user just proved who they are again: its
         ``auth_time`` becomes now (``amr`` replaced when given), and it gets a new access
         token carrying that."""
-        await session.mark_reauthenticated(amr)
+        await self._owner.in_thread(self._owner.syncio.mark_reauthenticated, session, amr)
 
     async def get_all_session_handles_for_user(
         self,
@@ -274,13 +245,11 @@ class AsyncSessions:
         fetch_across_all_tenants: bool | None = None,
     ) -> list[str]:
         """The handles of a user's live sessions (in one tenant, or all)."""
-        owner = self._owner
-        return await owner.in_thread(
-            owner.engine.get_all_session_handles_for_user,
+        return await self._owner.in_thread(
+            self._owner.syncio.get_all_session_handles_for_user,
             user_id,
             tenant_id,
             fetch_across_all_tenants,
-            now=owner.now(),
         )
 
     async def get_sessions_for_user(
@@ -296,12 +265,10 @@ class AsyncSessions:
         with its device, most recently active first: ``items`` and ``next_cursor``
         (``None`` on the last page; pass it back for the next). ``current`` is the handle
         of the session to mark as this device. A changed cursor is a ``ValueError``."""
-        owner = self._owner
-        return await owner.in_thread(
-            owner.engine.get_sessions_for_user,
+        return await self._owner.in_thread(
+            self._owner.syncio.get_sessions_for_user,
             user_id,
             tenant_id,
-            now=owner.now(),
             limit=limit,
             cursor=cursor,
             current=current,
@@ -309,18 +276,16 @@ class AsyncSessions:
 
     async def get_session_information(self, session_handle: str) -> SessionInformation | None:
         """What the database holds about a live session; ``None`` when it is gone."""
-        owner = self._owner
-        return await owner.in_thread(
-            owner.engine.get_session_information, session_handle, now=owner.now()
+        return await self._owner.in_thread(
+            self._owner.syncio.get_session_information, session_handle
         )
 
     async def update_session_data_in_database(
         self, session_handle: str, data: Mapping[str, Any]
     ) -> bool:
         """Replace a session's data kept in the database; False when it is gone."""
-        owner = self._owner
-        return await owner.in_thread(
-            owner.engine.update_session_data_in_database, session_handle, data, now=owner.now()
+        return await self._owner.in_thread(
+            self._owner.syncio.update_session_data_in_database, session_handle, data
         )
 
     async def merge_into_access_token_payload(
@@ -328,9 +293,8 @@ class AsyncSessions:
     ) -> bool:
         """Change a session's custom claims for the tokens it gets from now on (a key set
         to ``None`` is removed); False when the session is gone."""
-        owner = self._owner
-        return await owner.in_thread(
-            owner.engine.merge_into_access_token_payload, session_handle, update, now=owner.now()
+        return await self._owner.in_thread(
+            self._owner.syncio.merge_into_access_token_payload, session_handle, update
         )
 
     async def regenerate_access_token(
@@ -338,18 +302,15 @@ class AsyncSessions:
     ) -> Session | None:
         """A new access token for the session of ``access_token`` (with ``new_payload``
         as its custom claims, if given); ``None`` when the session is gone."""
-        owner = self._owner
-        state = await owner.in_thread(
-            owner.engine.regenerate_access_token, access_token, new_payload, now=owner.now()
+        sync_session = await self._owner.in_thread(
+            self._owner.syncio.regenerate_access_token, access_token, new_payload
         )
-        return None if state is None else Session(state, owner)
+        return None if sync_session is None else Session(sync_session._state, self._owner)
 
     async def get_jwks(self) -> dict[str, list[dict[str, str]]]:
         """The public keys that verify access tokens, as a JSON Web Key Set."""
-        owner = self._owner
-        return await owner.in_thread(owner.engine.get_jwks, now=owner.now())
+        return await self._owner.in_thread(self._owner.syncio.get_jwks)
 
     async def purge_expired(self) -> int:
         """Delete expired sessions now; how many went. (A background job also does it.)"""
-        owner = self._owner
-        return await owner.in_thread(owner.engine.purge_expired, now=owner.now())
+        return await self._owner.in_thread(self._owner.syncio.purge_expired)

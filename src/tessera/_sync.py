@@ -1,8 +1,14 @@
 """The session functions of one ``Tessera`` object, for synchronous callers.
 
-Each function reads the object's clock and calls the engine. ``_async.py`` holds the
-async twin, one thin copy per function; ``tests/test_facade_parity.py`` checks that the
-two agree in every parameter, default, annotation and docstring.
+Each function reads the object's clock and calls the engine. The async facade,
+``_async.py``, is generated from this file by ``scripts/generate_async.py``: each async
+function runs the sync one of the same name on the object's worker threads. So change a
+function here, or add one, then run the generator (``tests/test_facade_parity.py``
+fails until ``_async.py`` is what it writes).
+
+The async ``Session`` runs the methods of ``Session`` here with itself as ``self``, and
+an async function given a session passes it to the function here: such code may use
+only what ``SessionBase`` has, never a method of one colour. The generator checks it.
 """
 
 from __future__ import annotations
@@ -253,13 +259,13 @@ class SyncSessions:
     ) -> list[str]:
         """End every session of ``session``'s user but ``session`` itself, in its tenant
         or, with ``revoke_across_all_tenants``, in all; the handles ended."""
-        return session.revoke_other_sessions(revoke_across_all_tenants)
+        return session._revoke_others(revoke_across_all_tenants)
 
     def mark_reauthenticated(self, session: Session, amr: Sequence[str] | None = None) -> None:
         """Record that ``session``'s user just proved who they are again: its
         ``auth_time`` becomes now (``amr`` replaced when given), and it gets a new access
         token carrying that."""
-        session.mark_reauthenticated(amr)
+        session._mark_reauthenticated(amr)
 
     def get_all_session_handles_for_user(
         self,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextvars
 import logging
 import time
 from collections.abc import Callable
@@ -14,7 +15,9 @@ from ._sync import SyncSessions
 from ._threads import WorkerThreads
 from .audit import AuditHook
 from .config import SessionConfig
+from .engine.key_material import RewrapReport, check_key_material, rewrap_key_material
 from .engine.sessions import SessionEngine
+from .errors import KeyMaterialError, StorageError
 from .housekeeping import ExpiredSessionPurger
 from .metrics import observe_process, unregister
 from .revocation import FeedStats, RevocationFeed, RevokingStore
@@ -77,6 +80,7 @@ class Tessera:
         self.revocations = RevocationFeed.for_config(self.store, config)
         revoking = cast(SessionStore, RevokingStore(self.store, self.revocations))
         self.engine = SessionEngine(config, revoking, session_claims=True)
+        self._check_key_material(close_store=store is None)
         self.engine.revocations = self.revocations.view(self.store.app_id)
         #: Metrics (when prometheus_client is installed and ``metrics``) and audit events.
         self.observer = Observer(app_id=self.store.app_id, metrics=metrics, audit_hook=audit_hook)
@@ -99,6 +103,34 @@ class Tessera:
         )
         self.syncio: SyncSessions = SyncSessions(self)
         self.asyncio: AsyncSessions = AsyncSessions(self)
+
+    def _check_key_material(self, *, close_store: bool) -> None:
+        """Refuse to start when a stored key cannot be decrypted with
+        ``key_encryption_keys`` (``KeyMaterialError`` names the missing key), rather than
+        fail at the first request. A database that cannot be read now is no reason not
+        to start: the same check happens when the keys are first loaded."""
+        try:
+            check_key_material(self.store, self.engine.keys.wrapper)
+        except StorageError as exc:
+            log.warning("could not check the stored signing keys at start: %s", exc)
+        except KeyMaterialError:
+            # Nothing else has started yet; a store the caller gave stays the caller's.
+            if close_store:
+                self.store.close()
+            raise
+
+    def rewrap_key_material(self) -> RewrapReport:
+        """Encrypt every app's stored signing keys and secrets in this database under the
+        newest of ``key_encryption_keys``: rows in plain text and rows under older keys
+        (which must still be configured, after the newest). Safe while sessions are being
+        served, by any number of processes; a second run finds nothing to do. Raises
+        ``KeyMaterialError`` for the first row it could not read (after doing the
+        others), ``ValueError`` when no key is configured. ``tessera keys rewrap`` does
+        the same from the command line."""
+        report = rewrap_key_material(self.store, self.engine.keys.wrapper)
+        if report.unreadable:
+            raise report.unreadable[0]
+        return report
 
     def use_metrics(self, metrics: Recorder | None) -> None:
         """Count into ``metrics`` (None: metrics off). The verification count is kept at
@@ -133,9 +165,11 @@ class Tessera:
         return self.clock()
 
     async def in_thread(self, work: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-        """Run blocking store work on this object's threads, off the event loop."""
+        """Run blocking store work on this object's threads, off the event loop, in the
+        caller's context (as ``asyncio.to_thread`` does): an audit hook or a log handler
+        sees the context variables the caller set."""
         self._purger.ensure_running()
-        return await self._threads.run(work, *args, **kwargs)
+        return await self._threads.run(contextvars.copy_context().run, work, *args, **kwargs)
 
     def touch(self) -> None:
         """Called by store-using operations: starts housekeeping in this process."""

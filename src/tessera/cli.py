@@ -4,6 +4,7 @@ tessera start [--host H] [--port P] [--config config.yaml] [--foreground]
 tessera list
 tessera stop [--port P]
 tessera uninstall [--yes]
+tessera keys generate | status | rewrap [--config config.yaml] [--database URL]
 tessera doctor URL [--website-domain ORIGIN] [--login-path PATH --login-body JSON] ...
 """
 
@@ -61,6 +62,16 @@ def _parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     doctor_command.add_arguments(doctor)
+    keys = commands.add_parser(
+        "keys",
+        help="encryption of the stored signing keys: generate a key, status, rewrap",
+        description="Key-encryption keys (key_encryption_keys) and the stored keys they "
+        "encrypt. status and rewrap read config.yaml (--config) and the environment "
+        "(TESSERA_KEY_ENCRYPTION_KEYS, DATABASE_URL, TABLE_NAME_PREFIX) as tessera start does.",
+    )
+    from .core import key_commands
+
+    key_commands.add_arguments(keys)
     return parser
 
 
@@ -77,6 +88,10 @@ def main(argv: list[str] | None = None) -> int:
         return _stop(args.port)
     if args.command == "doctor":
         return _doctor(args)
+    if args.command == "keys":
+        from .core import key_commands
+
+        return key_commands.run(args)
     return _uninstall(args.yes)
 
 

@@ -15,6 +15,8 @@ from functools import cached_property
 from types import MappingProxyType
 from typing import Any, Literal
 
+from .engine.key_wrapping import parse_key_encryption_keys
+
 __all__ = [
     "TENANT_ID",
     "TENANT_SETTINGS",
@@ -102,6 +104,11 @@ class SessionConfig:
     revoke_session_on_token_theft: bool = True
     #: Prefix for every table tessera creates, to share a database with other software.
     table_name_prefix: str = "tessera_"
+    #: Keys that encrypt the signing keys and secrets stored in the database (AES-256-GCM),
+    #: newest first: the first encrypts, any of them decrypts. Each is 32 random bytes in
+    #: url-safe base64 (``tessera keys generate``); one key, a list, or a comma-separated
+    #: string. Empty: stored in plain text. Never shown in ``repr``.
+    key_encryption_keys: tuple[str, ...] = field(default=(), repr=False)
     #: Connections kept open to the database.
     database_pool_size: int = 10
     #: Seconds to wait for a new database connection (PostgreSQL: whole seconds, >= 2).
@@ -168,6 +175,8 @@ class SessionConfig:
                 "table_name_prefix",
                 "must start with a lower-case letter and use only a-z, 0-9 and _ (max 31)",
             )
+        keks = parse_key_encryption_keys(self.key_encryption_keys)
+        object.__setattr__(self, "key_encryption_keys", keks)
         if not 1 <= self.database_pool_size <= 1000:
             _bad("database_pool_size", "must be between 1 and 1000")
         if not 0 < self.database_connect_timeout <= 600:

@@ -15,6 +15,7 @@ SessionLimitReachedEr. 409 "session limit reached" (+ keep tokens   409 (its mes
                        ``status``, ``maxSessions``)
 StorageError           503 "session storage unavailable"           503 "The database is
                                                                    unavailable; try again"
+KeyMaterialError       500 "session keys unavailable"  keep tokens 500 (its message)
 BadRequestError        -                                           400 (its message)
 ApiKeyError            -                                           401 "Invalid API key"
 ForbiddenError         -                                           403 (its message)
@@ -58,6 +59,7 @@ from .errors import (
     DuplicateCookiesError,
     ForbiddenError,
     InvalidClaimError,
+    KeyMaterialError,
     MethodNotAllowedError,
     NotFoundError,
     SessionError,
@@ -127,6 +129,10 @@ ERROR_ANSWERS: dict[type[BaseException], tuple[FrameworkAnswer | None, CdiAnswer
     StorageError: (
         FrameworkAnswer(503, "session storage unavailable"),
         CdiAnswer(503, "The database is unavailable; try again"),
+    ),
+    KeyMaterialError: (
+        FrameworkAnswer(500, "session keys unavailable"),
+        CdiAnswer(500, None),
     ),
     BadRequestError: (None, CdiAnswer(400, None)),
     ApiKeyError: (None, CdiAnswer(401, "Invalid API key")),

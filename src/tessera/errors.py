@@ -11,6 +11,7 @@ Every error has one root, so ``except tessera.TesseraError`` catches them all::
     ├── DuplicateCookiesError     a refresh carried several session cookies of one name
     ├── SessionLimitReachedError  a new session would exceed max_sessions_per_user ("deny")
     ├── StorageError              the database failed or could not be reached
+    ├── KeyMaterialError          a stored key cannot be decrypted (key_encryption_keys)
     └── RequestError              the core service refuses a request (CDI: plain-text answers)
         ├── BadRequestError       the request is malformed or names something wrong
         │   ├── UnknownAppError       the path names an app that does not exist
@@ -48,6 +49,7 @@ __all__ = [
     "DuplicateCookiesError",
     "ForbiddenError",
     "InvalidClaimError",
+    "KeyMaterialError",
     "MethodNotAllowedError",
     "NotFoundError",
     "RequestError",
@@ -126,6 +128,22 @@ class StorageError(TesseraError):
     server error and leave the client's tokens in place, so nobody is logged out
     because the database blinked.
     """
+
+
+class KeyMaterialError(TesseraError):
+    """A signing key or secret in the database is encrypted and cannot be decrypted:
+    its key-encryption key is not among ``key_encryption_keys`` (``reason``
+    ``"missing_key"``; ``kek_id`` names it), or the stored value was altered or copied
+    from another row (``"does_not_decrypt"``).
+
+    A setting of this process is wrong, not the client's session: adapters answer 500
+    and leave the client's tokens in place, and no new key is made in its stead, so
+    nobody is logged out once the right key is given."""
+
+    def __init__(self, message: str, *, kek_id: str, reason: str) -> None:
+        super().__init__(message)
+        self.kek_id = kek_id
+        self.reason = reason
 
 
 @dataclass(frozen=True)

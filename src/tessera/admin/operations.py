@@ -21,7 +21,6 @@ import hashlib
 import hmac
 import json
 import re
-import secrets
 import weakref
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
@@ -168,9 +167,8 @@ class SessionAdmin:
         process of the app shares it (and another database's cookies never verify)."""
         known = _secrets.get(self._engine)
         if known is None:
-            fresh = base64.b64encode(secrets.token_bytes(32)).decode()
-            stored = self._engine.store.get_or_create_secret(_SECRET_NAME, fresh, self.now())
-            known = _secrets[self._engine] = base64.b64decode(stored)
+            # Sealed like the app's other secrets under key_encryption_keys, if set.
+            known = _secrets[self._engine] = self._engine.stored_secret(_SECRET_NAME, self.now())
         return known
 
     # -- reading -------------------------------------------------------------------------

@@ -103,8 +103,11 @@ class AppRegistry:
         clock: Callable[[], int],
         api_keys: tuple[str, ...] = (),
         revocations: RevocationFeed | None = None,
+        key_encryption_keys: tuple[str, ...] = (),
     ) -> None:
         self._store = store
+        #: The core's keys for the key material of every app (no app may set its own).
+        self._key_encryption_keys = key_encryption_keys
         self._revocations = revocations
         self._defaults = dict(defaults)
         self._clock = clock
@@ -131,6 +134,7 @@ class AppRegistry:
         # As the SuperTokens core: theft is reported, and the SDK decides (its default
         # handler revokes the session; an app may choose otherwise).
         settings["revoke_session_on_token_theft"] = False
+        settings["key_encryption_keys"] = self._key_encryption_keys
         return SessionConfig.from_settings(settings)
 
     # -- reading -------------------------------------------------------------------------

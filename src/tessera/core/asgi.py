@@ -20,10 +20,13 @@ from .._tessera import wall_clock_ms
 from .._threads import WorkerThreads
 from ..audit import AuditHook
 from ..config import SessionConfig
+from ..engine.key_material import check_key_material
+from ..engine.key_wrapping import KeyWrapper
 from ..errors import (
     ApiKeyError,
     BadRequestError,
     BodyTooLargeError,
+    KeyMaterialError,
     MethodNotAllowedError,
     NotFoundError,
     RequestError,
@@ -113,6 +116,7 @@ class CoreApp:
             clock=clock,
             api_keys=config.api_keys,
             revocations=self.revocations,
+            key_encryption_keys=config.key_encryption_keys,
         )
         #: Metrics (with prometheus_client installed) and audit events (``audit_hook``).
         self.observer = Observer(metrics=metrics, audit_hook=audit_hook)
@@ -158,6 +162,12 @@ class CoreApp:
         while True:
             message = await receive()
             if message["type"] == "lifespan.startup":
+                try:
+                    await self._threads.run(self.check_key_material)
+                except KeyMaterialError as exc:
+                    error_log.error("%s", exc)
+                    await send({"type": "lifespan.startup.failed", "message": str(exc)})
+                    return
                 self.start_housekeeping()
                 await self._threads.run(self.load_key_set)
                 await send({"type": "lifespan.startup.complete"})
@@ -174,6 +184,8 @@ class CoreApp:
                 error_log.error(
                     "database failure on %s %s: %s", scope["method"], _loggable(scope), exc
                 )
+            elif isinstance(exc, KeyMaterialError):
+                error_log.error("%s %s: %s", scope["method"], _loggable(scope), exc)
             elif not isinstance(exc, RequestError | SessionLimitReachedError):
                 error_log.exception(
                     "unexpected failure on %s %s", scope["method"], _loggable(scope)
@@ -305,6 +317,16 @@ class CoreApp:
             error_log.warning("could not list apps at start-up: %s", exc)
         self.revocations.ensure_running()
         self._purger.ensure_running()
+
+    def check_key_material(self) -> None:
+        """``KeyMaterialError`` when the stored keys or secrets of any app cannot be
+        decrypted with ``key_encryption_keys``: the core then refuses to start. A
+        database that cannot be read now is checked again as each app is used."""
+        wrapper = KeyWrapper(self.config.key_encryption_keys)
+        try:
+            check_key_material(self.store, wrapper, every_app=True)
+        except StorageError as exc:
+            error_log.warning("could not check the stored signing keys at start: %s", exc)
 
     def load_key_set(self) -> None:
         """Serve the key set once at start, so it can be answered from memory even if

@@ -64,8 +64,12 @@ IGNORED_KEYS = frozenset(
         "access_token_signing_key_dynamic",
     }
 )
-#: Environment names of the two keys whose upper-case form would be too generic.
-ENV_NAMES = {"host": "SUPERTOKENS_HOST", "port": "SUPERTOKENS_PORT"}
+#: Environment names of the keys whose upper-case form would be too generic.
+ENV_NAMES = {
+    "host": "SUPERTOKENS_HOST",
+    "port": "SUPERTOKENS_PORT",
+    "key_encryption_keys": "TESSERA_KEY_ENCRYPTION_KEYS",
+}
 
 _API_KEY = re.compile(r"^[A-Za-z0-9=-]{20,}$")
 _LOG_LEVELS = ("DEBUG", "INFO", "WARN", "ERROR", "NONE")
@@ -116,6 +120,9 @@ class CoreConfig:
     #: The revocation feed's settings (``FEED_KEYS``), as strings.
     revocation_settings: Mapping[str, str] = field(default_factory=dict)
     table_name_prefix: str = "tessera_"
+    #: Keys that encrypt the signing keys and secrets in the database, newest first
+    #: (``SessionConfig.key_encryption_keys``); never shown in ``repr``.
+    key_encryption_keys: tuple[str, ...] = field(default=(), repr=False)
     database_pool_size: int = 10
     #: Seconds: to open a database connection; a statement may run (the database cancels
     #: it); without any answer before a connection is given up (see ``SessionConfig``).
@@ -175,6 +182,8 @@ def _flatten(raw: Mapping[str, Any]) -> dict[str, str]:
         name = ALIASES.get(key.lower(), key.lower())
         if value is None:
             continue
+        if isinstance(value, list):  # a YAML list: key_encryption_keys, api_keys
+            value = ",".join(str(item) for item in value)
         values[name] = str(value).lower() if isinstance(value, bool) else str(value)
     return values
 
@@ -320,8 +329,9 @@ def _build(raw: dict[str, str]) -> CoreConfig:
     feed = {k: v for k, v in raw.items() if k in FEED_KEYS}
     timeouts = {k: v for k, v in raw.items() if k in DATABASE_TIMEOUT_KEYS}
     try:
+        keks = {"key_encryption_keys": raw.get("key_encryption_keys", "")}
         checked = SessionConfig.from_settings(
-            {**session, **feed, **timeouts, "anti_csrf": "VIA_TOKEN"}
+            {**session, **feed, **timeouts, **keks, "anti_csrf": "VIA_TOKEN"}
         )
     except (ValueError, TypeError) as exc:
         # SessionConfig names the setting: "invalid setting access_token_validity: ..."
@@ -355,6 +365,7 @@ def _build(raw: dict[str, str]) -> CoreConfig:
         session_settings=session,
         revocation_settings=feed,
         table_name_prefix=prefix,
+        key_encryption_keys=checked.key_encryption_keys,
         database_pool_size=_int(raw, "database_pool_size", 10, 1, 1000),
         database_connect_timeout=checked.database_connect_timeout,
         database_statement_timeout=checked.database_statement_timeout,

@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from ..errors import StorageError
+from ..errors import KeyMaterialError, StorageError
 from ..metrics import available as metrics_available
 from .asgi import CoreApp
 from .config import CoreConfig, load_config, state_dir
@@ -130,12 +130,17 @@ def run_foreground(config: CoreConfig, config_path: str | None, overrides: dict[
     # refuse each other's tokens until they next read the keys.
     try:
         prepared = CoreApp(config)
-        prepared.load_key_set()
-        prepared.close()
+        try:
+            prepared.check_key_material()
+            prepared.load_key_set()
+        finally:
+            prepared.close()
     except StorageError as exc:
         raise SystemExit(
             f"tessera: cannot open the database {_redact(config.database)}: {exc}"
         ) from None
+    except KeyMaterialError as exc:
+        raise SystemExit(f"tessera: {exc}") from None
     os.environ[_ENV_CONFIG] = config_path or ""
     os.environ[_ENV_OVERRIDES] = json.dumps(overrides)
     record = _instance_file(config.port)

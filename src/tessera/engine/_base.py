@@ -19,6 +19,7 @@ from typing import Any, Protocol
 from ..config import TENANT_ID, SessionConfig, TenantSettings
 from ..storage.base import SessionRecord, SessionStore
 from .access_token import PROTECTED_CLAIMS, SESSION_CLAIMS, AccessToken, sign_access_token
+from .key_wrapping import secret_row
 from .keyring import KeyRing
 from .refresh_token import RefreshTokenCodec
 from .values import check_text, is_clean_text
@@ -27,6 +28,8 @@ __all__ = ["EngineBase", "RevocationCheck", "check_amr", "check_tenant_id"]
 
 security_log = logging.getLogger("tessera.security")
 
+#: The name of the secret that authenticates refresh tokens (HMAC-SHA256).
+REFRESH_TOKEN_KEY = "refresh_token_key"
 _MAX_USER_ID = 128
 _MAX_AMR_VALUES, _MAX_AMR_LENGTH = 16, 64
 
@@ -93,10 +96,19 @@ class EngineBase:
         if self._codec is None:
             with self._codec_lock:
                 if self._codec is None:
-                    fresh = base64.b64encode(secrets.token_bytes(32)).decode()
-                    stored = self.store.get_or_create_secret("refresh_token_key", fresh, now)
-                    self._codec = RefreshTokenCodec(base64.b64decode(stored))
+                    self._codec = RefreshTokenCodec(self.stored_secret(REFRESH_TOKEN_KEY, now))
         return self._codec
+
+    def stored_secret(self, name: str, now: int) -> bytes:
+        """The app's secret ``name`` (32 random bytes), made on first use and kept in the
+        store so every process of the app shares it; sealed there under
+        ``key_encryption_keys`` when they are set. Processes racing to make it each seal
+        a value of their own: the one stored wins, and each opens that one. Reads the
+        store: callers keep what it returns."""
+        row = secret_row(self.store.app_id, name)
+        fresh = base64.b64encode(secrets.token_bytes(32)).decode()
+        stored = self.store.get_or_create_secret(name, self.keys.wrapper.seal(fresh, row), now)
+        return base64.b64decode(self.keys.wrapper.open(stored, row))
 
     def _session_end(self, created_at: int) -> int | None:
         lifetime = self.config.session_max_lifetime_ms

@@ -5,6 +5,10 @@ verify with the same set. The cache is refreshed when the rotation rules say a n
 is due, and when a token names a key the cache does not know (at most once per
 ``UNKNOWN_KID_RELOAD_MS``, so a flood of forged ``kid`` values costs one query per
 interval, not one per request).
+
+The private parts are sealed when a key is added and opened when a key is first loaded
+(``key_wrapping``, under ``key_encryption_keys``): once per key and process, never per
+verification.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from dataclasses import dataclass
 
 from ..config import SessionConfig
 from ..storage.base import KeyRecord, SessionStore
+from .key_wrapping import KeyWrapper, Row, signing_key_row
 from .keys import (
     SigningKey,
     generate_key,
@@ -60,6 +65,9 @@ class KeyRing:
     def __init__(self, config: SessionConfig, store: SessionStore) -> None:
         self._config = config
         self._store = store
+        #: Seals and opens stored key material: the private parts here, and the app's
+        #: secrets for the engines that share this ring.
+        self.wrapper = KeyWrapper(config.key_encryption_keys)
         self._lock = threading.Lock()
         self._keys: dict[str, SigningKey] = {}
         #: kid -> the instant (ms) until which the key verifies; read on every request.
@@ -203,7 +211,10 @@ class KeyRing:
         for record in self._store.list_signing_keys():
             known = self._keys.get(record.kid)
             key = known or key_from_record(
-                record.kid, record.algorithm, record.created_at, record.private_key
+                record.kid,
+                record.algorithm,
+                record.created_at,
+                self.wrapper.open(record.private_key, self._row(record.kid)),
             )
             if still_verifying(
                 key, now, config.key_update_interval_ms, config.access_token_validity_ms
@@ -221,10 +232,14 @@ class KeyRing:
         self._keys = keys
         self._loaded_at = now
 
+    def _row(self, kid: str) -> Row:
+        return signing_key_row(self._store.app_id, kid)
+
     def _add(self, key: SigningKey) -> None:
         public, private = key.to_record()
+        sealed = self.wrapper.seal(private, self._row(key.kid))
         self._store.add_signing_key(
-            KeyRecord(key.kid, key.algorithm, key.created_at, public, private)
+            KeyRecord(key.kid, key.algorithm, key.created_at, public, sealed)
         )
         # Another process may have added its own key meanwhile: read back what is stored.
         self._reload_locked(key.created_at)

@@ -12,7 +12,6 @@ from __future__ import annotations
 import base64
 import hmac
 import json
-import secrets
 import threading
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -130,9 +129,8 @@ class SessionListingEngine(EngineBase):
         if self._cursor_key is None:
             with self._cursor_lock:
                 if self._cursor_key is None:
-                    fresh = base64.b64encode(secrets.token_bytes(32)).decode()
-                    stored = self.store.get_or_create_secret(_CURSOR_SECRET, fresh, now)
-                    self._cursor_key = base64.b64decode(stored)
+                    # Kept like every app secret (sealed when key_encryption_keys are set).
+                    self._cursor_key = self.stored_secret(_CURSOR_SECRET, now)
         return self._cursor_key
 
     def _tag(self, body: bytes, query: str, now: int) -> bytes:

@@ -20,6 +20,7 @@ from .base import (
     SessionMatch,
     SessionRecord,
     SessionStore,
+    StoredKeyMaterial,
 )
 
 __all__ = [
@@ -31,6 +32,7 @@ __all__ = [
     "SessionRecord",
     "SessionStore",
     "SqlStore",
+    "StoredKeyMaterial",
     "Timeouts",
     "open_store",
 ]

@@ -35,6 +35,7 @@ __all__ = [
     "SessionMatch",
     "SessionRecord",
     "SessionStore",
+    "StoredKeyMaterial",
 ]
 
 
@@ -128,6 +129,19 @@ class KeyRecord:
     created_at: int
     public_key: str
     private_key: str
+
+
+@dataclass(frozen=True)
+class StoredKeyMaterial:
+    """A signing key's private part or a secret, as the database holds it (sealed or
+    plain text): what ``tessera keys rewrap`` reads and replaces."""
+
+    #: ``"signing_key"`` or ``"secret"``.
+    kind: str
+    app_id: str
+    #: The key's kid, or the secret's name.
+    name: str
+    value: str
 
 
 #: ``RevocationRecord.kind``: the session was revoked, or its stored access-token
@@ -311,6 +325,17 @@ class SessionStore(Protocol):
 
     def get_or_create_secret(self, name: str, value: str, now: int) -> str:
         """Store ``value`` under ``name`` unless one exists; return the stored one."""
+        ...
+
+    def list_key_material(self, *, every_app: bool = False) -> list[StoredKeyMaterial]:
+        """The private parts of this app's signing keys and its secrets (with
+        ``every_app``, of every app in the database), as stored; keys first, then
+        secrets, each by app and name."""
+        ...
+
+    def replace_key_material(self, item: StoredKeyMaterial, value: str) -> bool:
+        """Compare-and-swap: store ``value`` in ``item``'s row (of ``item.app_id``) if it
+        still holds ``item.value``. False when the row changed or is gone."""
         ...
 
 
