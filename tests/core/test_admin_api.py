@@ -18,6 +18,7 @@ from tests._support.databases import BACKENDS
 
 from .._support import cdi
 from .._support.admin_core import KEY, AdminCore, admin_core
+from .._support.agents import SAFARI_IPHONE
 
 ADMIN = "/tessera/admin"
 
@@ -47,7 +48,7 @@ def test_search_view_and_revoke(core: AdminCore) -> None:
             {"plan": "pro"},
             {"cart": [3]},
             ip="198.51.100.7",
-            user_agent="Mozilla/5.0 (iPhone)",
+            user_agent=SAFARI_IPHONE,
         ).get_handle()
         laptop = app.syncio.create_new_session(
             "ann", tenant_id="acme", ip="203.0.113.1", user_agent="Firefox/128"
@@ -78,7 +79,8 @@ def test_search_view_and_revoke(core: AdminCore) -> None:
 
     one = _get(core, "/session", sessionHandle=phone)["session"]
     assert one["userId"] == "ann"
-    assert one["device"] == "Mozilla/5.0 (iPhone)"
+    assert one["device"] == "Mobile Safari 17 on iOS (iPhone)"  # parsed, not the raw agent
+    assert one["userAgent"] == SAFARI_IPHONE
     assert (one["ip"], one["lastIp"]) == ("198.51.100.7", "198.51.100.7")
     assert one["accessTokenPayload"]["plan"] == "pro"
     assert one["sessionData"] == {"cart": [3]}

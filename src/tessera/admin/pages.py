@@ -15,9 +15,9 @@ from html import escape
 from typing import Any
 from urllib.parse import urlencode
 
+from ..devices import describe_device
 from ..engine.keyring import KeySchedule
 from ..storage.base import SessionRecord
-from ._device import device_label
 from .operations import Page, Preview
 
 __all__ = ["STYLE", "Html", "html"]
@@ -211,7 +211,7 @@ def _row(mount: str, r: SessionRecord, csrf: str, values: Mapping[str, str]) -> 
         '{hidden}<button type="submit" class="danger">Revoke</button></form></td></tr>',
         handle=r.session_handle,
         agent=r.last_user_agent or r.user_agent or "",
-        device=device_label(r.last_user_agent or r.user_agent),
+        device=describe_device(r.last_user_agent or r.user_agent).label,
         user_href=link(mount, "/sessions", user=r.user_id),
         user=r.user_id if r.user_id else "(empty user id)",
         tenant=r.tenant_id,
@@ -230,7 +230,7 @@ def session_page(mount: str, r: SessionRecord, csrf: str, *, who: str | None) ->
         ("Session handle", r.session_handle),
         ("User", r.user_id),
         ("Tenant", r.tenant_id),
-        ("Device", device_label(r.last_user_agent or r.user_agent)),
+        ("Device", describe_device(r.last_user_agent or r.user_agent).label),
         ("User agent at creation", r.user_agent or "unknown"),
         ("Last user agent", r.last_user_agent or r.user_agent or "unknown"),
         ("IP at creation", r.ip or "unknown"),

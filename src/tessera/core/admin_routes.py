@@ -17,10 +17,10 @@ from typing import TYPE_CHECKING, Any
 
 from .._observer import Observer
 from ..admin import Operator, SessionAdmin, session_match
-from ..admin._device import device_label
 from ..admin._http import presented_key, refuse_keys_in_url
 from ..admin.auth import key_id, matching_key, operator_name
 from ..admin.operations import MAX_PAGE, Preview
+from ..devices import describe_device
 from ..engine.values import is_clean_text
 from ..errors import BadRequestError, UnauthorisedError
 from ..storage.base import SessionMatch, SessionRecord
@@ -104,7 +104,7 @@ def summary(r: SessionRecord) -> dict[str, Any]:
         "sessionHandle": r.session_handle,
         "userId": r.user_id,
         "tenantId": r.tenant_id,
-        "device": device_label(r.last_user_agent or r.user_agent),
+        "device": describe_device(r.last_user_agent or r.user_agent).label,
         "ip": r.ip,
         "userAgent": r.user_agent,
         "lastIp": r.last_ip or r.ip,
