@@ -5,49 +5,16 @@ API key. CI checks the running core against it (tests/core/test_openapi.py).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
 from .admin_openapi import admin_paths
 from .oauth2_openapi import oauth2_paths
+from .openapi_parts import BOOL, ID, OBJ, STR, STRINGS, Operation, answer
 from .routing import CDI_VERSIONS
+from .sessions_openapi import DEVICE_OPERATIONS
 
 __all__ = ["openapi_document"]
-
-_STR: dict[str, Any] = {"type": "string"}
-_BOOL: dict[str, Any] = {"type": "boolean"}
-_OBJ: dict[str, Any] = {"type": "object"}
-_STRINGS: dict[str, Any] = {"type": "array", "items": _STR}
-#: Ids as the path grammar accepts them (matched lower-cased; see routing.py).
-_ID: dict[str, Any] = {"type": "string", "pattern": "^[A-Za-z0-9-]{1,64}$"}
-
-
-def _answer(statuses: list[str], **properties: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "type": "object",
-        "required": ["status"],
-        "properties": {"status": {"enum": statuses}, **properties},
-    }
-
-
-@dataclass(frozen=True)
-class _Op:
-    method: str
-    path: str
-    summary: str
-    #: The 200 answer's JSON schema; ``None`` for a text answer (``/hello``, ``/metrics``).
-    answer: dict[str, Any] | None
-    #: Fields of the JSON body (POST, PUT) or of the query (GET), with their schemas.
-    fields: dict[str, dict[str, Any]] = field(default_factory=dict)
-    required: tuple[str, ...] = ()
-    #: Whether a tenant segment may come before the path.
-    tenant: bool = False
-    #: Whether it is served without an API key.
-    open: bool = False
-    #: Refusals of this operation only (status to why), besides ``_ERRORS``.
-    refusals: dict[str, str] = field(default_factory=dict)
-
 
 #: An app's settings: the session settings of config.yaml, and its own API keys.
 _CORE_CONFIG: dict[str, Any] = {
@@ -65,7 +32,7 @@ _CORE_CONFIG: dict[str, Any] = {
     },
     "additionalProperties": {"type": ["string", "number", "boolean", "null"]},
 }
-_FACTORS: dict[str, Any] = {"type": ["array", "null"], "items": _STR}
+_FACTORS: dict[str, Any] = {"type": ["array", "null"], "items": STR}
 #: Fields of ``PUT .../app/v2`` and ``.../tenant/v2`` besides the id; the factor lists
 #: belong to recipes this core does not have, and are checked for shape only.
 _TENANT_FIELDS = {
@@ -74,67 +41,36 @@ _TENANT_FIELDS = {
     "requiredSecondaryFactors": _FACTORS,
 }
 _KEYS = {"type": "object", "required": ["keys"], "properties": {"keys": {"type": "array"}}}
-_SESSION_OUT = _answer(["OK"], session=_OBJ, accessToken=_OBJ, refreshToken=_OBJ)
-_OK_OR_GONE = _answer(["OK", "UNAUTHORISED"])
-_NULLABLE_STR: dict[str, Any] = {"type": ["string", "null"]}
-_DEVICE_SESSION: dict[str, Any] = {
-    "type": "object",
-    "required": ["sessionHandle", "userId", "tenantId", "lastActive", "current", "device"],
-    "properties": {
-        "sessionHandle": _STR,
-        "userId": _STR,
-        "tenantId": _STR,
-        "timeCreated": {"type": "integer"},
-        "lastActive": {"type": "integer"},
-        "expiry": {"type": "integer"},
-        "ip": _NULLABLE_STR,
-        "userAgent": _NULLABLE_STR,
-        "lastIp": _NULLABLE_STR,
-        "lastUserAgent": _NULLABLE_STR,
-        "current": _BOOL,
-        "device": {
-            "type": "object",
-            "required": ["label", "deviceClass"],
-            "properties": {
-                "label": _STR,
-                "browser": _NULLABLE_STR,
-                "browserVersion": _NULLABLE_STR,
-                "os": _NULLABLE_STR,
-                "model": _NULLABLE_STR,
-                "deviceClass": {"enum": ["desktop", "mobile", "tablet", "bot", "other"]},
-            },
-        },
-    },
-}
-
+_SESSION_OUT = answer(["OK"], session=OBJ, accessToken=OBJ, refreshToken=OBJ)
+_OK_OR_GONE = answer(["OK", "UNAUTHORISED"])
 _API = [
-    _Op("get", "/hello", "Health check; answers the text Hello.", None, open=True),
-    _Op("head", "/hello", "Health check without a body.", None, open=True),
-    _Op(
+    Operation("get", "/hello", "Health check; answers the text Hello.", None, open=True),
+    Operation("head", "/hello", "Health check without a body.", None, open=True),
+    Operation(
         "get",
         "/apiversion",
         "CDI versions this core speaks.",
-        {"type": "object", "required": ["versions"], "properties": {"versions": _STRINGS}},
+        {"type": "object", "required": ["versions"], "properties": {"versions": STRINGS}},
     ),
-    _Op(
+    Operation(
         "get",
         "/user/id",
         "User lookup; this core keeps no users.",
-        _answer(["UNKNOWN_USER_ID_ERROR"]),
-        {"userId": _STR},
+        answer(["UNKNOWN_USER_ID_ERROR"]),
+        {"userId": STR},
         ("userId",),
     ),
-    _Op(
+    Operation(
         "post",
         "/recipe/session",
         "Create a session.",
         _SESSION_OUT,
         {
-            "userId": _STR,
-            "userDataInJWT": _OBJ,
-            "userDataInDatabase": _OBJ,
-            "enableAntiCsrf": _BOOL,
-            "useDynamicSigningKey": _BOOL,
+            "userId": STR,
+            "userDataInJWT": OBJ,
+            "userDataInDatabase": OBJ,
+            "enableAntiCsrf": BOOL,
+            "useDynamicSigningKey": BOOL,
         },
         ("userId", "userDataInJWT", "userDataInDatabase", "enableAntiCsrf"),
         tenant=True,
@@ -143,195 +79,159 @@ _API = [
             "sessions in this tenant and session_limit_policy is deny; no session was made",
         },
     ),
-    _Op(
+    Operation(
         "get",
         "/recipe/session",
         "A session's information.",
         _OK_OR_GONE,
-        {"sessionHandle": _STR},
+        {"sessionHandle": STR},
         ("sessionHandle",),
     ),
-    _Op(
+    Operation(
         "post",
         "/recipe/session/verify",
         "Verify an access token; may answer a new one.",
-        _answer(["OK", "UNAUTHORISED", "TRY_REFRESH_TOKEN"]),
+        answer(["OK", "UNAUTHORISED", "TRY_REFRESH_TOKEN"]),
         {
-            "accessToken": _STR,
+            "accessToken": STR,
             "antiCsrfToken": {"type": ["string", "null"]},
-            "doAntiCsrfCheck": _BOOL,
-            "enableAntiCsrf": _BOOL,
-            "checkDatabase": _BOOL,
+            "doAntiCsrfCheck": BOOL,
+            "enableAntiCsrf": BOOL,
+            "checkDatabase": BOOL,
         },
         ("accessToken", "doAntiCsrfCheck"),  # enableAntiCsrf too when checking
     ),
-    _Op(
+    Operation(
         "post",
         "/recipe/session/refresh",
         "Exchange a refresh token for new tokens; detects theft.",
-        _answer(["OK", "UNAUTHORISED", "TOKEN_THEFT_DETECTED"]),
+        answer(["OK", "UNAUTHORISED", "TOKEN_THEFT_DETECTED"]),
         {
-            "refreshToken": _STR,
+            "refreshToken": STR,
             "antiCsrfToken": {"type": ["string", "null"]},
-            "enableAntiCsrf": _BOOL,
-            "useDynamicSigningKey": _BOOL,
+            "enableAntiCsrf": BOOL,
+            "useDynamicSigningKey": BOOL,
         },
         ("refreshToken", "enableAntiCsrf"),
     ),
-    _Op(
+    Operation(
         "post",
         "/recipe/session/regenerate",
         "Re-sign an access token with a new payload.",
         _OK_OR_GONE,
-        {"accessToken": _STR, "userDataInJWT": {"type": ["object", "null"]}},
+        {"accessToken": STR, "userDataInJWT": {"type": ["object", "null"]}},
         ("accessToken",),
     ),
-    _Op(
+    Operation(
         "put",
         "/recipe/session/data",
         "Replace a session's data in the database.",
         _OK_OR_GONE,
-        {"sessionHandle": _STR, "userDataInDatabase": _OBJ},
+        {"sessionHandle": STR, "userDataInDatabase": OBJ},
         ("sessionHandle", "userDataInDatabase"),
     ),
-    _Op(
+    Operation(
         "put",
         "/recipe/jwt/data",
         "Replace the claims future access tokens carry.",
         _OK_OR_GONE,
-        {"sessionHandle": _STR, "userDataInJWT": _OBJ},
+        {"sessionHandle": STR, "userDataInJWT": OBJ},
         ("sessionHandle", "userDataInJWT"),
     ),
-    _Op(
+    Operation(
         "post",
         "/recipe/session/remove",
         "Revoke sessions by handles, or all of a user's (give one of the two).",
-        _answer(["OK"], sessionHandlesRevoked=_STRINGS),
+        answer(["OK"], sessionHandlesRevoked=STRINGS),
         {
-            "sessionHandles": _STRINGS,
-            "userId": _STR,
-            "revokeAcrossAllTenants": _BOOL,
-            "revokeSessionsForLinkedAccounts": _BOOL,
+            "sessionHandles": STRINGS,
+            "userId": STR,
+            "revokeAcrossAllTenants": BOOL,
+            "revokeSessionsForLinkedAccounts": BOOL,
         },
         tenant=True,
     ),
-    _Op(
+    Operation(
         "get",
         "/recipe/session/user",
         "Handles of a user's live sessions.",
-        _answer(["OK"], sessionHandles=_STRINGS),
+        answer(["OK"], sessionHandles=STRINGS),
         {
-            "userId": _STR,
-            "fetchAcrossAllTenants": _BOOL,
-            "fetchSessionsForAllLinkedAccounts": _BOOL,
+            "userId": STR,
+            "fetchAcrossAllTenants": BOOL,
+            "fetchSessionsForAllLinkedAccounts": BOOL,
         },
         ("userId",),
         tenant=True,
     ),
-    _Op(
+    Operation(
         "get",
         "/.well-known/jwks.json",
         "Public keys that verify access tokens (the last known set while the database is down).",
         _KEYS,
         open=True,
     ),
-    _Op("get", "/recipe/jwt/jwks", "The same key set, for the JWT recipe.", _KEYS),
-    _Op(
+    Operation("get", "/recipe/jwt/jwks", "The same key set, for the JWT recipe.", _KEYS),
+    Operation(
         "post",
         "/recipe/jwt",
         "Sign a JWT with the app's keys.",
-        _answer(["OK", "UNSUPPORTED_ALGORITHM_ERROR"], jwt=_STR),
+        answer(["OK", "UNSUPPORTED_ALGORITHM_ERROR"], jwt=STR),
         {
-            "payload": _OBJ,
-            "algorithm": _STR,
-            "jwksDomain": _STR,
+            "payload": OBJ,
+            "algorithm": STR,
+            "jwksDomain": STR,
             "validity": {"type": "integer", "minimum": 1},
-            "useStaticSigningKey": _BOOL,
+            "useStaticSigningKey": BOOL,
         },
         ("payload", "algorithm", "jwksDomain", "validity"),
     ),
     *(
-        _Op(
+        Operation(
             "put",
             path,
             "Create an app, or merge coreConfig into its settings (null resets a key).",
-            _answer(["OK"], createdNew=_BOOL),
-            {"appId": _ID, **_TENANT_FIELDS},
+            answer(["OK"], createdNew=BOOL),
+            {"appId": ID, **_TENANT_FIELDS},
             ("appId",),
         )
         for path in ("/recipe/multitenancy/app/v2", "/recipe/multitenancy/app")
     ),
-    _Op(
+    Operation(
         "post",
         "/recipe/multitenancy/app/remove",
         "Remove an app.",
-        _answer(["OK"], didExist=_BOOL),
-        {"appId": _STR},
+        answer(["OK"], didExist=BOOL),
+        {"appId": STR},
         ("appId",),
     ),
-    _Op(
+    Operation(
         "get",
         "/recipe/multitenancy/app/list/v2",
         "List the apps.",
-        _answer(["OK"], apps={"type": "array", "items": _OBJ}),
+        answer(["OK"], apps={"type": "array", "items": OBJ}),
     ),
-    _Op(
+    Operation(
         "put",
         "/recipe/multitenancy/tenant/v2",
         "Create a tenant of the app; for tenant public, coreConfig updates the app's settings.",
-        _answer(["OK"], createdNew=_BOOL),
-        {"tenantId": _ID, **_TENANT_FIELDS},
+        answer(["OK"], createdNew=BOOL),
+        {"tenantId": ID, **_TENANT_FIELDS},
         ("tenantId",),
     ),
-    _Op(
+    Operation(
         "post",
         "/recipe/multitenancy/tenant/remove",
         "Remove a tenant of the app.",
-        _answer(["OK"], didExist=_BOOL),
-        {"tenantId": _STR},
+        answer(["OK"], didExist=BOOL),
+        {"tenantId": STR},
         ("tenantId",),
     ),
-    # tessera's own session routes, beside the CDI.
-    _Op(
-        "get",
-        "/tessera/sessions/user",
-        "A page of a user's live sessions with their devices and last activity, most "
-        "recently active first; nextCursor (null on the last page) asks for the next.",
-        _answer(
-            ["OK"],
-            sessions={"type": "array", "items": _DEVICE_SESSION},
-            nextCursor={"type": ["string", "null"]},
-        ),
-        {
-            "userId": _STR,
-            "fetchAcrossAllTenants": _BOOL,
-            "limit": {"type": "integer", "minimum": 1, "maximum": 100},
-            "cursor": _STR,
-            "currentSessionHandle": _STR,
-        },
-        ("userId",),
-        tenant=True,
+    *DEVICE_OPERATIONS,
+    Operation(
+        "get", "/openapi.json", "This document.", {"type": "object", "required": ["openapi"]}
     ),
-    _Op(
-        "post",
-        "/tessera/sessions/revoke-others",
-        "Log out the user's other devices: every session of the user but this one, in "
-        "its tenant or in all.",
-        _answer(["OK", "UNAUTHORISED"], sessionHandlesRevoked=_STRINGS),
-        {"sessionHandle": _STR, "revokeAcrossAllTenants": _BOOL},
-        ("sessionHandle",),
-    ),
-    _Op(
-        "post",
-        "/tessera/sessions/reauthenticated",
-        "The user proved who they are again: the session's claims get auth_time (now, in "
-        "seconds) and amr when given, in its next access token.",
-        _answer(["OK", "UNAUTHORISED"], authTime={"type": "integer"}),
-        {"sessionHandle": _STR, "amr": {"type": "array", "items": _STR, "maxItems": 16}},
-        ("sessionHandle",),
-    ),
-    _Op("get", "/openapi.json", "This document.", {"type": "object", "required": ["openapi"]}),
-    _Op(
+    Operation(
         "get",
         "/metrics",
         "Prometheus metrics of every worker of this core, in the text exposition format "
@@ -342,7 +242,7 @@ _API = [
 #: Routes of the core itself, not of an app: the core's keys guard them, never an app's.
 _CORE_ROUTES = ("/openapi.json", "/metrics")
 
-_TEXT = {"text/plain": {"schema": _STR}}
+_TEXT = {"text/plain": {"schema": STR}}
 _ERRORS = {
     "400": "Bad request: invalid JSON, a missing, mistyped or unknown field, an unknown "
     "app or tenant, an unsupported cdi-version",
@@ -354,12 +254,12 @@ _ERRORS = {
     "503": "The database is unavailable, or too many connections",
 }
 _PATH_PARAMETERS = {
-    "appId": {"name": "appId", "in": "path", "required": True, "schema": _ID},
+    "appId": {"name": "appId", "in": "path", "required": True, "schema": ID},
     "tenantId": {
         "name": "tenantId",
         "in": "path",
         "required": True,
-        "schema": _ID,
+        "schema": ID,
         "description": "Not one of the words that start API paths (recipe, hello, ...).",
     },
 }
@@ -373,7 +273,7 @@ _CDI_VERSION = {
 }
 
 
-def _operation(op: _Op, path_parameters: list[str], core_keys: bool) -> dict[str, Any]:
+def _operation(op: Operation, path_parameters: list[str], core_keys: bool) -> dict[str, Any]:
     # An app may have API keys of its own (its coreConfig's api_keys): they guard the
     # app's routes even on a core without keys. The unprefixed routes are the public
     # app's, which has the core's keys only.
