@@ -15,6 +15,7 @@ from functools import cached_property
 from types import MappingProxyType
 from typing import Any, Literal
 
+from ._setting_values import check_types, coerce
 from .engine.key_wrapping import parse_key_encryption_keys
 
 __all__ = [
@@ -142,7 +143,7 @@ class SessionConfig:
     revocation_gap_timeout: float = 5.0
 
     def __post_init__(self) -> None:
-        _check_types(self)
+        check_types(self)
         if not 1 <= self.access_token_validity <= 86_400_000:
             _bad("access_token_validity", "must be between 1 and 86400000 seconds")
         # "not a <= x <= b" also refuses NaN, which every comparison answers False.
@@ -278,7 +279,7 @@ class SessionConfig:
         types = {f.name: f.type for f in fields(self)}
         try:
             for name, value in overrides.items():
-                values[name] = _coerce(name, types[name], value)
+                values[name] = coerce(name, types[name], value)
             settings = TenantSettings(**values)
             _check_tenant_values(settings, self.access_token_validity, "")
         except (ValueError, TypeError) as exc:
@@ -317,7 +318,7 @@ class SessionConfig:
         if unknown:
             raise ValueError(f"unknown session setting(s): {', '.join(unknown)}")
         types = {f.name: f.type for f in fields(cls)}
-        return cls(**{name: _coerce(name, types[name], value) for name, value in settings.items()})
+        return cls(**{name: coerce(name, types[name], value) for name, value in settings.items()})
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -391,40 +392,3 @@ def _tenant_mapping(given: object) -> dict[str, Mapping[str, Any]]:
 
 def _bad(name: str, what: str) -> None:
     raise ValueError(f"invalid setting {name}: {what}")
-
-
-def _check_types(config: SessionConfig) -> None:
-    for f in fields(config):
-        value = getattr(config, f.name)
-        kind = str(f.type)
-        if value is None and "None" in kind:
-            continue
-        if "bool" in kind and not isinstance(value, bool):
-            raise TypeError(f"setting {f.name} must be True or False, not {value!r}")
-        if kind.startswith(("int", "float")) and (
-            isinstance(value, bool) or not isinstance(value, int | float)
-        ):
-            raise TypeError(f"setting {f.name} must be a number, not {value!r}")
-        if kind == "int" and not isinstance(value, int):
-            raise TypeError(f"setting {f.name} must be a whole number, not {value!r}")
-
-
-def _coerce(name: str, kind: Any, value: Any) -> Any:
-    if not isinstance(value, str):
-        return value
-    text = value.strip()
-    kind = str(kind)
-    if text.lower() in ("null", "none", "") and "None" in kind:
-        return None
-    try:
-        if "bool" in kind:
-            if text.lower() not in ("true", "false"):
-                raise ValueError(text)
-            return text.lower() == "true"
-        if kind.startswith("int"):
-            return int(text)
-        if kind.startswith("float"):
-            return float(text)
-    except ValueError:
-        raise ValueError(f"invalid setting {name}: {value!r} is not a {kind.split()[0]}") from None
-    return text
