@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Iterable, MutableMapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from .._asgi_body import read_body
 from ..errors import BadRequestError, BodyTooLargeError
 from ._http import ConsoleRequest, ConsoleResponse, parse_form, parse_query
 from .auth import LoginLimiter
@@ -100,20 +101,7 @@ async def _asgi_request(scope: Scope, receive: Receive) -> ConsoleRequest:
     headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
     body = b""
     if scope["method"] not in ("GET", "HEAD"):
-        chunks: list[bytes] = []
-        size = 0
-        while True:
-            message = await receive()
-            if message["type"] == "http.disconnect":
-                raise BadRequestError("Request body incomplete")
-            chunk = message.get("body", b"")
-            size += len(chunk)
-            if size > MAX_BODY:
-                raise BodyTooLargeError
-            chunks.append(chunk)
-            if not message.get("more_body", False):
-                break
-        body = b"".join(chunks)
+        body = await read_body(receive, MAX_BODY)
     root = scope.get("root_path", "")
     path: str = scope["path"]
     # Starlette's Mount keeps the whole path and moves the prefix into root_path.

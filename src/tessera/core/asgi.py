@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any, cast
 from urllib.parse import parse_qsl
 
+from .._asgi_body import read_body
 from .._observer import Observer
 from .._tessera import wall_clock_ms
 from .._threads import WorkerThreads
@@ -291,21 +292,7 @@ class CoreApp:
         declared = headers.get("content-length")
         if declared is not None and (not declared.isdigit() or int(declared) > limit):
             raise BodyTooLargeError if declared.isdigit() else BadRequestError("Bad content-length")
-        chunks: list[bytes] = []
-        size = 0
-        while True:
-            message = await receive()
-            if message["type"] == "http.disconnect":
-                # Gone (or cut off by the body timeout): never act on half a body.
-                raise BadRequestError("Request body incomplete")
-            chunk = message.get("body", b"")
-            size += len(chunk)
-            if size > limit:
-                raise BodyTooLargeError
-            chunks.append(chunk)
-            if not message.get("more_body", False):
-                break
-        return b"".join(chunks)
+        return await read_body(receive, limit)
 
     # -- housekeeping -----------------------------------------------------------------------
 
