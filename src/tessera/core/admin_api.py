@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from .context import Context, app_of, observer_of, public_only
-from .http import BadRequest, Request, Response, json_response, query_str, require
+from .http import BadRequestError, Request, Response, json_response, query_str, require
 from .jwks import jwks_response
 from .routing import is_valid_id, split_path
 
@@ -56,7 +56,7 @@ def create_jwt(ctx: Context, req: Request) -> Response:
     validity = require(body, "validity", int)
     static = require(body, "useStaticSigningKey", bool, default=True)
     if validity <= 0:
-        raise BadRequest("validity must be greater than 0")
+        raise BadRequestError("validity must be greater than 0")
     app = app_of(ctx, req)
     if algorithm.upper() != app.config.access_token_signing_algorithm.upper():
         return json_response({"status": "UNSUPPORTED_ALGORITHM_ERROR"})
@@ -78,7 +78,7 @@ def _core_config(body: dict[str, Any]) -> dict[str, Any]:
     for name in ("firstFactors", "requiredSecondaryFactors"):
         factors = require(body, name, (list, type(None)), default=None)
         if factors is not None and not all(isinstance(f, str) for f in factors):
-            raise BadRequest(f"Field name '{name}' is invalid in JSON input")
+            raise BadRequestError(f"Field name '{name}' is invalid in JSON input")
     core_config: dict[str, Any] = require(body, "coreConfig", (dict, type(None)), default=None)
     return core_config or {}
 
@@ -86,7 +86,7 @@ def _core_config(body: dict[str, Any]) -> dict[str, Any]:
 def _apps_from_public_app(req: Request) -> None:
     # Apps are managed with the core's own keys: an app's key opens only that app.
     if req.route.app_id != "public" or req.route.tenant_given:
-        raise BadRequest("Apps can only be managed through the public app")
+        raise BadRequestError("Apps can only be managed through the public app")
 
 
 def put_app(ctx: Context, req: Request) -> Response:
@@ -95,11 +95,11 @@ def put_app(ctx: Context, req: Request) -> Response:
     app_id = require(body, "appId", str).lower()
     core_config = _core_config(body)
     if not is_valid_id(app_id):
-        raise BadRequest("appId must use 1-64 characters from a-z, 0-9 and '-'")
+        raise BadRequestError("appId must use 1-64 characters from a-z, 0-9 and '-'")
     try:
         created = ctx.registry.put_app(app_id, core_config)
     except ValueError as exc:
-        raise BadRequest(f"Invalid core config: {exc}") from None
+        raise BadRequestError(f"Invalid core config: {exc}") from None
     return json_response({"status": "OK", "createdNew": created})
 
 
@@ -108,7 +108,7 @@ def remove_app(ctx: Context, req: Request) -> Response:
     body = req.fields({"appId"})
     app_id = require(body, "appId", str).lower()
     if app_id == "public":
-        raise BadRequest("The public app cannot be removed")
+        raise BadRequestError("The public app cannot be removed")
     removal = ctx.registry.delete_app(app_id)
     observer_of(ctx, req).for_app(app_id).revoked(removal.revoked, "app_removed", ctx.clock())
     return json_response({"status": "OK", "didExist": removal.existed})
@@ -127,11 +127,11 @@ def put_tenant(ctx: Context, req: Request) -> Response:
     core_config = _core_config(body)
     route = split_path(f"/{tenant_id}/recipe/x")
     if route is None or route.tenant_id != tenant_id:
-        raise BadRequest("tenantId must use 1-64 characters from a-z, 0-9 and '-'")
+        raise BadRequestError("tenantId must use 1-64 characters from a-z, 0-9 and '-'")
     try:
         created = ctx.registry.put_tenant(req.route.app_id, tenant_id, core_config)
     except ValueError as exc:
-        raise BadRequest(f"Invalid core config: {exc}") from None
+        raise BadRequestError(f"Invalid core config: {exc}") from None
     return json_response({"status": "OK", "createdNew": created})
 
 
@@ -140,7 +140,7 @@ def remove_tenant(ctx: Context, req: Request) -> Response:
     body = req.fields({"tenantId"})
     tenant_id = require(body, "tenantId", str).lower()
     if tenant_id == "public":
-        raise BadRequest("The public tenant cannot be removed")
+        raise BadRequestError("The public tenant cannot be removed")
     removal = ctx.registry.delete_tenant(req.route.app_id, tenant_id)
     observer_of(ctx, req).revoked(
         removal.revoked, "tenant_removed", ctx.clock(), tenant_id=tenant_id

@@ -14,7 +14,7 @@ from typing import Any
 from ..engine._base import check_amr
 from ..engine.sessions import DeviceSession
 from .context import Context, app_of, observer_of, public_only
-from .http import BadRequest, Request, Response, json_response, query_bool, query_str, require
+from .http import BadRequestError, Request, Response, json_response, query_bool, query_str, require
 
 __all__ = ["mark_reauthenticated", "revoke_other_sessions", "sessions_of_user_with_devices"]
 
@@ -29,7 +29,7 @@ def sessions_of_user_with_devices(ctx: Context, req: Request) -> Response:
     across = query_bool(query, "fetchAcrossAllTenants", True)
     limit_text = query.get("limit", "20")
     if not limit_text.isdigit() or not 1 <= int(limit_text) <= 100:
-        raise BadRequest("Field name 'limit' must be a whole number from 1 to 100")
+        raise BadRequestError("Field name 'limit' must be a whole number from 1 to 100")
     cursor = query_str(query, "cursor") if "cursor" in query else None
     current = query_str(query, "currentSessionHandle") if "currentSessionHandle" in query else None
     if across:
@@ -47,7 +47,7 @@ def sessions_of_user_with_devices(ctx: Context, req: Request) -> Response:
             current=current,
         )
     except ValueError as exc:
-        raise BadRequest(str(exc)) from None
+        raise BadRequestError(str(exc)) from None
     return json_response(
         {
             "status": "OK",
@@ -69,7 +69,7 @@ def revoke_other_sessions(ctx: Context, req: Request) -> Response:
     try:
         info = engine.get_session_information(handle, now=now)
     except ValueError as exc:
-        raise BadRequest(str(exc)) from None
+        raise BadRequestError(str(exc)) from None
     if info is None:
         return json_response(_GONE)
     observer = observer_of(ctx, req)
@@ -95,7 +95,7 @@ def mark_reauthenticated(ctx: Context, req: Request) -> Response:
             change["amr"] = check_amr(amr)
         changed = app_of(ctx, req).dynamic.merge_into_access_token_payload(handle, change, now=now)
     except (ValueError, TypeError) as exc:
-        raise BadRequest(str(exc)) from None
+        raise BadRequestError(str(exc)) from None
     if not changed:
         return json_response(_GONE)
     return json_response({"status": "OK", "authTime": change["auth_time"]})

@@ -18,19 +18,15 @@ from ..error_answers import cdi_answer
 from ..errors import BadRequestError, RequestError, SessionError, TesseraError
 from .routing import Route
 
+# BadRequestError (a leaf of the error tree) is re-exported: every handler raises it.
 __all__ = [
-    "BadRequest",
+    "BadRequestError",
     "Request",
     "Response",
     "error_response",
     "json_response",
     "session_outcome",
 ]
-
-
-# The core's refusals are leaves of the error tree; the handlers raise this one by its
-# short name.
-BadRequest = BadRequestError
 
 
 def error_response(exc: BaseException) -> Response:
@@ -64,7 +60,7 @@ class Request:
     _json: Any = field(default=None, repr=False)
 
     def json(self) -> dict[str, Any]:
-        """The body as a JSON object; ``BadRequest`` otherwise. Refused as well: NaN
+        """The body as a JSON object; ``BadRequestError`` otherwise. Refused as well: NaN
         and Infinity (not JSON, though Python's parser takes them), lone surrogates
         (``"\\ud800"``: not text, so no database can store them) and nesting deeper
         than any payload may (checked before parsing)."""
@@ -72,17 +68,17 @@ class Request:
             body = self.body or b"null"
             # The body is one level above the payloads it carries.
             if json_nesting_exceeds(body, _MAX_BODY_DEPTH):
-                raise BadRequest("Invalid Json Input")
+                raise BadRequestError("Invalid Json Input")
             try:
                 value = json.loads(body, parse_constant=_refuse_constant)
             except (ValueError, UnicodeDecodeError, RecursionError):
-                raise BadRequest("Invalid Json Input") from None
+                raise BadRequestError("Invalid Json Input") from None
             if not isinstance(value, dict):
-                raise BadRequest("Invalid Json Input")
+                raise BadRequestError("Invalid Json Input")
             try:
                 self._json = checked_json(value, "body", max_depth=_MAX_BODY_DEPTH)
             except (ValueError, TypeError) as exc:
-                raise BadRequest(f"Invalid Json Input: {exc}") from None
+                raise BadRequestError(f"Invalid Json Input: {exc}") from None
         return dict(self._json)
 
     def fields(self, allowed: set[str]) -> dict[str, Any]:
@@ -90,7 +86,7 @@ class Request:
         body = self.json()
         unknown = sorted(set(body) - allowed)
         if unknown:
-            raise BadRequest(f"Field name '{unknown[0]}' is not known to this API")
+            raise BadRequestError(f"Field name '{unknown[0]}' is not known to this API")
         return body
 
 
@@ -124,7 +120,7 @@ def require(
     """A field of the right JSON type, or the core's 400 naming it."""
     if name not in body:
         if default is ...:
-            raise BadRequest(f"Field name '{name}' is invalid in JSON input")
+            raise BadRequestError(f"Field name '{name}' is invalid in JSON input")
         return default
     value = body[name]
     bad_bool = isinstance(value, bool) and bool not in (
@@ -132,7 +128,7 @@ def require(
     )
     # Ids and tokens never hold NUL; PostgreSQL could not even look one up.
     if not isinstance(value, kind) or bad_bool or (isinstance(value, str) and "\x00" in value):
-        raise BadRequest(f"Field name '{name}' is invalid in JSON input")
+        raise BadRequestError(f"Field name '{name}' is invalid in JSON input")
     return value
 
 
@@ -141,14 +137,14 @@ def query_bool(query: Mapping[str, str], name: str, default: bool) -> bool:
     if value is None:
         return default
     if value.lower() not in ("true", "false"):
-        raise BadRequest(f"Field name '{name}' is invalid in GET request")
+        raise BadRequestError(f"Field name '{name}' is invalid in GET request")
     return value.lower() == "true"
 
 
 def query_str(query: Mapping[str, str], name: str) -> str:
     value = query.get(name)
     if value is None:
-        raise BadRequest(f"Field name '{name}' is missing in GET request")
+        raise BadRequestError(f"Field name '{name}' is missing in GET request")
     if not is_clean_text(value):
-        raise BadRequest(f"Field name '{name}' is invalid in GET request")
+        raise BadRequestError(f"Field name '{name}' is invalid in GET request")
     return value

@@ -18,7 +18,7 @@ from ..engine.sessions import SessionState
 from ..errors import UnauthorisedError
 from .context import Context, app_of, observer_of, public_only
 from .http import (
-    BadRequest,
+    BadRequestError,
     Request,
     Response,
     json_response,
@@ -71,11 +71,11 @@ def session_gone() -> Response:
 
 
 def refuse_protected_claims(payload: dict[str, Any]) -> None:
-    """``BadRequest`` when ``payload`` sets a claim tessera owns (``sub``, ``exp``, ...)."""
+    """``BadRequestError`` when ``payload`` sets a claim tessera owns (``sub``, ``exp``, ...)."""
     try:
         check_custom_claims(payload)
     except ValueError:
-        raise BadRequest("The user payload contains protected field") from None
+        raise BadRequestError("The user payload contains protected field") from None
 
 
 def session_information(ctx: Context, req: Request) -> Response:
@@ -133,13 +133,13 @@ def remove_sessions(ctx: Context, req: Request) -> Response:
     )
     engine = app_of(ctx, req).dynamic
     if ("userId" in body) == ("sessionHandles" in body):
-        raise BadRequest("Invalid JSON input - use one of userId or sessionHandles array")
+        raise BadRequestError("Invalid JSON input - use one of userId or sessionHandles array")
     if "sessionHandles" in body:
         if "revokeAcrossAllTenants" in body or "revokeSessionsForLinkedAccounts" in body:
-            raise BadRequest("Invalid JSON input - use one of userId or sessionHandles array")
+            raise BadRequestError("Invalid JSON input - use one of userId or sessionHandles array")
         handles = require(body, "sessionHandles", list)
         if not all(isinstance(h, str) and "\x00" not in h for h in handles):
-            raise BadRequest("Field name 'sessionHandles' is invalid in JSON input")
+            raise BadRequestError("Field name 'sessionHandles' is invalid in JSON input")
         started = time.perf_counter()
         revoked = engine.revoke_multiple_sessions(handles)
     else:

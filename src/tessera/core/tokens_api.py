@@ -28,7 +28,7 @@ from ..errors import (
 )
 from .apps import AppEngines
 from .context import Context, app_of, observer_of, public_only
-from .http import BadRequest, Request, Response, json_response, require, session_outcome
+from .http import BadRequestError, Request, Response, json_response, require, session_outcome
 from .sessions_api import refuse_protected_claims, session_answer, session_gone
 
 if TYPE_CHECKING:
@@ -48,7 +48,7 @@ def _minted_version(req: Request, app: AppEngines) -> int:
     anything changes, so a refused request leaves no trace."""
     version = _token_version_for(req.cdi_version)
     if version == 2 and app.config.access_token_signing_algorithm != "RS256":
-        raise BadRequest("cdi-version below 2.21 needs RS256 access token signing keys")
+        raise BadRequestError("cdi-version below 2.21 needs RS256 access token signing keys")
     return version
 
 
@@ -98,7 +98,7 @@ def create_session(ctx: Context, req: Request) -> Response:
             user_id, claims, data, req.route.tenant_id, now=now, disable_anti_csrf=not anti_csrf
         )
     except (ValueError, TypeError) as exc:
-        raise BadRequest(str(exc)) from None
+        raise BadRequestError(str(exc)) from None
     except (StorageError, SessionLimitReachedError) as exc:
         observer.create_failed(exc, now, None, None)
         raise
