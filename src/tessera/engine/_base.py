@@ -18,6 +18,7 @@ from typing import Any, Protocol
 
 from ..config import TENANT_ID, SessionConfig, TenantSettings
 from ..storage.base import SessionRecord, SessionStore
+from . import jws
 from .access_token import PROTECTED_CLAIMS, SESSION_CLAIMS, AccessToken, sign_access_token
 from .key_wrapping import secret_row
 from .keyring import KeyRing
@@ -90,6 +91,10 @@ class EngineBase:
         #: from an interval after the token was issued (its minting recorded activity);
         #: the caller decides per session.
         self.activity_every_ms = config.activity_write_interval_ms
+        #: The token ``verification_reads_store`` parsed last, for the verification that
+        #: follows it on an event loop, so the token is not parsed twice. Taken (and
+        #: cleared) only by a verification of that very string object.
+        self._parsed_for_verify: tuple[str, jws.ParsedToken] | None = None
         self._codec_lock = threading.Lock()
 
     def _refresh_codec(self, now: int) -> RefreshTokenCodec:

@@ -145,18 +145,21 @@ def verify_access_token(
     now: int,
     *,
     check_expiry: bool = True,
+    parsed: jws.ParsedToken | None = None,
 ) -> VerifiedAccessToken:
     """Check signature, structure and expiry; return the payload and the key that
     verified it.
 
     A token that is not even shaped like ours is ``UnauthorisedError``; one that is
     shaped right but not currently trusted (expired, unknown or retired key, wrong
-    algorithm, bad signature) is ``TryRefreshTokenError``.
+    algorithm, bad signature) is ``TryRefreshTokenError``. ``parsed``: the token, parsed
+    already (``jws.parse``) by a caller that looked at it first.
     """
-    try:
-        parsed = jws.parse(token, _KNOWN_HEADERS)
-    except jws.MalformedToken as exc:
-        raise UnauthorisedError("invalid access token", reason=f"malformed: {exc}") from None
+    if parsed is None:
+        try:
+            parsed = jws.parse(token, _KNOWN_HEADERS)
+        except jws.MalformedToken as exc:
+            raise UnauthorisedError("invalid access token", reason=f"malformed: {exc}") from None
     header, payload = parsed.header, parsed.payload
     kid, alg = header.get("kid"), header.get("alg")
     if (

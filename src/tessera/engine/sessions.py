@@ -260,6 +260,7 @@ class SessionEngine(
                 parsed = jws.parse(access_token)
             except jws.MalformedToken:
                 return False  # refused without the store
+            self._parsed_for_verify = (access_token, parsed)
             kid = parsed.header.get("kid")
             if isinstance(kid, str) and self.keys.would_load(kid, now):
                 return True
@@ -287,8 +288,13 @@ class SessionEngine(
                     return fresh, handle, True
                 return fresh, handle, False
             self._verified.pop(access_token, None)
+        hint, parsed = self._parsed_for_verify, None
+        if hint is not None and hint[0] is access_token:
+            self._parsed_for_verify, parsed = None, hint[1]
         try:
-            verified = verify_signed_token(access_token, self.keys.verification_key, now)
+            verified = verify_signed_token(
+                access_token, self.keys.verification_key, now, parsed=parsed
+            )
         except (UnauthorisedError, TryRefreshTokenError) as exc:
             security_log.debug("access token rejected: %s", exc.reason)
             raise
