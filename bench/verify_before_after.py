@@ -102,9 +102,8 @@ def main(argv: list[str] | None = None) -> int:
     for path in ("/plain/bare", "/tessera/verified"):
         before = statistics.median(rows["before"][path])
         after = statistics.median(rows["after"][path])
-        print(
-            f"  {path:20s} before {before:7.1f}  after {after:7.1f}  before/after {before / after:.3f}"
-        )
+        ratio = before / after
+        print(f"  {path:20s} before {before:7.1f}  after {after:7.1f}  before/after {ratio:.3f}")
     return 0
 
 
